@@ -1,0 +1,100 @@
+"""Errors the user can act on, with source positions and the one caret renderer."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Text of every workflow file read in this process, so any layer can draw a caret
+# under a location without re-reading (or mis-reading a file changed since).
+_SOURCES: dict[str, str] = {}
+
+
+def remember_source(path: str, text: str) -> None:
+    """Record a file's text so later errors at locations in it can show the line."""
+    _SOURCES[path] = text
+
+
+def source_line(path: str, line: int) -> str | None:
+    """The 1-based line of a remembered (or readable) file, without its newline."""
+    text = _SOURCES.get(path)
+    if text is None:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            return None
+        _SOURCES[path] = text
+    lines = text.splitlines()
+    if 1 <= line <= len(lines):
+        return lines[line - 1]
+    return None
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A 1-based line and column in a workflow file."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+class DatamakeError(Exception):
+    """An error meant for the user: one clear message, an exit code, no traceback."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, loc: SourceLocation | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.loc = loc
+        self.hint = hint
+
+    def render(self) -> str:
+        """`FILE:LINE:COL: error: msg` + source line + caret, or `datamake: error: msg`."""
+        if self.loc is None:
+            text = f"datamake: error: {self.message}"
+        else:
+            text = f"{self.loc}: error: {self.message}"
+            line = source_line(self.loc.path, self.loc.line)
+            if line is not None:
+                text += "\n" + line + "\n" + caret_under(line, self.loc.col)
+        if self.hint:
+            text += f"\nhint: {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def caret_under(line: str, col: int) -> str:
+    """A caret at 1-based `col`, copying tabs from `line` so it lines up in a terminal."""
+    pad = "".join(ch if ch == "\t" else " " for ch in line[: max(col - 1, 0)])
+    return pad + "^"
+
+
+class WorkflowError(DatamakeError):
+    """The workflow text is wrong: always carries a location when one is known."""
+
+
+class UsageError(DatamakeError):
+    """The command line asks for something impossible (unknown target, bad flag value)."""
+
+
+class StepFailure(DatamakeError):
+    """One or more steps failed while running."""
+
+    exit_code = 1
+
+
+class Interrupted(DatamakeError):
+    """The run was stopped by a signal; exit code follows the shell convention."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        name = signal.Signals(signum).name
+        super().__init__(f"interrupted by {name}")
+        self.exit_code = 128 + signum

@@ -1,0 +1,1 @@
+"""Executors run jobs the Builder hands them; they never decide what to run."""

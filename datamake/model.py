@@ -1,0 +1,175 @@
+"""The parsed workflow as frozen dataclasses; every object carries its source location."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping, Union
+
+from .errors import SourceLocation
+
+PROTOCOLS = ("shell", "python", "ruby", "node", "R", "eval")
+METHOD_MODES = ("use", "append", "replace")
+CHECK_MODES = ("timestamp", "hash")
+
+# Option name -> kind. "flag" options take +name/-name; the others take key:value.
+KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "protocol": "str",
+        "method": "str",
+        "method-mode": "str",
+        "timecheck": "flag",
+        "check": "str",
+        "confirm": "flag",
+        "retries": "int",
+        "retry-delay": "duration",
+        "timeout": "duration",
+        "atomic": "flag",
+        "local": "flag",
+        "resources": "str",
+        "pool": "str",
+    }
+)
+
+OptionValue = Union[str, bool, int, float]
+
+
+def is_url(name: str) -> bool:
+    """True for `scheme://...` names (s3://, hdfs://, memory://, ...), which are never BASE-prefixed."""
+    head, sep, _ = name.partition("://")
+    return bool(sep) and head.isascii() and head.replace("+", "").replace("-", "").isalnum()
+
+
+@dataclass(frozen=True)
+class Target:
+    """One input or output file of a step.
+
+    `name` is the matching key: an absolute, normalised local path, or a URL as written
+    (minus `file:`). `written` is the text as it appeared in the workflow.
+    """
+
+    name: str
+    written: str
+    optional: bool = False
+    loc: SourceLocation | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_remote(self) -> bool:
+        return is_url(self.name)
+
+
+@dataclass(frozen=True)
+class Options:
+    """A step's options after method merging. `given` keeps what was written, for printing."""
+
+    protocol: str = "shell"
+    method: str | None = None
+    method_mode: str = "use"
+    timecheck: bool = True
+    check: str | None = None
+    confirm: bool = False
+    retries: int = 0
+    retry_delay: float = 1.0
+    timeout: float | None = None
+    atomic: bool = True
+    local: bool = False
+    resources: str | None = None
+    pool: str | None = None
+    given: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class StepVar:
+    """A reference to a step variable (INPUT0, OUTPUTS, ...) kept unresolved inside a body.
+
+    Bodies keep these as placeholders so the runner can point `$[OUTPUT]` at the temporary
+    name of an atomic output while `--print` shows the real one.
+    """
+
+    name: str
+
+
+BodyPart = Union[str, StepVar]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    options: Mapping[str, OptionValue]
+    body: str
+    loc: SourceLocation
+
+
+@dataclass(frozen=True)
+class Step:
+    """One `outputs <- inputs [options]` step with its body, ready to decide and run."""
+
+    index: int
+    outputs: tuple[Target, ...]
+    inputs: tuple[Target, ...]
+    output_tags: tuple[str, ...]
+    input_tags: tuple[str, ...]
+    options: Options
+    body_parts: tuple[BodyPart, ...]
+    vars: Mapping[str, str]
+    workdir: str
+    loc: SourceLocation
+    # Starting-scope variable names (e.g. DATE) that the header's names depend on.
+    header_roots: frozenset[str] = frozenset()
+
+    @property
+    def protocol(self) -> str:
+        return self.options.protocol
+
+    @property
+    def body(self) -> str:
+        """The text that would run, with step variables naming the real targets."""
+        return render_body(self.body_parts, self.step_vars())
+
+    def step_vars(self, outputs: tuple[str, ...] | None = None) -> dict[str, str]:
+        """INPUT/INPUTn/INPUTS/INPUTN and OUTPUT... values; `outputs` overrides output paths."""
+        ins = tuple(relative_to(t.name, self.workdir) for t in self.inputs)
+        outs = outputs if outputs is not None else tuple(relative_to(t.name, self.workdir) for t in self.outputs)
+        values: dict[str, str] = {}
+        for prefix, items in (("INPUT", ins), ("OUTPUT", outs)):
+            values[prefix] = items[0] if items else ""
+            for i, item in enumerate(items):
+                values[f"{prefix}{i}"] = item
+            values[f"{prefix}S"] = " ".join(items)
+            values[f"{prefix}N"] = str(len(items))
+        return values
+
+    def label(self) -> str:
+        """A short human name: its outputs, else its tags, else its index."""
+        names = [relative_to(t.name, self.workdir) for t in self.outputs] + list(self.output_tags)
+        if not names:
+            return f"step {self.index}"
+        text = ", ".join(names[:3])
+        return text + (f" (+{len(names) - 3})" if len(names) > 3 else "")
+
+
+def render_body(parts: tuple[BodyPart, ...], values: Mapping[str, str]) -> str:
+    """Join body parts, resolving step-variable placeholders from `values`."""
+    return "".join(p if isinstance(p, str) else values.get(p.name, "") for p in parts)
+
+
+def relative_to(name: str, directory: str) -> str:
+    """A local path relative to `directory` when inside it; URLs and outside paths unchanged."""
+    if is_url(name) or not os.path.isabs(name):
+        return name
+    if name == directory:
+        return "."
+    prefix = directory.rstrip(os.sep) + os.sep
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A whole evaluated workflow: its steps in file order and its schedule declaration."""
+
+    path: str
+    directory: str
+    steps: tuple[Step, ...]
+    methods: Mapping[str, Method] = field(default_factory=lambda: MappingProxyType({}))
+    schedule: Mapping[str, str] | None = None  # from `%schedule SPEC key:value...`, e.g. {"spec": "daily", "start": ...}
+    schedule_loc: SourceLocation | None = None
