@@ -52,3 +52,52 @@ def _dir_stamp(path: str) -> Stamp:
 
 def exists(name: str) -> bool:
     return stat(name) is not None
+
+
+def temp_name(name: str) -> str:
+    """A temporary name beside `name`, keeping its extension: `d/report.csv` -> `d/.report.datamake-tmp.csv`.
+
+    Deterministic, so a crashed run's leftovers are found and removed by the next one
+    (the state-dir lock stops two runs from sharing it).
+    """
+    head, _, tail = name.rpartition("/")
+    stem, dot, ext = tail.partition(".")
+    tmp = f".{stem}.datamake-tmp" + (dot + ext if dot else "")
+    return f"{head}/{tmp}" if head else tmp
+
+
+def publish(tmp: str, final: str) -> None:
+    """Move a finished temporary output onto its target in one step (rename on local disk)."""
+    if is_url(final):
+        raise NotImplementedError("remote targets arrive with the storage issue")
+    if os.path.isdir(final) and not os.path.islink(final):
+        import shutil
+
+        shutil.rmtree(final)
+    parent = os.path.dirname(final)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    os.replace(tmp, final)
+
+
+def discard(name: str) -> None:
+    """Remove a temporary output (file or directory) if it exists."""
+    if is_url(name):
+        raise NotImplementedError("remote targets arrive with the storage issue")
+    import shutil
+
+    if os.path.isdir(name) and not os.path.islink(name):
+        shutil.rmtree(name, ignore_errors=True)
+    else:
+        try:
+            os.remove(name)
+        except FileNotFoundError:
+            pass
+
+
+def ensure_parent(name: str) -> None:
+    """Create the directory a local output will be written into."""
+    if not is_url(name):
+        parent = os.path.dirname(name)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
