@@ -1,0 +1,184 @@
+"""Schedule records in the state database: one row per interval, one per attempt, one per step outcome."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS schedule_intervals (
+    workflow TEXT NOT NULL, key TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
+    state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT,
+    updated_at TEXT NOT NULL, error TEXT, PRIMARY KEY (workflow, key));
+CREATE TABLE IF NOT EXISTS schedule_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, workflow TEXT NOT NULL, key TEXT NOT NULL,
+    attempt INTEGER NOT NULL, state TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT,
+    pid INTEGER, error TEXT, log_path TEXT);
+CREATE TABLE IF NOT EXISTS schedule_steps (
+    workflow TEXT NOT NULL, key TEXT NOT NULL, step TEXT NOT NULL, state TEXT NOT NULL,
+    attempt INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (workflow, key, step));
+"""
+
+# Interval states: running, success, failed (retries exhausted), retry (waiting for next_attempt_at),
+# interrupted (its runner died; redone by the next runner).
+FINAL = ("success", "failed")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class IntervalRecord:
+    key: str
+    start: str
+    end: str
+    state: str
+    attempts: int
+    next_attempt_at: str | None
+    updated_at: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    key: str
+    attempt: int
+    state: str
+    started_at: str
+    ended_at: str | None
+    pid: int | None
+    error: str | None
+    log_path: str | None
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True when a process with this pid exists (ours to signal or not)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ScheduleState:
+    """Interval and attempt tables of `<state_dir>/state.db` for one workflow, in their own connection."""
+
+    def __init__(self, state_dir: str, workflow: str):
+        os.makedirs(state_dir, exist_ok=True)
+        self.workflow = workflow
+        self.db = sqlite3.connect(os.path.join(state_dir, "state.db"), timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def recover(self) -> list[str]:
+        """Turn `running` intervals whose runner is dead into `interrupted`; return their keys."""
+        rows = self.db.execute(
+            "SELECT a.id, a.key, a.pid FROM schedule_attempts a WHERE a.workflow=? AND a.state='running'",
+            (self.workflow,)).fetchall()
+        dead = [(aid, key) for aid, key, pid in rows if not pid_alive(pid)]
+        with self._transaction():
+            for aid, key in dead:
+                self.db.execute("UPDATE schedule_attempts SET state='interrupted', ended_at=?, "
+                                "error='runner stopped before the interval finished' WHERE id=?", (utc_now(), aid))
+                self.db.execute("UPDATE schedule_intervals SET state='interrupted', updated_at=? "
+                                "WHERE workflow=? AND key=? AND state='running'", (utc_now(), self.workflow, key))
+        return sorted({key for _, key in dead})
+
+    def claim(self, key: str, start: str, end: str, pid: int, log_path: str | None) -> int | None:
+        """Mark an interval running and open an attempt, atomically; None if a live runner holds it."""
+        with self._transaction():
+            row = self.db.execute(
+                "SELECT pid FROM schedule_attempts WHERE workflow=? AND key=? AND state='running'",
+                (self.workflow, key)).fetchone()
+            if row and pid_alive(row[0]):
+                return None
+            now = utc_now()
+            self.db.execute(
+                "INSERT INTO schedule_intervals (workflow, key, start, end, state, attempts, updated_at) "
+                "VALUES (?, ?, ?, ?, 'running', 1, ?) ON CONFLICT (workflow, key) DO UPDATE SET "
+                "state='running', attempts=attempts+1, next_attempt_at=NULL, updated_at=excluded.updated_at",
+                (self.workflow, key, start, end, now))
+            number = self.db.execute("SELECT attempts FROM schedule_intervals WHERE workflow=? AND key=?",
+                                     (self.workflow, key)).fetchone()[0]
+            cur = self.db.execute(
+                "INSERT INTO schedule_attempts (workflow, key, attempt, state, started_at, pid, log_path) "
+                "VALUES (?, ?, ?, 'running', ?, ?, ?)", (self.workflow, key, number, now, pid, log_path))
+            return cur.lastrowid
+
+    def finish(self, attempt_id: int, key: str, state: str, *, error: str | None = None,
+               next_attempt_at: str | None = None, steps: dict[str, str] | None = None) -> None:
+        """Close an attempt and set its interval's state (`success`, `failed`, `retry`), with step outcomes."""
+        attempt_state = "success" if state == "success" else "failed"
+        now = utc_now()
+        with self._transaction():
+            self.db.execute("UPDATE schedule_attempts SET state=?, ended_at=?, error=? WHERE id=?",
+                            (attempt_state, now, error, attempt_id))
+            self.db.execute("UPDATE schedule_intervals SET state=?, error=?, next_attempt_at=?, updated_at=? "
+                            "WHERE workflow=? AND key=?", (state, error, next_attempt_at, now, self.workflow, key))
+            number = self.db.execute("SELECT attempt FROM schedule_attempts WHERE id=?", (attempt_id,)).fetchone()[0]
+            for step, step_state in (steps or {}).items():
+                self.db.execute(
+                    "INSERT INTO schedule_steps VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workflow, key, step) "
+                    "DO UPDATE SET state=excluded.state, attempt=excluded.attempt, updated_at=excluded.updated_at",
+                    (self.workflow, key, step, step_state, number, now))
+
+    def intervals(self) -> dict[str, IntervalRecord]:
+        """Every recorded interval of this workflow by key."""
+        rows = self.db.execute(
+            "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error "
+            "FROM schedule_intervals WHERE workflow=? ORDER BY start", (self.workflow,))
+        return {r[0]: IntervalRecord(*r) for r in rows}
+
+    def get(self, key: str) -> IntervalRecord | None:
+        return self.intervals().get(key) if key else None
+
+    def last_start(self) -> str | None:
+        """The start (UTC ISO) of the latest recorded interval, if any."""
+        row = self.db.execute("SELECT MAX(start) FROM schedule_intervals WHERE workflow=?", (self.workflow,)).fetchone()
+        return row[0]
+
+    def steps(self) -> dict[str, dict[str, str]]:
+        """Step outcomes by interval key: {key: {step label: state}}."""
+        out: dict[str, dict[str, str]] = {}
+        for key, step, state in self.db.execute(
+                "SELECT key, step, state FROM schedule_steps WHERE workflow=?", (self.workflow,)):
+            out.setdefault(key, {})[step] = state
+        return out
+
+    def attempts(self, key: str | None = None) -> list[Attempt]:
+        """Attempts in order, for one interval or all."""
+        sql = ("SELECT id, key, attempt, state, started_at, ended_at, pid, error, log_path "
+               "FROM schedule_attempts WHERE workflow=?")
+        params: tuple = (self.workflow,)
+        if key is not None:
+            sql += " AND key=?"
+            params += (key,)
+        return [Attempt(*r) for r in self.db.execute(sql + " ORDER BY id", params)]
+
+    def _transaction(self):
+        return _Immediate(self.db)
+
+
+class _Immediate:
+    """`BEGIN IMMEDIATE` ... COMMIT (ROLLBACK on error): takes the write lock up front, so claims never race."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
