@@ -1,17 +1,28 @@
-"""Thin storage layer: stamps, existence, atomic publish for local paths and fsspec URLs."""
+"""Thin storage layer: stamps (one or in bulk), existence, atomic publish for local paths and fsspec URLs."""
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
+from .errors import DatamakeError
 from .model import is_url
+from . import storage_options
+
+
+class StorageError(DatamakeError):
+    """A store could not be reached or refused a request (credentials never in the message)."""
 
 
 @dataclass(frozen=True)
 class Stamp:
     """What a store says about one target, cheap to get and compared for equality.
 
-    `mtime` is in seconds (float); `checksum` is the store's own (S3 ETag[/version]) or None.
+    `mtime` is in seconds (float); `checksum` is the store's own content checksum (S3 ETag,
+    HDFS file checksum) or None; `version` is the store's object version (S3 VersionId).
     For a directory, `mtime` is its newest file's, recursively.
     """
 
@@ -21,19 +32,58 @@ class Stamp:
     checksum: str | None = None
     inode: int | None = None
     empty: bool = False  # an empty directory counts as missing output
+    mtime_ns: int | None = None  # exact local mtime, the key of the hash cache
+    version: str | None = None
 
+
+def configure(options: dict[str, dict[str, str]]) -> None:
+    """Set fsspec options per protocol, e.g. {"s3": {"endpoint_url": "http://127.0.0.1:9000"}}."""
+    storage_options.set_options(options)
+
+
+def filesystem(url: str):
+    """The fsspec filesystem serving `url` and the path it knows the object by.
+
+    `hdfs://HOST[:RPC]/path` goes to fsspec's WebHDFS client on HOST at the `hdfs.port`
+    option (default 9870), so no Java or libhdfs is needed.
+    """
+    import fsspec
+
+    routed, opts = storage_options.route(url)
+    with guard(url):
+        return fsspec.core.url_to_fs(routed, **opts)
+
+
+@contextlib.contextmanager
+def guard(url: str) -> Iterator[None]:
+    """Turn a store's failure into one clear StorageError line; missing objects pass through."""
+    try:
+        yield
+    except (FileNotFoundError, DatamakeError):
+        raise
+    except Exception as exc:  # boto, requests, aiohttp, pyarrow: each has its own error types
+        reason = storage_options.redact(_one_line(exc))
+        raise StorageError(f"cannot reach {url}: {reason}") from None
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------- stamps
 
 def stat(name: str) -> Stamp | None:
     """The stamp of a local path or URL, or None when it does not exist."""
     if is_url(name):
-        raise NotImplementedError("remote targets arrive with the storage issue")
+        return _remote_stat(name)
     try:
         st = os.stat(name)
     except (FileNotFoundError, NotADirectoryError):
         return None
     if os.path.isdir(name):
         return _dir_stamp(name)
-    return Stamp(mtime=st.st_mtime_ns / 1e9, size=st.st_size, inode=st.st_ino)
+    return Stamp(mtime=st.st_mtime_ns / 1e9, size=st.st_size, inode=st.st_ino, mtime_ns=st.st_mtime_ns)
 
 
 def _dir_stamp(path: str) -> Stamp:
@@ -50,53 +100,177 @@ def _dir_stamp(path: str) -> Stamp:
     return Stamp(mtime=newest, size=total, is_dir=True, empty=files == 0)
 
 
+def stat_many(names: Iterable[str]) -> dict[str, Stamp | None]:
+    """Stamps of many names; remote ones sharing a parent prefix come from one listing."""
+    result: dict[str, Stamp | None] = {}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in dict.fromkeys(names):
+        if is_url(name):
+            groups[name.rstrip("/").rpartition("/")[0]].append(name)
+        else:
+            result[name] = stat(name)
+    for parent, members in groups.items():
+        if len(members) == 1 or "/" not in parent.partition("://")[2]:
+            result.update((m, stat(m)) for m in members)  # one HEAD beats a listing
+        else:
+            result.update(_stat_group(parent, members))
+    return result
+
+
+def _remote_stat(url: str) -> Stamp | None:
+    fs, path = filesystem(url)
+    with guard(url):
+        fs.invalidate_cache()  # another process (the step) may have written since
+        try:
+            info = fs.info(path)
+        except FileNotFoundError:
+            return None
+        if info.get("type") == "directory":
+            return _remote_dir_stamp(fs, path)
+        return info_stamp(info)
+
+
+def _stat_group(parent: str, members: list[str]) -> dict[str, Stamp | None]:
+    fs, ppath = filesystem(parent)
+    with guard(parent):
+        fs.invalidate_cache()
+        try:
+            listing = {e["name"].rstrip("/"): e for e in fs.ls(ppath, detail=True)}
+        except FileNotFoundError:
+            listing = {}
+        out: dict[str, Stamp | None] = {}
+        for url in members:
+            path = filesystem(url)[1].rstrip("/")
+            info = listing.get(path)
+            if info is None:
+                out[url] = None
+            elif info.get("type") == "directory":
+                out[url] = _remote_dir_stamp(fs, path)
+            else:
+                out[url] = info_stamp(info)
+        return out
+
+
+def _remote_dir_stamp(fs, path: str) -> Stamp:
+    """A prefix counts by its newest object; its checksum summarises every object's."""
+    files = fs.find(path, detail=True)
+    stamps = {name: info_stamp(info) for name, info in files.items()}
+    if not stamps:
+        return Stamp(mtime=0.0, size=0, is_dir=True, empty=True)
+    parts = [f"{name[len(path):]}={s.checksum or s.size}" for name, s in sorted(stamps.items())]
+    import xxhash
+
+    return Stamp(mtime=max(s.mtime for s in stamps.values()), size=sum(s.size for s in stamps.values()),
+                 is_dir=True, checksum=xxhash.xxh3_128_hexdigest("\n".join(parts).encode()))
+
+
+def info_stamp(info: dict) -> Stamp:
+    """A Stamp from one fsspec `info()`/listing entry, whatever store it came from."""
+    checksum = info.get("ETag") or info.get("md5Hash") or info.get("crc32c") or info.get("checksum")
+    version = info.get("VersionId") or info.get("generation")
+    return Stamp(mtime=_info_mtime(info), size=int(info.get("size") or 0),
+                 checksum=str(checksum).strip('"') if checksum else None,
+                 version=str(version) if version else None)
+
+
+def _info_mtime(info: dict) -> float:
+    from datetime import datetime
+
+    if info.get("modificationTime") is not None:  # WebHDFS: milliseconds
+        return float(info["modificationTime"]) / 1000
+    for key in ("LastModified", "mtime", "last_modified", "updated", "created"):
+        value = info.get(key)
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str) and value:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return 0.0
+
+
 def exists(name: str) -> bool:
     return stat(name) is not None
 
+
+# ---------------------------------------------------------------- atomic outputs
 
 def temp_name(name: str) -> str:
     """A temporary name beside `name`, keeping its extension: `d/report.csv` -> `d/.report.datamake-tmp.csv`.
 
     Deterministic, so a crashed run's leftovers are found and removed by the next one
-    (the state-dir lock stops two runs from sharing it).
+    (the state-dir lock stops two runs from sharing it). Works for URLs too: the temporary
+    key sits beside the target key.
     """
-    head, _, tail = name.rpartition("/")
+    head, _, tail = name.rstrip("/").rpartition("/")
     stem, dot, ext = tail.partition(".")
     tmp = f".{stem}.datamake-tmp" + (dot + ext if dot else "")
     return f"{head}/{tmp}" if head else tmp
 
 
 def publish(tmp: str, final: str) -> None:
-    """Move a finished temporary output onto its target in one step (rename on local disk)."""
-    if is_url(final):
-        raise NotImplementedError("remote targets arrive with the storage issue")
-    if os.path.isdir(final) and not os.path.islink(final):
-        import shutil
+    """Move a finished temporary output onto its target in one step.
 
+    Local disk renames. S3 has no rename: objects are copied onto the target then the
+    temporary deleted, so readers see the old or the new object, never a partial one.
+    """
+    if is_url(final):
+        _publish_remote(tmp, final)
+        return
+    if os.path.isdir(final) and not os.path.islink(final):
         shutil.rmtree(final)
-    parent = os.path.dirname(final)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
+    ensure_parent(final)
     os.replace(tmp, final)
 
 
-def discard(name: str) -> None:
-    """Remove a temporary output (file or directory) if it exists."""
-    if is_url(name):
-        raise NotImplementedError("remote targets arrive with the storage issue")
-    import shutil
+def _publish_remote(tmp: str, final: str) -> None:
+    fs, tpath = filesystem(tmp)
+    fpath = filesystem(final)[1]
+    with guard(final):
+        fs.invalidate_cache()
+        if fs.isdir(tpath):
+            _publish_tree(fs, tpath, fpath)
+        elif fs.protocol in ("webhdfs", "hdfs") or "webhdfs" in fs.protocol:
+            if fs.exists(fpath):  # HDFS renames atomically but will not overwrite
+                fs.rm(fpath, recursive=True)
+            fs.mv(tpath, fpath)
+        else:
+            fs.copy(tpath, fpath)
+            fs.rm(tpath)
+        fs.invalidate_cache()
 
+
+def _publish_tree(fs, tpath: str, fpath: str) -> None:
+    """Copy every new object under the target prefix first, then drop stale ones."""
+    new = fs.find(tpath)
+    old = set(fs.find(fpath)) if fs.exists(fpath) else set()
+    dests = [fpath + name[len(tpath):] for name in new]
+    if new:
+        fs.copy(new, dests)
+    stale = sorted(old - set(dests))
+    if stale:
+        fs.rm(stale)
+    fs.rm(tpath, recursive=True)
+
+
+def discard(name: str) -> None:
+    """Remove a temporary output (file, directory or prefix) if it exists."""
+    if is_url(name):
+        fs, path = filesystem(name)
+        with guard(name), contextlib.suppress(FileNotFoundError):
+            fs.invalidate_cache()
+            if fs.exists(path):
+                fs.rm(path, recursive=True)
+        return
     if os.path.isdir(name) and not os.path.islink(name):
         shutil.rmtree(name, ignore_errors=True)
     else:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(name)
-        except FileNotFoundError:
-            pass
 
 
 def ensure_parent(name: str) -> None:
-    """Create the directory a local output will be written into."""
+    """Create the directory a local output will be written into (stores make their own)."""
     if not is_url(name):
         parent = os.path.dirname(name)
         if parent:
