@@ -1,0 +1,186 @@
+"""The rebuild decision for one step (SPEC §3): first matching rule, returned with its evidence.
+
+Drake compatibility: a step with no success recorded yet (a project built before datamake,
+or a fresh state directory) whose outputs exist is judged by timestamps alone, so adopting
+datamake does not rebuild everything. `command changed` needs a record to compare with, and
+hash mode without recorded fingerprints falls back to timestamps for the same reason.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import AbstractSet, Protocol
+
+import xxhash
+
+from . import storage
+from .errors import UsageError
+from .model import Step, relative_to
+from .storage import Stamp
+
+UP_TO_DATE = "up to date"
+_STAMP_PREFIX = "stamp:"  # recorded values that are stamps, not content fingerprints
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a step runs (or, with label "up to date", why not), with the evidence behind it."""
+
+    label: str
+    evidence: str = ""
+
+    @property
+    def dirty(self) -> bool:
+        return self.label != UP_TO_DATE
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.evidence}" if self.evidence else self.label
+
+
+class SuccessRecord(Protocol):
+    """What the state store kept about a step's last success (see state.SuccessRecord)."""
+
+    command_hash: str
+    inputs: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything outside the step that the decision depends on."""
+
+    forced: bool = False
+    via: str | None = None  # "tag" or "method"
+    projected_by: str | None = None  # label of an upstream step that will run first
+    made: AbstractSet[str] = frozenset()  # outputs of the selected steps
+    check: str = "timestamp"  # the run's default; a step's [check:...] wins
+    record: SuccessRecord | None = None
+
+
+def why_dirty(step: Step, facts: Facts) -> Reason | None:
+    """The reason `step` must run, or None when it is up to date."""
+    reason = explain(step, facts)
+    return reason if reason.dirty else None
+
+
+def explain(step: Step, facts: Facts) -> Reason:
+    """SPEC §3 in order; an up-to-date step gets Reason("up to date", evidence) too.
+
+    Raises UsageError `missing input: PATH` when a required input is absent and no
+    selected step makes it.
+    """
+    inputs = {t.name: storage.stat(t.name) for t in step.inputs}
+    _check_inputs(step, inputs, facts.made)
+    if facts.forced:
+        return Reason("forced")
+    if facts.via:
+        return Reason(f"via {facts.via}")
+    if not step.outputs:
+        return Reason(UP_TO_DATE, "no file outputs: runs only when forced or chosen by tag or method")
+    outputs = {t.name: storage.stat(t.name) for t in step.outputs}
+    for name, stamp in outputs.items():
+        if stamp is None or stamp.empty:
+            return Reason("missing output", _show(step, name) + (" is an empty directory" if stamp else " does not exist"))
+    if not step.options.timecheck:
+        return Reason(UP_TO_DATE, "-timecheck: outputs exist")
+    if facts.projected_by:
+        return Reason("projected", f"upstream step {facts.projected_by} will run first")
+    present = {n: s for n, s in inputs.items() if s is not None}
+    if not present:
+        return Reason("no-input step", "no existing file inputs")
+    mode = step.options.check or facts.check
+    changed = _by_content(step, present, outputs, facts.record) if mode == "hash" else None
+    changed = changed or _by_timestamp(step, present, outputs)
+    if changed.dirty:
+        return changed
+    return _by_command(step, facts.record) or changed
+
+
+def _check_inputs(step: Step, inputs: dict[str, Stamp | None], made: AbstractSet[str]) -> None:
+    for target in step.inputs:
+        stamp = inputs[target.name]
+        if (stamp is None or stamp.empty) and not target.optional and target.name not in made:
+            raise UsageError(f"missing input: {_show(step, target.name)}",
+                             hint=f"needed by step {step.label()} at {step.loc}")
+
+
+def _by_timestamp(step: Step, present: dict[str, Stamp], outputs: dict[str, Stamp]) -> Reason:
+    newest_in = max(present, key=lambda n: present[n].mtime)
+    oldest_out = min(outputs, key=lambda n: outputs[n].mtime)
+    t_in, t_out = present[newest_in].mtime, outputs[oldest_out].mtime
+    text = (f"newest input {_show(step, newest_in)} ({_when(t_in)}) "
+            f"{'>' if t_in > t_out else '<='} oldest output {_show(step, oldest_out)} ({_when(t_out)})")
+    return Reason("timestamped" if t_in > t_out else UP_TO_DATE, text)
+
+
+def _by_content(step: Step, present: dict[str, Stamp], outputs, record) -> Reason | None:
+    """`content changed` against the fingerprints of the last success; None to fall back to timestamps."""
+    recorded = record.inputs if record is not None else {}
+    if any(recorded.get(n, _STAMP_PREFIX).startswith(_STAMP_PREFIX) for n in present):
+        return None
+    for name, stamp in present.items():
+        now = fingerprint(name, stamp)
+        if now != recorded[name]:
+            return Reason("content changed", f"{_show(step, name)}: recorded {recorded[name][:12]}, now {now[:12]}")
+    return Reason(UP_TO_DATE, "inputs have the content recorded at the last success")
+
+
+def _by_command(step: Step, record) -> Reason | None:
+    if record is None:
+        return None
+    now = command_hash(step)
+    if record.command_hash == now:
+        return None
+    return Reason("command changed",
+                  f"body or options differ from the last success (recorded {record.command_hash[:12]}, now {now[:12]})")
+
+
+def command_hash(step: Step) -> str:
+    """A digest of what the step runs: protocol, body (real names) and options as given."""
+    options = sorted((k, str(v)) for k, v in step.options.given.items())
+    payload = json.dumps([step.protocol, step.body, options])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def fingerprint(name: str, stamp: Stamp) -> str:
+    """Content fingerprint for hash mode: the store's checksum, else xxh3 of the bytes.
+
+    Hook for the storage layer: a stat-keyed cache (path, size, mtime_ns, inode) belongs
+    there, so unchanged files are not re-read.
+    """
+    if stamp.checksum:
+        return stamp.checksum
+    digest = xxhash.xxh3_128()
+    paths = [name] if not stamp.is_dir else sorted(
+        os.path.join(root, f) for root, _dirs, files in os.walk(name) for f in files)
+    for path in paths:
+        digest.update(os.path.relpath(path, name).encode() + b"\0")
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return "xxh3:" + digest.hexdigest()
+
+
+def recorded_inputs(step: Step, check: str) -> dict[str, str]:
+    """What to record for the inputs at a success: fingerprints in hash mode, else stamps."""
+    values = {}
+    for target in step.inputs:
+        stamp = storage.stat(target.name)
+        if stamp is not None:
+            hashed = (step.options.check or check) == "hash"
+            values[target.name] = fingerprint(target.name, stamp) if hashed else stamp_text(stamp)
+    return values
+
+
+def stamp_text(stamp: Stamp) -> str:
+    return f"{_STAMP_PREFIX}{stamp.mtime:.6f}:{stamp.size}"
+
+
+def _show(step: Step, name: str) -> str:
+    return relative_to(name, step.workdir)
+
+
+def _when(mtime: float) -> str:
+    return datetime.fromtimestamp(mtime).isoformat(sep=" ", timespec="milliseconds")
