@@ -1,0 +1,368 @@
+"""--graph: the GraphView (what to draw) and its dot, mermaid and text renderings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+from .model import Step, relative_to
+
+WILL_RUN = "will run"
+UP_TO_DATE = "up to date"
+FAILED = "failed last run"
+NEVER_RUN = "never run"
+STATES = (WILL_RUN, UP_TO_DATE, FAILED, NEVER_RUN)
+
+# fill, border: one palette shared by every renderer so the legend means the same everywhere.
+COLOURS: Mapping[str, tuple[str, str]] = {
+    WILL_RUN: ("#fef3c7", "#d97706"),
+    UP_TO_DATE: ("#dcfce7", "#16a34a"),
+    FAILED: ("#fee2e2", "#dc2626"),
+    NEVER_RUN: ("#f3f4f6", "#6b7280"),
+    "file": ("#ffffff", "#64748b"),
+    "tag": ("#ede9fe", "#7c3aed"),
+}
+
+# Attempt outcomes the state store records that mean the step did its job.
+SUCCESS_OUTCOMES = frozenset({"ok", "success", "succeeded", "skipped", "cutoff"})
+LOG_TAIL_LINES = 20
+
+
+@dataclass(frozen=True)
+class Node:
+    """A step, file or tag. Steps carry their state and what the details panel shows."""
+
+    id: str
+    kind: str  # "step" | "file" | "tag"
+    label: str
+    state: str | None = None
+    reason: str | None = None
+    command: str = ""
+    protocol: str = ""
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    location: str = ""
+    log_tail: str = ""
+
+    @property
+    def state_text(self) -> str:
+        """`will run: missing output`, `up to date`, ..."""
+        if self.state == WILL_RUN and self.reason:
+            return f"{WILL_RUN}: {self.reason}"
+        if self.state == FAILED and self.reason:
+            return f"{FAILED}, {WILL_RUN}: {self.reason}"
+        return self.state or ""
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One attempt of the last run: a bar of the timeline, times in epoch seconds."""
+
+    node: str
+    label: str
+    started: float
+    finished: float
+    outcome: str
+
+    @property
+    def ok(self) -> bool:
+        return is_success(self.outcome)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the state store tells about one attempt of a step in the last run."""
+
+    step_index: int
+    started: float
+    finished: float
+    outcome: str
+    log_path: str | None = None
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """Everything a renderer draws: nodes, edges (src id, dst id) and the last run's timeline."""
+
+    title: str
+    nodes: tuple[Node, ...]
+    edges: tuple[tuple[str, str], ...]
+    timeline: tuple[Bar, ...] = ()
+
+    def steps(self) -> list[Node]:
+        return [n for n in self.nodes if n.kind == "step"]
+
+    def counts(self) -> dict[str, int]:
+        """Steps per state, in legend order."""
+        found = [n.state for n in self.steps()]
+        return {state: found.count(state) for state in STATES}
+
+
+def is_success(outcome: str | None) -> bool:
+    return outcome is not None and outcome.lower() in SUCCESS_OUTCOMES
+
+
+def step_id(step: Step) -> str:
+    return f"s{step.index}"
+
+
+def step_state(step: Step, will_run: Mapping[int, str], last_outcomes: Mapping[int, str]) -> tuple[str, str | None]:
+    """(state, reason): a failed last attempt shows first, since a failed step is usually due
+    again anyway (its outputs are missing); the reason is set whenever the plan would run it."""
+    reason = will_run.get(step.index)
+    outcome = last_outcomes.get(step.index)
+    if outcome is not None and not is_success(outcome):
+        return FAILED, reason
+    if step.index in will_run:
+        return WILL_RUN, reason
+    return (NEVER_RUN if outcome is None else UP_TO_DATE), None
+
+
+def build_view(steps: Sequence[Step], will_run: Mapping[int, str], last_outcomes: Mapping[int, str],
+               attempts: Iterable[Attempt] = (), directory: str = "", title: str = "datamake") -> GraphView:
+    """The view of `steps` (the selection): states from the plan and the last outcomes, plus the timeline.
+
+    `will_run` maps step index -> reason for the steps the plan would run; `last_outcomes` maps
+    step index -> the outcome of its latest attempt; `attempts` are the last run's attempts.
+    """
+    attempts = list(attempts)
+    tails = {a.step_index: read_tail(a.log_path) for a in attempts}
+    nodes: dict[str, Node] = {}
+    edges: list[tuple[str, str]] = []
+    for step in steps:
+        state, reason = step_state(step, will_run, last_outcomes)
+        sid = step_id(step)
+        nodes[sid] = _step_node(step, state, reason, directory, tails.get(step.index, ""))
+        for target in step.inputs:
+            edges.append((_file_node(nodes, target.name, directory), sid))
+        for tag in step.input_tags:
+            edges.append((_tag_node(nodes, tag), sid))
+        for target in step.outputs:
+            edges.append((sid, _file_node(nodes, target.name, directory)))
+        for tag in step.output_tags:
+            edges.append((sid, _tag_node(nodes, tag)))
+    return GraphView(title, tuple(nodes.values()), tuple(dict.fromkeys(edges)), _timeline(attempts, nodes))
+
+
+def _step_node(step: Step, state: str, reason: str | None, directory: str, log_tail: str) -> Node:
+    def names(targets, tags):
+        return tuple(relative_to(t.name, directory or step.workdir) for t in targets) + tuple(f"%{t}" for t in tags)
+
+    return Node(id=step_id(step), kind="step", label=step.label(), state=state, reason=reason,
+                command=step.body, protocol=step.protocol, inputs=names(step.inputs, step.input_tags),
+                outputs=names(step.outputs, step.output_tags),
+                location=f"{step.loc.path}:{step.loc.line}", log_tail=log_tail)
+
+
+def _file_node(nodes: dict[str, Node], name: str, directory: str) -> str:
+    nid = f"f:{name}"
+    nodes.setdefault(nid, Node(id=nid, kind="file", label=relative_to(name, directory) if directory else name))
+    return nid
+
+
+def _tag_node(nodes: dict[str, Node], tag: str) -> str:
+    nid = f"t:{tag}"
+    nodes.setdefault(nid, Node(id=nid, kind="tag", label=f"%{tag}"))
+    return nid
+
+
+def _timeline(attempts: list[Attempt], nodes: Mapping[str, Node]) -> tuple[Bar, ...]:
+    bars = []
+    for a in attempts:
+        node = nodes.get(f"s{a.step_index}")
+        if node is not None and a.started:
+            bars.append(Bar(node.id, node.label, a.started, max(a.finished or a.started, a.started), a.outcome))
+    return tuple(sorted(bars, key=lambda b: (b.started, b.node)))
+
+
+def read_tail(path: str | None, lines: int = LOG_TAIL_LINES, max_bytes: int = 4096) -> str:
+    """The last lines of a step's log, read from its end so a huge log costs nothing."""
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(size - max_bytes, 0))
+            data = handle.read()
+    except OSError:
+        return ""
+    return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
+
+
+def layers(view: GraphView, steps_only: bool = False) -> dict[str, int]:
+    """Longest-path layering (0 = sources) of every node, or of the steps alone (step -> file -> step)."""
+    edges = step_edges(view) if steps_only else view.edges
+    ids = [n.id for n in view.nodes if n.kind == "step" or not steps_only]
+    succ: dict[str, list[str]] = {nid: [] for nid in ids}
+    indegree = dict.fromkeys(ids, 0)
+    for src, dst in edges:
+        succ[src].append(dst)
+        indegree[dst] += 1
+    depth = dict.fromkeys(ids, 0)
+    ready = [nid for nid in ids if indegree[nid] == 0]
+    while ready:
+        nid = ready.pop()
+        for nxt in succ[nid]:
+            depth[nxt] = max(depth[nxt], depth[nid] + 1)
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                ready.append(nxt)
+    return depth
+
+
+def step_edges(view: GraphView) -> list[tuple[str, str]]:
+    """Step -> step edges through the files and tags between them."""
+    makers: dict[str, list[str]] = {}
+    for src, dst in view.edges:
+        if src.startswith("s"):
+            makers.setdefault(dst, []).append(src)
+    pairs = ((maker, dst) for src, dst in view.edges if not src.startswith("s") for maker in makers.get(src, ()))
+    return list(dict.fromkeys(pairs))
+
+
+# ---------------------------------------------------------------- dot
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _dot_node(node: Node) -> str:
+    if node.kind == "step":
+        fill, line = COLOURS[node.state or NEVER_RUN]
+        attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": fill, "color": line,
+                 "label": f"{node.label}\n{node.state_text}", "tooltip": node.command[:500],
+                 "class": "step " + (node.state or "").replace(" ", "-")}
+    else:
+        fill, line = COLOURS[node.kind]
+        attrs = {"shape": "note" if node.kind == "file" else "hexagon", "style": "filled",
+                 "fillcolor": fill, "color": line, "label": node.label, "class": node.kind}
+    body = ", ".join(f"{key}={_dot_quote(value)}" for key, value in attrs.items())
+    return f"  {_dot_quote(node.id)} [{body}];"
+
+
+def render_dot(view: GraphView) -> str:
+    """Graphviz source: steps as rounded boxes filled by state, files as notes, tags as hexagons."""
+    lines = [f"digraph {_dot_quote(view.title)} {{", "  rankdir=LR;",
+             '  node [fontname="Helvetica", fontsize=10];', '  edge [color="#94a3b8"];']
+    lines += [_dot_node(n) for n in view.nodes]
+    lines += [f"  {_dot_quote(src)} -> {_dot_quote(dst)};" for src, dst in view.edges]
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+# ---------------------------------------------------------------- mermaid
+
+_MERMAID_CLASS = {WILL_RUN: "willRun", UP_TO_DATE: "upToDate", FAILED: "failed", NEVER_RUN: "neverRun",
+                  "file": "file", "tag": "tag"}
+
+
+def _mermaid_text(text: str) -> str:
+    # Mermaid's entity codes keep quotes and angle brackets from ending the label.
+    for char, code in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        text = text.replace(char, code)
+    return text
+
+
+def render_mermaid(view: GraphView) -> str:
+    """A `flowchart LR` for GitHub markdown; node states become classDef colours."""
+    ids = {n.id: f"n{i}" for i, n in enumerate(view.nodes)}
+    lines = ["flowchart LR"]
+    for node in view.nodes:
+        if node.kind == "step":
+            shape = '["{}"]'.format(_mermaid_text(node.label) + "<br/>" + _mermaid_text(node.state_text))
+        elif node.kind == "file":
+            shape = '[/"{}"/]'.format(_mermaid_text(node.label))
+        else:
+            shape = '{{{{"{}"}}}}'.format(_mermaid_text(node.label))
+        lines.append(f"  {ids[node.id]}{shape}:::{_MERMAID_CLASS[node.state or node.kind]}")
+    lines += [f"  {ids[src]} --> {ids[dst]}" for src, dst in view.edges]
+    for key, cls in _MERMAID_CLASS.items():
+        fill, line = COLOURS[key]
+        lines.append(f"  classDef {cls} fill:{fill},stroke:{line},color:#111827")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- text
+
+SYMBOLS = {WILL_RUN: "▶", UP_TO_DATE: "✓", FAILED: "✗", NEVER_RUN: "·"}
+TEXT_STYLES = {WILL_RUN: "yellow", UP_TO_DATE: "green", FAILED: "bold red", NEVER_RUN: "dim"}
+QUIET_STATES = (UP_TO_DATE, NEVER_RUN)  # long runs of these collapse into one line
+
+
+def text_lines(view: GraphView, limit: int = 300) -> list[tuple[str, str]]:
+    """(text, rich style) lines: a summary, then steps layer by layer.
+
+    Runs of more than three consecutive quiet steps collapse to one line, and at most `limit`
+    step lines are drawn, so a 2,000-step graph stays readable in a terminal.
+    """
+    steps = view.steps()
+    depth = layers(view, steps_only=True)
+    steps.sort(key=lambda n: depth[n.id])
+    counts = ", ".join(f"{c} {s}" for s, c in view.counts().items() if c)
+    out: list[tuple[str, str]] = [(f"{view.title}: {len(steps)} steps ({counts or 'nothing selected'})", "bold")]
+    shown = 0
+    i = 0
+    while i < len(steps):
+        if shown >= limit:
+            out.append((f"… {len(steps) - i} more steps not shown; draw them all with --graph html -o graph.html", "dim"))
+            break
+        run = _quiet_run(steps, i)
+        if len(run) > 3:
+            first, last = depth[run[0].id] + 1, depth[run[-1].id] + 1
+            where = f"layer {first}" if first == last else f"layers {first}–{last}"
+            out.append((f"  … {len(run)} steps {run[0].state} ({where})", TEXT_STYLES[run[0].state]))
+            i += len(run)
+        else:
+            out.append((_step_line(steps[i], depth[steps[i].id] + 1), TEXT_STYLES[steps[i].state]))
+            i += 1
+        shown += 1
+    return out
+
+
+def _quiet_run(steps: list[Node], start: int) -> list[Node]:
+    state = steps[start].state
+    if state not in QUIET_STATES:
+        return [steps[start]]
+    end = start
+    while end < len(steps) and steps[end].state == state:
+        end += 1
+    return steps[start:end]
+
+
+def _step_line(node: Node, layer: int) -> str:
+    inputs = ", ".join(node.inputs[:3]) + (f" (+{len(node.inputs) - 3})" if len(node.inputs) > 3 else "")
+    arrow = f" <- {inputs}" if inputs else ""
+    return f"  {layer:>3} {SYMBOLS[node.state]} {node.label}{arrow}  [{node.state_text}]"
+
+
+def render_text(view: GraphView, color: bool = False, width: int = 100, limit: int = 300) -> str:
+    """The terminal drawing; with `color`, ANSI colours by state (via rich)."""
+    lines = text_lines(view, limit)
+    if not color:
+        return "\n".join(text for text, _ in lines) + "\n"
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=width, highlight=False)
+    for text, style in lines:
+        console.print(Text(text, style=style), overflow="ellipsis", no_wrap=True)
+    return buffer.getvalue()
+
+
+def render_graphviz(view: GraphView, fmt: str) -> bytes:
+    """svg or png bytes from Graphviz's `dot` program, which must be installed."""
+    import shutil
+    import subprocess
+
+    from .errors import UsageError
+
+    program = shutil.which("dot")
+    if program is None:
+        raise UsageError(f"--graph {fmt} needs Graphviz's 'dot' program (apt-get install graphviz)")
+    done = subprocess.run([program, f"-T{fmt}"], input=render_dot(view).encode(), capture_output=True)
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise UsageError(f"Graphviz's dot failed: {message[-1] if message else 'exit ' + str(done.returncode)}")
+    return done.stdout
