@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base", default=None, help="BASE for relative names (default: the workflow's directory)")
     p.add_argument("-v", "--vars", action="append", default=[], help='variables, "A=1,B=2"')
     p.add_argument("--var", action="append", default=[], help="one variable A=1 (repeatable)")
-    p.add_argument("--graph", nargs="?", const="dot", default=None, metavar="FORMAT",
+    p.add_argument("--graph", nargs="?", const="", default=None, metavar="FORMAT",
                    help="draw the selected graph: " + ", ".join(GRAPH_FORMATS))
     p.add_argument("-o", "--output", default=None, help="file to write --graph to (format from its extension)")
     p.add_argument("--executor", choices=("local", "dask"), default="local", help="where steps run")
@@ -111,7 +111,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     options, targets = split_targets(parser, argv)
     args = parser.parse_args(options)
     args.targets = targets
-    if args.graph is not None and args.graph not in GRAPH_FORMATS:
+    if args.graph and args.graph not in GRAPH_FORMATS:  # "" (a bare --graph) follows -o's extension
         raise UsageError(f"unknown graph format: {args.graph} (choose from {', '.join(GRAPH_FORMATS)})")
     return args
 
