@@ -1,0 +1,216 @@
+"""Run jobs as Dask tasks: each task runs the step's process on a worker, as the local pool would."""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import replace
+
+import dask
+from distributed import Client, Future, LocalCluster
+from distributed.comm.core import CommClosedError
+from distributed.scheduler import KilledWorker
+
+from ..errors import UsageError
+from .base import Job, JobResult
+from .local import LocalExecutor, OutputCallback
+
+LOG_TEXT_LIMIT = 1 << 20  # bytes of log sent back to the client, for when its disk is not the worker's
+CONNECT_TIMEOUT = "10s"
+WORKER_LOST = "worker lost"
+# Errors that mean the worker (or the path to it) went away mid-task, not that the step failed.
+_LOST = (KilledWorker, CommClosedError)
+
+# Worker side: the local executors running this worker's jobs, by task token, so a
+# cancel from the client can reach their process groups.
+_RUNNING: dict[str, LocalExecutor] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
+    """The task body: run `job` here with the local executor; return its result and log text."""
+    job, own_log = _writable_log(job)
+    # jobs=2 because a worker has no terminal to share: the step's stdin is /dev/null.
+    executor = LocalExecutor(jobs=2)
+    with _RUNNING_LOCK:
+        _RUNNING[token] = executor
+    try:
+        executor.submit(job)
+        results = executor.wait()  # [] only when a cancel from the client took the result
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.pop(token, None)
+    result = results[0] if results else _interrupted(job, time.time())
+    text = _read_tail(job.log_path)
+    if own_log:
+        os.unlink(job.log_path)
+    return result, text
+
+
+def cancel_on_worker(tokens: list[str]) -> int:
+    """Stop the process groups of these tasks if they run on this worker; return how many."""
+    with _RUNNING_LOCK:
+        executors = [_RUNNING[t] for t in tokens if t in _RUNNING]
+    for executor in executors:
+        executor.cancel_all()
+    return len(executors)
+
+
+def _writable_log(job: Job) -> tuple[Job, bool]:
+    """Keep the job's log path when this worker can write there, else use a temporary file."""
+    try:
+        os.makedirs(os.path.dirname(job.log_path) or ".", exist_ok=True)
+        return job, False
+    except OSError:
+        fd, path = tempfile.mkstemp(prefix="datamake-", suffix=".log")
+        os.close(fd)
+        return replace(job, log_path=path), True
+
+
+def _read_tail(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(path) - LOG_TEXT_LIMIT))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _interrupted(job: Job, started: float) -> JobResult:
+    return JobResult(key=job.key, returncode=None, started=started, finished=time.time(),
+                     interrupted=True, error="interrupted")
+
+
+def parse_resources(resources: str | None, pool: str | None) -> dict[str, float]:
+    """`resources:"GPU=1,MEM=4e9"` and `pool:NAME` as Dask worker resources (`pool-NAME=1`)."""
+    wanted: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in (resources or "").split(","))):
+        name, sep, amount = item.partition("=")
+        try:
+            wanted[name.strip()] = float(amount) if sep else 1.0
+        except ValueError:
+            raise UsageError(f"bad resource amount: {item!r} (write NAME=NUMBER, e.g. GPU=1)") from None
+    if pool:
+        wanted[f"pool-{pool}"] = 1.0
+    return wanted
+
+
+class DaskExecutor:
+    """Runs each job as one Dask task on a cluster; the Builder bounds how many are in flight.
+
+    Without `scheduler_address` a LocalCluster of two process workers on 127.0.0.1 is started
+    and closed with the executor. Dask never retries a task itself (`retries=0`, and a
+    started cluster allows no re-run after a worker death): a lost worker comes back as a
+    failed JobResult with error `worker lost`, and datamake's own `retries` decide.
+    Step output reaches `on_output` when the step finishes, not line by line.
+    """
+
+    def __init__(self, jobs: int, scheduler_address: str | None = None, on_output: OutputCallback | None = None):
+        self.jobs = jobs
+        self._on_output = on_output
+        self._cluster = _local_cluster() if scheduler_address is None else None
+        self._client = _connect(scheduler_address or self._cluster)
+        self._running: dict[Future, tuple[Job, str, float]] = {}
+        self._finished: list[JobResult] = []
+        self._done: queue.SimpleQueue[Future] = queue.SimpleQueue()  # fed by Dask's callback thread
+
+    @property
+    def client(self) -> Client:
+        return self._client
+
+    def submit(self, job: Job) -> None:
+        """Send `job` to the cluster now (to a worker offering its resources)."""
+        missing = job.resources and self._missing_resources(job.resources)
+        if missing:
+            self._finished.append(_failed(job, time.time(), f"no Dask worker offers resource {missing}"))
+            return
+        token = f"datamake-{job.key}-{uuid.uuid4().hex[:12]}"
+        future = self._client.submit(run_on_worker, job, token, key=token, pure=False, retries=0,
+                                     resources=dict(job.resources) or None)
+        self._running[future] = (job, token, time.time())
+        future.add_done_callback(self._done.put)
+
+    def wait(self, timeout: float | None = None) -> list[JobResult]:
+        """Block until at least one job finished (or `timeout`), return the finished ones."""
+        results, self._finished = self._finished, []
+        block = not results and bool(self._running)
+        while True:
+            try:
+                future = self._done.get(block=block, timeout=timeout if block else None)
+            except queue.Empty:
+                return results
+            block = False
+            if future in self._running:  # not one given up on by cancel_all
+                results.append(self._collect(future))
+
+    def cancel_all(self) -> list[JobResult]:
+        """Cancel every task and kill the process groups of those already running."""
+        results = self.wait(timeout=0)
+        running, self._running = self._running, {}
+        if running:
+            self._client.cancel(list(running), force=True)
+            self._client.run(cancel_on_worker, [token for _, token, _ in running.values()])
+        return results + [_interrupted(job, started) for job, _, started in running.values()]
+
+    def close(self) -> None:
+        """Stop what still runs, close the client and any cluster this executor started."""
+        if self._running:
+            self.cancel_all()
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def _collect(self, future: Future) -> JobResult:
+        job, _token, started = self._running.pop(future)
+        if future.status == "finished":
+            result, text = future.result()
+            self._deliver(job, text)
+            return result
+        if future.status == "cancelled":
+            return _interrupted(job, started)
+        exc = future.exception()
+        if isinstance(exc, _LOST):
+            return _failed(job, started, WORKER_LOST)
+        return _failed(job, started, f"task failed on its worker: {type(exc).__name__}: {exc}")
+
+    def _deliver(self, job: Job, text: str) -> None:
+        """Write the log here when the worker's disk is not ours; replay output lines."""
+        if not os.path.exists(job.log_path):
+            os.makedirs(os.path.dirname(job.log_path) or ".", exist_ok=True)
+            with open(job.log_path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        if self._on_output is not None:
+            for line in text.splitlines():
+                self._on_output(job, line)
+
+    def _missing_resources(self, wanted: dict[str, float]) -> str | None:
+        """The first resource no connected worker offers enough of (a task would wait forever)."""
+        workers = self._client.scheduler_info()["workers"].values()
+        for name, amount in wanted.items():
+            if not any(w.get("resources", {}).get(name, 0) >= amount for w in workers):
+                return f"{name}={amount:g}"
+        return None
+
+
+def _failed(job: Job, started: float, error: str) -> JobResult:
+    return JobResult(key=job.key, returncode=None, started=started, finished=time.time(), error=error)
+
+
+def _local_cluster() -> LocalCluster:
+    # allowed-failures=0: a worker death fails the task at once, so datamake's retries decide.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address=None, silence_logs=logging.ERROR)
+
+
+def _connect(address) -> Client:
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}",
+                         hint="start one with `dask scheduler`, or leave out --dask-scheduler") from None

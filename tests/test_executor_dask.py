@@ -1,0 +1,143 @@
+"""DaskExecutor on a real LocalCluster (two process workers on 127.0.0.1), fed Job objects directly."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from datamake.errors import UsageError
+from datamake.executors.base import Job, JobResult
+from datamake.executors.dask import DaskExecutor, parse_resources
+
+
+@pytest.fixture(scope="module")
+def executor():
+    lines: list[tuple[int, str]] = []
+    ex = DaskExecutor(jobs=2, on_output=lambda job, line: lines.append((job.key, line)))
+    ex.lines = lines
+    yield ex
+    ex.close()
+
+
+def make_job(tmp_path: Path, key: int, script: str, timeout: float | None = None, **env: str) -> Job:
+    return Job(key=key, label=f"step {key}", protocol="shell", script=script, env={**os.environ, **env},
+               cwd=str(tmp_path), log_path=str(tmp_path / ".datamake" / "logs" / f"{key}.log"), timeout=timeout)
+
+
+def wait_all(ex: DaskExecutor, count: int, limit: float = 30) -> dict[int, JobResult]:
+    results: dict[int, JobResult] = {}
+    deadline = time.monotonic() + limit
+    while len(results) < count and time.monotonic() < deadline:
+        results.update((r.key, r) for r in ex.wait(timeout=1))
+    assert len(results) == count, f"only {sorted(results)} finished"
+    return results
+
+
+def wait_for_file(path: Path, limit: float = 20) -> str:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never appeared")
+
+
+def group_gone(pgid: int, limit: float = 10) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+# Each job waits for the other's mark, so both succeed only if they run at the same time.
+RENDEZVOUS = """
+touch {me}.started
+for i in $(seq 200); do [ -e {other}.started ] && {{ echo "$GREETING from $PWD"; exit 0; }}; sleep 0.05; done
+exit 1
+"""
+
+
+def test_two_jobs_run_at_once_on_two_workers_with_env_cwd_and_logs(executor, tmp_path):
+    executor.submit(make_job(tmp_path, 0, RENDEZVOUS.format(me="a", other="b"), GREETING="hello"))
+    executor.submit(make_job(tmp_path, 1, RENDEZVOUS.format(me="b", other="a"), GREETING="hi"))
+    results = wait_all(executor, 2)
+    assert [results[k].ok for k in (0, 1)] == [True, True]
+    assert results[0].log_tail == f"hello from {tmp_path}"
+    assert (tmp_path / ".datamake/logs/1.log").read_text() == f"hi from {tmp_path}\n"
+    assert (0, f"hello from {tmp_path}") in executor.lines
+    assert results[0].started <= results[0].finished
+
+
+def test_failing_job_reports_exit_status_and_log_tail(executor, tmp_path):
+    executor.submit(make_job(tmp_path, 2, "echo partial work\nfalse\necho never"))
+    result = wait_all(executor, 1)[2]
+    assert (result.ok, result.returncode, result.error) == (False, 1, "exit 1")
+    assert result.log_tail == "partial work"
+
+
+def test_timeout_kills_the_step_process_group_on_the_worker(executor, tmp_path):
+    script = "echo $$ > pid\nsleep 60 & wait"
+    executor.submit(make_job(tmp_path, 3, script, timeout=0.5))
+    result = wait_all(executor, 1)[3]
+    assert (result.ok, result.timed_out, result.error) == (False, True, "timed out after 0.5s")
+    assert result.finished - result.started < 10
+    assert group_gone(int((tmp_path / "pid").read_text()))
+
+
+def test_cancel_all_kills_running_steps_on_the_workers(executor, tmp_path):
+    executor.submit(make_job(tmp_path, 4, "echo $$ > pid\nsleep 60"))
+    pgid = int(wait_for_file(tmp_path / "pid"))
+    try:
+        results = executor.cancel_all()
+        assert [(r.key, r.ok, r.interrupted) for r in results] == [(4, False, True)]
+        assert group_gone(pgid)
+        assert executor.wait(timeout=0) == []
+    finally:
+        kill_group(pgid)
+
+
+def test_worker_killed_mid_step_is_reported_lost_and_a_resubmit_succeeds(executor, tmp_path):
+    client = executor.client
+    pids = client.run(os.getpid)
+    executor.submit(make_job(tmp_path, 5, "echo $$ > pid\nsleep 60"))
+    pgid = int(wait_for_file(tmp_path / "pid"))
+    try:
+        busy = [addr for addr, tasks in client.processing().items() if tasks]
+        assert len(busy) == 1
+        os.kill(pids[busy[0]], signal.SIGKILL)
+        result = wait_all(executor, 1)[5]
+        assert (result.ok, result.returncode, result.error) == (False, None, "worker lost")
+    finally:
+        kill_group(pgid)  # the dead worker could not stop its step
+    executor.submit(make_job(tmp_path, 5, "echo again > out"))
+    assert wait_all(executor, 1)[5].ok
+    assert (tmp_path / "out").read_text() == "again\n"
+
+
+def test_a_resource_no_worker_offers_fails_at_once(executor, tmp_path):
+    job = make_job(tmp_path, 6, "echo never > out")
+    executor.submit(Job(**{**job.__dict__, "resources": {"GPU": 1.0}}))
+    result = wait_all(executor, 1, limit=5)[6]
+    assert (result.ok, result.error) == (False, "no Dask worker offers resource GPU=1")
+    assert not (tmp_path / "out").exists()
+
+
+def test_resources_and_pool_options_become_dask_resources():
+    assert parse_resources('GPU=1, MEM=4e9', "big") == {"GPU": 1.0, "MEM": 4e9, "pool-big": 1.0}
+    assert parse_resources(None, None) == {}
+    with pytest.raises(UsageError, match="bad resource amount: 'GPU=lots'"):
+        parse_resources("GPU=lots", None)
