@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from .errors import DatamakeError
+from .errors import DatamakeError  # noqa: F401  (re-exported for callers)
 from .model import is_url
 from . import storage_options
 
@@ -187,6 +187,19 @@ def _info_mtime(info: dict) -> float:
         if isinstance(value, str) and value:
             return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     return 0.0
+
+
+def checksum(url: str) -> str:
+    """The store's own checksum of a remote object when its listing carries none (HDFS GETFILECHECKSUM).
+
+    Asks the store; never downloads the bytes.
+    """
+    fs, path = filesystem(url)
+    with guard(url):
+        value = fs.ukey(path)
+    if isinstance(value, dict):  # WebHDFS: {"algorithm", "bytes", "length"}
+        return f"{value.get('algorithm', '')}:{value.get('bytes', '')}"
+    return str(value)
 
 
 def exists(name: str) -> bool:

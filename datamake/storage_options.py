@@ -25,7 +25,9 @@ def parse_pairs(pairs: list[str]) -> dict[str, dict[str, str]]:
         key, eq, value = pair.partition("=")
         protocol, dot, option = key.strip().partition(".")
         if not (eq and dot and protocol and option):
-            raise UsageError(f"bad storage option: {key.strip() or pair!r} (expected PROTOCOL.KEY=VALUE, "
+            # Name only the key: the value may be a secret.
+            shown = key.strip() if eq else "without '='"
+            raise UsageError(f"bad storage option: {shown} (expected PROTOCOL.KEY=VALUE, "
                              "e.g. s3.endpoint_url=http://127.0.0.1:9000)")
         out.setdefault(protocol, {})[option] = value.strip()
     return out
