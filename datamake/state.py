@@ -239,13 +239,31 @@ def _move_aside(path: str) -> str:
     return aside
 
 
+# State directories this process holds the lock of, with how many holders share it.
+_HELD: dict[str, int] = {}
+_HELD_GUARD = threading.Lock()
+
+
 @contextlib.contextmanager
 def acquire_lock(state_dir: str) -> Iterator[None]:
     """Hold `state_dir/lock` exclusively for the block; another holder is a UsageError.
 
     The lock is an fcntl lock, which the kernel drops when its process dies, so a lock
-    file left by a crashed datamake is simply taken over.
+    file left by a crashed datamake is simply taken over. A process that already holds it
+    (the schedule runner, building one interval after another) takes it again freely.
     """
+    held = os.path.realpath(state_dir)
+    with _HELD_GUARD:
+        nested = _HELD.get(held, 0)
+        if nested:
+            _HELD[held] = nested + 1
+    if nested:
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                _HELD[held] -= 1
+        return
     os.makedirs(state_dir, exist_ok=True)
     path = os.path.join(state_dir, "lock")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -258,8 +276,10 @@ def acquire_lock(state_dir: str) -> Iterator[None]:
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
+        _HELD[held] = 1
         yield
     finally:
+        _HELD.pop(held, None)
         os.ftruncate(fd, 0)  # never unlink: a waiter may already hold the file open
         os.close(fd)
 
