@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -136,8 +137,9 @@ class StateStore:
 
     # ------------------------------------------------------------ runs and attempts
 
-    def begin_run(self, argv: list[str]) -> int:
-        """Open a run record; returns its id."""
+    def begin_run(self, argv: list[str] | None = None) -> int:
+        """Open a run record (argv defaults to this process's arguments); returns its id."""
+        argv = sys.argv[1:] if argv is None else argv
         with self._lock, self.db:
             cur = self.db.execute("INSERT INTO runs (started, status, argv) VALUES (?, 'running', ?)",
                                   (time.time(), json.dumps(list(argv))))
