@@ -8,13 +8,21 @@ from .cli import workflow_path
 
 
 def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
-    """Parse and evaluate the workflow named by -w with the variables of -v/--var/--base."""
+    """Parse and evaluate the workflow named by -w with the variables of -v/--var/--base.
+
+    Also sets the storage options (--storage-option over the config file's [storage]) every mode needs.
+    """
+    import os
+
+    from . import storage, storage_options
     from .parser import load_workflow, parse_var_args
 
+    path = workflow_path(args.workflow)
+    storage.configure(storage_options.gather(getattr(args, "storage_option", []), os.path.dirname(path)))
     variables = parse_var_args(args.vars, args.var)
     if extra_vars:
         variables.update(extra_vars)
-    return load_workflow(workflow_path(args.workflow), variables=variables, base=args.base)
+    return load_workflow(path, variables=variables, base=args.base)
 
 
 def print_workflow(args: argparse.Namespace) -> int:
@@ -26,11 +34,86 @@ def print_workflow(args: argparse.Namespace) -> int:
 
 
 def build(args: argparse.Namespace) -> int:
-    raise NotImplementedError("build arrives with the local-builds issue")
+    """The default command: preview or run the selected steps; exit 1 lists every failed step."""
+    import json
+    import os
+
+    from .build import build as run_build
+    from .errors import StepFailure
+    from .plan import format_plan, plan_json
+
+    workflow = load(args)
+    common = dict(jobs=args.jobs, check=args.check or "timestamp", why=args.why, auto=args.auto,
+                  fail_fast=args.fail_fast, state_dir=args.state_dir and os.path.abspath(args.state_dir))
+    if args.preview:
+        result = run_build(workflow, args.targets, preview=True, **common)
+        sys.stdout.write(json.dumps(plan_json(result.plan)) + "\n" if args.json else format_plan(result.plan, args.why))
+        return 0
+    from .report import make_reporter
+
+    reporter = make_reporter(sys.stderr.isatty(), args.quiet, args.json, args.jobs, why=args.why)
+    executor = make_executor(args, workflow, reporter)
+    try:
+        result = run_build(workflow, args.targets, executor=executor, reporter=reporter, **common)
+    finally:
+        executor.close()
+        reporter.close()
+    if not result.ok:
+        failures = [f"{workflow.steps[i].label()} ({result.errors[i]})" for i in sorted(result.failed)]
+        head = "step failed: " if len(failures) == 1 else f"{len(failures)} steps failed: "
+        raise StepFailure(head + ", ".join(failures))
+    return 0
+
+
+def make_executor(args: argparse.Namespace, workflow, reporter):
+    """`--executor`: where steps run; each executor passes output lines to the reporter."""
+    def on_output(job, line):
+        reporter.step_output(workflow.steps[job.key], line)
+
+    from .errors import UsageError
+    from .executors.local import LocalExecutor
+
+    if args.executor == "dask":
+        raise UsageError("--executor dask is not available yet")
+
+    return LocalExecutor(args.jobs, on_output=on_output)
 
 
 def graph(args: argparse.Namespace) -> int:
-    raise NotImplementedError("--graph arrives with the visualisation issue")
+    """--graph: draw the selected steps with their states (from a preview) and the last run; exit 0."""
+    import os
+    from types import SimpleNamespace
+
+    from . import storage, storage_options
+    from .build import build as decide_build
+    from .viz import choose_format, render, view_of_plan
+
+    fmt = choose_format(args.graph, args.output)
+    workflow = load(args)
+    storage.configure(storage_options.gather(args.storage_option, workflow.directory))
+    state_dir = args.state_dir or os.path.join(workflow.directory, ".datamake")
+    silent = SimpleNamespace(plan=lambda pairs: None, warning=lambda text: None)  # the drawing is the output
+    result = decide_build(workflow, args.targets, check=args.check or "timestamp", preview=True,
+                          state_dir=state_dir, reporter=silent)
+    view = view_of_plan(result.plan, state_dir, workflow.directory, os.path.basename(workflow.directory))
+    color = fmt == "text" and args.output is None and sys.stdout.isatty()
+    _write_graph(render(view, fmt, color), args.output, fmt)
+    return 0
+
+
+def _write_graph(data: str | bytes, output: str | None, fmt: str) -> None:
+    from .errors import UsageError
+
+    if output:
+        raw = data if isinstance(data, bytes) else data.encode("utf-8")
+        with open(output, "wb") as handle:
+            handle.write(raw)
+    elif isinstance(data, bytes):
+        if sys.stdout.isatty():
+            raise UsageError(f"--graph {fmt} is binary; write it to a file with -o graph.{fmt}")
+        sys.stdout.buffer.write(data)
+    else:
+        sys.stdout.write(data)
 
 
 def schedule(args: argparse.Namespace) -> int:

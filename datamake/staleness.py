@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import AbstractSet, Protocol
 
-import xxhash
-
 from . import storage
 from .errors import UsageError
+from .fingerprint import fingerprint
 from .model import Step, relative_to
 from .storage import Stamp
 
@@ -142,25 +140,6 @@ def command_hash(step: Step) -> str:
     options = sorted((k, str(v)) for k, v in step.options.given.items())
     payload = json.dumps([step.protocol, step.body, options])
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def fingerprint(name: str, stamp: Stamp) -> str:
-    """Content fingerprint for hash mode: the store's checksum, else xxh3 of the bytes.
-
-    Hook for the storage layer: a stat-keyed cache (path, size, mtime_ns, inode) belongs
-    there, so unchanged files are not re-read.
-    """
-    if stamp.checksum:
-        return stamp.checksum
-    digest = xxhash.xxh3_128()
-    paths = [name] if not stamp.is_dir else sorted(
-        os.path.join(root, f) for root, _dirs, files in os.walk(name) for f in files)
-    for path in paths:
-        digest.update(os.path.relpath(path, name).encode() + b"\0")
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    return "xxh3:" + digest.hexdigest()
 
 
 def recorded_inputs(step: Step, check: str) -> dict[str, str]:
