@@ -1,0 +1,52 @@
+"""Time parsing and evaluating a generated workflow of N `a/i <- src/i` copy steps.
+
+Usage: python bench/parse_bench.py [--steps 20000] [--repeat 3]
+Prints the best parse time (text -> syntax) and load time (parse + evaluate) in seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from datamake import parser  # noqa: E402
+
+
+def generate(steps: int) -> str:
+    return "".join(f"a/{i} <- src/{i}\n  cp $INPUT $OUTPUT\n" for i in range(steps))
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=20000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    text = generate(args.steps)
+    parser.parse_text("a <- b\n  true\n", "<warm-up>")  # build the Lark parser once
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "Drakefile"
+        path.write_text(text)
+        parse = best(lambda: parser.parse_text(text, str(path)), args.repeat)
+        load = best(lambda: parser.load_workflow(str(path)), args.repeat)  # parse cached after first
+        parser._CACHE.clear()
+        cold = best(lambda: (parser._CACHE.clear(), parser.load_workflow(str(path))), 1)
+    print(f"{args.steps} steps: parse {parse:.3f}s, evaluate (cached parse) {load:.3f}s, "
+          f"parse + evaluate {cold:.3f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Lark's parse errors -> WorkflowErrors with positions and plain-language messages."""
+from __future__ import annotations
+
+import lark
+
+from .errors import SourceLocation, WorkflowError
+
+STRAY_BODY = "indented line without a step header above it (a body must follow `outputs <- inputs`)"
+
+_DESCRIBE = {
+    "_NL": "end of line",
+    "BODY": "indented line",
+    "$END": "end of file",
+    "ARROW": "'<-'",
+    "COMMA": "','",
+    "LSQB": "'['",
+    "RSQB": "']'",
+}
+
+
+def check_first_line(text: str, path: str) -> None:
+    """An indented first line has no newline before it, so the grammar cannot see it as a body."""
+    first = text.split("\n", 1)[0]
+    stripped = first.lstrip(" \t")
+    if stripped and stripped != first:
+        raise WorkflowError(STRAY_BODY, SourceLocation(path, 1, len(first) - len(stripped) + 1))
+
+
+def translate(exc: lark.exceptions.UnexpectedInput, text: str, path: str) -> WorkflowError:
+    """The one place lark's exceptions become our messages."""
+    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        return _characters(exc, text, path)
+    if isinstance(exc, lark.exceptions.UnexpectedToken):
+        return _token(exc, path)
+    line = text.count("\n") or 1
+    return WorkflowError("unexpected end of file", SourceLocation(path, line, 1))
+
+
+def _characters(exc: lark.exceptions.UnexpectedCharacters, text: str, path: str) -> WorkflowError:
+    loc = SourceLocation(path, exc.line, exc.column)
+    char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+    rest = text[exc.pos_in_stream:exc.pos_in_stream + 2]
+    if char in "'\"":
+        return WorkflowError(f"unterminated quote: {char} is not closed on this line", loc)
+    if rest == "$(":
+        return WorkflowError("unterminated $(...): the command is not closed on this line", loc)
+    if rest == "$[":
+        return WorkflowError("bad variable reference: expected $[NAME]", loc)
+    allowed = set(exc.allowed or ())
+    if "VALUE" in allowed or ("_NL" in allowed and "OPTION" not in allowed and "NAME" not in allowed
+                              and "ARG" not in allowed and "ARROW" not in allowed):
+        return WorkflowError(f"unexpected {char!r} in a variable value "
+                             "(quote values that contain spaces or special characters)", loc)
+    if "OPTION" in allowed:
+        return WorkflowError(f"unexpected {char!r} in options: expected +flag, -flag, key:value "
+                             "or a protocol name", loc)
+    return WorkflowError(f"unexpected character {char!r}", loc)
+
+
+def _token(exc: lark.exceptions.UnexpectedToken, path: str) -> WorkflowError:
+    token = exc.token
+    expected = set(exc.expected or ())
+    loc = SourceLocation(path, getattr(token, "line", 1) or 1, getattr(token, "column", 1) or 1)
+    if token.type == "BODY" and not expected & {"BODY", "ARROW"}:
+        return WorkflowError(STRAY_BODY, body_loc(token, path))
+    if "ARROW" in expected and token.type in ("_NL", "BODY", "$END", "NAME", "LSQB"):
+        return WorkflowError("missing '<-' in step header (write `outputs <- inputs`)", loc)
+    if token.type == "NAME" and "COMMA" in expected:
+        return WorkflowError(f"unexpected name {str(token)!r}: separate names with commas", loc)
+    if token.type in ("_NL", "$END") and "OPTION" in expected | {"RSQB"} and "RSQB" in expected:
+        return WorkflowError("unclosed '[': options must end with ']'", loc)
+    if token.type in ("_NL", "$END") and "VALUE" in expected:
+        return WorkflowError("missing file name after the directive", loc)
+    what = _DESCRIBE.get(token.type) or f"{str(token)!r}"
+    return WorkflowError(f"unexpected {what}", loc)
+
+
+def body_loc(token: lark.Token, path: str) -> SourceLocation:
+    """Where the text of the last line of a BODY token starts."""
+    lines = str(token).split("\n")
+    last = lines[-1]
+    return SourceLocation(path, token.line + len(lines) - 1, len(last) - len(last.lstrip(" \t")) + 1)
