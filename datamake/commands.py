@@ -70,11 +70,15 @@ def make_executor(args: argparse.Namespace, workflow, reporter):
     def on_output(job, line):
         reporter.step_output(workflow.steps[job.key], line)
 
-    from .errors import UsageError
     from .executors.local import LocalExecutor
 
-    if args.executor == "dask":
-        raise UsageError("--executor dask is not available yet")
+    if args.executor == "dask" or args.dask_scheduler:
+        from .executors.dask import DaskExecutor
+        from .executors.resources import step_resources
+
+        for step in workflow.steps:  # a bad `resources:` is a workflow error before anything runs
+            step_resources(step)
+        return DaskExecutor(args.jobs, scheduler_address=args.dask_scheduler, on_output=on_output)
 
     return LocalExecutor(args.jobs, on_output=on_output)
 

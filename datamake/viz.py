@@ -1,9 +1,11 @@
 """--graph: the GraphView (what to draw) and its dot, mermaid and text renderings."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+from .errors import UsageError
 from .model import Step, relative_to
 
 WILL_RUN = "will run"
@@ -356,8 +358,6 @@ def render_graphviz(view: GraphView, fmt: str) -> bytes:
     import shutil
     import subprocess
 
-    from .errors import UsageError
-
     program = shutil.which("dot")
     if program is None:
         raise UsageError(f"--graph {fmt} needs Graphviz's 'dot' program (apt-get install graphviz)")
@@ -366,3 +366,69 @@ def render_graphviz(view: GraphView, fmt: str) -> bytes:
         message = done.stderr.decode(errors="replace").strip().splitlines()
         raise UsageError(f"Graphviz's dot failed: {message[-1] if message else 'exit ' + str(done.returncode)}")
     return done.stdout
+
+
+# ---------------------------------------------------------------- choosing and writing
+
+EXTENSIONS = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".txt": "text",
+              ".html": "html", ".htm": "html", ".svg": "svg", ".png": "png"}
+BINARY_FORMATS = ("png",)
+
+
+def choose_format(requested: str | None, output: str | None) -> str:
+    """The format asked for, else the one `-o FILE`'s extension names, else dot."""
+    if requested:
+        return requested
+    if output:
+        ext = os.path.splitext(output)[1].lower()
+        if ext not in EXTENSIONS:
+            raise UsageError(f"cannot tell the graph format from {output!r}; use --graph FORMAT "
+                             f"or one of {', '.join(sorted(EXTENSIONS))}")
+        return EXTENSIONS[ext]
+    return "dot"
+
+
+def render(view: GraphView, fmt: str, color: bool = False) -> str | bytes:
+    """The view in `fmt`: text for dot, mermaid, text, html and svg; bytes for png."""
+    if fmt == "dot":
+        return render_dot(view)
+    if fmt == "mermaid":
+        return render_mermaid(view)
+    if fmt == "text":
+        return render_text(view, color=color)
+    if fmt == "html":
+        from .viz_html import render_html
+
+        return render_html(view)
+    image = render_graphviz(view, fmt)
+    return image if fmt in BINARY_FORMATS else image.decode("utf-8")
+
+
+def view_of_plan(plan: Sequence[tuple[Step, object]], state_dir: str, directory: str,
+                 title: str = "datamake") -> GraphView:
+    """The view of a preview plan [(step, reason)], with outcomes and the timeline from `state_dir`.
+
+    A reason whose `dirty` is true means the step will run; its `label` is shown. The state
+    directory is only read, never created.
+    """
+    steps = [step for step, _ in plan]
+    will_run = {step.index: reason.label for step, reason in plan if reason.dirty}
+    outcomes, attempts = read_history(steps, state_dir)
+    return build_view(steps, will_run, outcomes, attempts, directory, title)
+
+
+def read_history(steps: Sequence[Step], state_dir: str) -> tuple[dict[int, str], list[Attempt]]:
+    """Last outcomes and last-run attempts for `steps`, matched by step key (indexes shift as files change)."""
+    if not os.path.exists(os.path.join(state_dir, "state.db")):
+        return {}, []
+    from .state import StateStore, step_key
+
+    index_of = {step_key(step): step.index for step in steps}
+    store = StateStore.open(state_dir)
+    try:
+        outcomes = {index_of[k]: v for k, v in store.last_outcomes().items() if k in index_of}
+        attempts = [Attempt(index_of[a.key], a.started or 0.0, a.finished or 0.0, a.outcome, a.log_path)
+                    for a in store.last_run_attempts() if a.key in index_of]
+    finally:
+        store.close()
+    return outcomes, attempts
