@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from datamake.errors import UsageError
+from datamake.errors import WorkflowError
 from datamake.executors.base import Job, JobResult
-from datamake.executors.dask import DaskExecutor, parse_resources
+from datamake.executors.dask import DaskExecutor
+from datamake.executors.resources import parse_resources
 
 
 @pytest.fixture(scope="module")
@@ -139,5 +140,5 @@ def test_a_resource_no_worker_offers_fails_at_once(executor, tmp_path):
 def test_resources_and_pool_options_become_dask_resources():
     assert parse_resources('GPU=1, MEM=4e9', "big") == {"GPU": 1.0, "MEM": 4e9, "pool-big": 1.0}
     assert parse_resources(None, None) == {}
-    with pytest.raises(UsageError, match="bad resource amount: 'GPU=lots'"):
+    with pytest.raises(WorkflowError, match="bad resource amount: 'GPU=lots'"):
         parse_resources("GPU=lots", None)

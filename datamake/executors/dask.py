@@ -85,20 +85,6 @@ def _interrupted(job: Job, started: float) -> JobResult:
                      interrupted=True, error="interrupted")
 
 
-def parse_resources(resources: str | None, pool: str | None) -> dict[str, float]:
-    """`resources:"GPU=1,MEM=4e9"` and `pool:NAME` as Dask worker resources (`pool-NAME=1`)."""
-    wanted: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in (resources or "").split(","))):
-        name, sep, amount = item.partition("=")
-        try:
-            wanted[name.strip()] = float(amount) if sep else 1.0
-        except ValueError:
-            raise UsageError(f"bad resource amount: {item!r} (write NAME=NUMBER, e.g. GPU=1)") from None
-    if pool:
-        wanted[f"pool-{pool}"] = 1.0
-    return wanted
-
-
 class DaskExecutor:
     """Runs each job as one Dask task on a cluster; the Builder bounds how many are in flight.
 
