@@ -49,10 +49,10 @@ class Reporter:
         pass
 
     def step_finished(self, step: Step, result: JobResult, outcome: str) -> None:
-        pass
+        self.labels[step.index] = step.label()
 
     def step_skipped(self, step: Step, why: str) -> None:
-        pass
+        self.labels[step.index] = step.label()
 
     def finished(self, result: Any) -> None:
         pass
@@ -82,9 +82,11 @@ class PlainReporter(Reporter):
         self._say(f"[{step.label()}] {line}" if self.jobs > 1 else line)
 
     def step_finished(self, step: Step, result: JobResult, outcome: str) -> None:
+        super().step_finished(step, result, outcome)
         self._say(f"--- {step.index}: {step.label()} -> {finish_text(result, outcome)}")
 
     def step_skipped(self, step: Step, why: str) -> None:
+        super().step_skipped(step, why)
         self._say(f"--- {step.index}. Skipped ({why}): {step.label()}")
 
     def finished(self, result: Any) -> None:
