@@ -155,6 +155,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return commands.graph(args)
     if args.schedule or args.date or args.from_ or args.to:
         return commands.schedule(args)
+    from .schedule_cli import scheduled
+
+    if scheduled(args):  # the workflow names $[DATE] & co: only the runner can bind them
+        return commands.schedule(args)
     return commands.build(args)
 
 

@@ -121,8 +121,14 @@ def _write_graph(data: str | bytes, output: str | None, fmt: str) -> None:
 
 
 def schedule(args: argparse.Namespace) -> int:
-    raise NotImplementedError("--schedule arrives with the schedule issue")
+    """The schedule runner (SPEC §6): due intervals, catch-up, backfill, --date, dated targets."""
+    from .schedule_cli import run
+
+    return run(args)
 
 
 def status(args: argparse.Namespace) -> int:
-    raise NotImplementedError("--status arrives with the schedule issue")
+    """`--status`: recorded and due intervals by step, as a table or JSON."""
+    from .schedule_cli import status as show
+
+    return show(args)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -73,7 +74,10 @@ class ScheduleState:
     def __init__(self, state_dir: str, workflow: str):
         os.makedirs(state_dir, exist_ok=True)
         self.workflow = workflow
-        self.db = sqlite3.connect(os.path.join(state_dir, "state.db"), timeout=30, isolation_level=None)
+        # Intervals build in worker threads under --max-active: one connection, used under a lock.
+        self.db = sqlite3.connect(os.path.join(state_dir, "state.db"), timeout=30, isolation_level=None,
+                                  check_same_thread=False)
+        self.lock = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
 
@@ -82,9 +86,9 @@ class ScheduleState:
 
     def recover(self) -> list[str]:
         """Turn `running` intervals whose runner is dead into `interrupted`; return their keys."""
-        rows = self.db.execute(
-            "SELECT a.id, a.key, a.pid FROM schedule_attempts a WHERE a.workflow=? AND a.state='running'",
-            (self.workflow,)).fetchall()
+        with self.lock:
+            rows = self.db.execute("SELECT id, key, pid FROM schedule_attempts WHERE workflow=? AND state='running'",
+                                   (self.workflow,)).fetchall()
         dead = [(aid, key) for aid, key, pid in rows if not pid_alive(pid)]
         with self._transaction():
             for aid, key in dead:
@@ -134,9 +138,10 @@ class ScheduleState:
 
     def intervals(self) -> dict[str, IntervalRecord]:
         """Every recorded interval of this workflow by key."""
-        rows = self.db.execute(
-            "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error "
-            "FROM schedule_intervals WHERE workflow=? ORDER BY start", (self.workflow,))
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error "
+                "FROM schedule_intervals WHERE workflow=? ORDER BY start", (self.workflow,)).fetchall()
         return {r[0]: IntervalRecord(*r) for r in rows}
 
     def get(self, key: str) -> IntervalRecord | None:
@@ -144,14 +149,17 @@ class ScheduleState:
 
     def last_start(self) -> str | None:
         """The start (UTC ISO) of the latest recorded interval, if any."""
-        row = self.db.execute("SELECT MAX(start) FROM schedule_intervals WHERE workflow=?", (self.workflow,)).fetchone()
-        return row[0]
+        with self.lock:
+            return self.db.execute("SELECT MAX(start) FROM schedule_intervals WHERE workflow=?",
+                                   (self.workflow,)).fetchone()[0]
 
     def steps(self) -> dict[str, dict[str, str]]:
         """Step outcomes by interval key: {key: {step label: state}}."""
         out: dict[str, dict[str, str]] = {}
-        for key, step, state in self.db.execute(
-                "SELECT key, step, state FROM schedule_steps WHERE workflow=?", (self.workflow,)):
+        with self.lock:
+            rows = self.db.execute("SELECT key, step, state FROM schedule_steps WHERE workflow=?",
+                                   (self.workflow,)).fetchall()
+        for key, step, state in rows:
             out.setdefault(key, {})[step] = state
         return out
 
@@ -163,22 +171,28 @@ class ScheduleState:
         if key is not None:
             sql += " AND key=?"
             params += (key,)
-        return [Attempt(*r) for r in self.db.execute(sql + " ORDER BY id", params)]
+        with self.lock:
+            return [Attempt(*r) for r in self.db.execute(sql + " ORDER BY id", params).fetchall()]
 
     def _transaction(self):
-        return _Immediate(self.db)
+        return _Immediate(self.db, self.lock)
 
 
 class _Immediate:
     """`BEGIN IMMEDIATE` ... COMMIT (ROLLBACK on error): takes the write lock up front, so claims never race."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock):
         self.db = db
+        self.lock = lock
 
     def __enter__(self):
+        self.lock.acquire()
         self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
         return False

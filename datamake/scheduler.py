@@ -1,0 +1,259 @@
+"""The schedule runner: due set, catch-up and backfill, per-interval retries with backoff, hooks; the clock is passed in."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from .errors import StepFailure
+from .intervals import Interval, Schedule
+from .schedule_state import ScheduleState
+
+
+class Clock:
+    """Wall-clock time, optionally starting from `--now` and moving on from there; sleeps really."""
+
+    def __init__(self, start: datetime | None = None):
+        self.start = start
+        self.began = time.monotonic()
+
+    def now(self) -> datetime:
+        if self.start is None:
+            return datetime.now(timezone.utc)
+        return self.start + timedelta(seconds=time.monotonic() - self.began)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the schedule flags ask for; times are UTC instants."""
+
+    schedule: Schedule
+    start: datetime | None = None
+    first: datetime | None = None  # --from
+    last: datetime | None = None  # --to
+    date: datetime | None = None
+    rerun: str = "missing"
+    max_active: int = 1
+    once: bool = True
+    on_failure: str | None = None
+    on_success: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one attempt at one interval did."""
+
+    ok: bool
+    steps: dict[str, str] = field(default_factory=dict)  # step name -> success/failed/missing
+    failed: list[str] = field(default_factory=list)  # labels of the failed steps
+    error: str | None = None
+    log_path: str | None = None
+    retries: int = 0  # how many retries the failed steps allow
+    retry_delay: float = 1.0
+    ran: int = 0
+
+
+# build(interval, force, succeeded step names) -> Outcome; done(interval) -> targets exist
+BuildFn = Callable[[Interval, bool, set], Outcome]
+DoneFn = Callable[[Interval], bool]
+
+
+class Runner:
+    """Decides which intervals to build and builds them, oldest first, recording every attempt."""
+
+    def __init__(self, request: Request, state: ScheduleState, build: BuildFn, done: DoneFn,
+                 clock: Clock, say: Callable[[str], None]):
+        self.req = request
+        self.state = state
+        self.build = build
+        self.done = done
+        self.clock = clock
+        self.say = say
+        self.recovered: list[str] = []
+        self.exhausted: set[str] = set()  # failed for good in this process: not retried again here
+        self.failures: list[str] = []
+
+    def plan(self) -> list[tuple[Interval, str]]:
+        """The intervals to build now, oldest first, each with why."""
+        req, now = self.req, self.clock.now()
+        records = self.state.intervals()
+        if req.date is not None:
+            return [(req.schedule.containing(req.date), "--date")]
+        if req.first is not None or req.last is not None:
+            span = req.schedule.between(req.first or req.last, req.last or req.first)
+            return [(i, why) for i in span if i.end <= now and (why := self._backfill_reason(i, records))]
+        since = req.start or self._last_recorded(records) or req.schedule.latest_due(now).start
+        wanted = {i.key: i for i in req.schedule.due(now, since)}
+        for key in self.recovered:
+            rec = records.get(key)
+            if rec and key not in wanted:
+                wanted[key] = req.schedule.containing(datetime.fromisoformat(rec.start))
+        out = [(i, why) for i in wanted.values() if i.key not in self.exhausted
+               and (why := self._catch_up_reason(i, records))]
+        return sorted(out, key=lambda pair: pair[0].start)
+
+    def _last_recorded(self, records) -> datetime | None:
+        starts = [datetime.fromisoformat(r.start) for r in records.values()]
+        return max(starts) if starts else None
+
+    def _backfill_reason(self, interval: Interval, records) -> str | None:
+        rec = records.get(interval.key)
+        if self.req.rerun == "all":
+            return "--rerun all"
+        if self.req.rerun == "failed":
+            return "last attempt failed" if rec and rec.state in ("failed", "retry", "interrupted") else None
+        return _record_reason(rec) or "in the backfill range"
+
+    def _catch_up_reason(self, interval: Interval, records) -> str | None:
+        rec = records.get(interval.key)
+        if self.req.rerun == "all":
+            return "--rerun all"
+        if self.req.rerun == "failed":
+            return "last attempt failed" if rec and rec.state in ("failed", "retry", "interrupted") else None
+        why = _record_reason(rec)
+        if why is None and not self.done(interval):
+            why = "targets missing"
+        return why
+
+    def run(self) -> int:
+        """Build what is due (then, without --once, keep waking at each interval's end); 0 or StepFailure."""
+        self.recovered = self.state.recover()
+        for key in self.recovered:
+            self.say(f"interval {key}: its runner stopped mid-build; building it again")
+        while True:
+            todo = self.plan()
+            if not todo and self.req.once:
+                self.say("nothing due")
+            self._build_all([i for i, _ in todo])
+            self.recovered = []
+            if self.req.once or self.req.date or self.req.first or self.req.last:
+                break
+            self._sleep_until_next()
+        if self.failures:
+            raise StepFailure(f"{len(self.failures)} interval(s) failed: {', '.join(self.failures)}")
+        return 0
+
+    def _sleep_until_next(self) -> None:
+        now = self.clock.now()
+        wake = self.req.schedule.containing(now).end
+        self.say(f"next interval due at {wake.astimezone(self.req.schedule.tz).isoformat()}")
+        self.clock.sleep((wake - now).total_seconds() + 0.01)
+
+    def _build_all(self, intervals: list[Interval]) -> None:
+        """Run intervals up to --max-active at once; a failed one waits for its retry while others go on."""
+        queue = [(0.0, i) for i in intervals]  # (ready at, monotonic; interval)
+        tries: dict[str, int] = {}
+        with _pool(self.req.max_active) as pool:
+            active: dict[Future, Interval] = {}
+            while queue or active:
+                self._launch(pool, queue, active, tries)
+                if not active:
+                    self.clock.sleep(min(at for at, _ in queue) - time.monotonic())
+                    continue
+                finished, _ = wait(active, timeout=self._retry_wait(queue), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    interval = active.pop(future)
+                    self._settle(interval, future.result(), tries, queue)
+
+    def _launch(self, pool, queue, active, tries) -> None:
+        queue.sort(key=lambda pair: (pair[0] > time.monotonic(), pair[1].start))
+        while queue and len(active) < self.req.max_active and queue[0][0] <= time.monotonic():
+            _, interval = queue.pop(0)
+            tries[interval.key] = tries.get(interval.key, 0) + 1
+            active[pool.submit(self._attempt, interval)] = interval
+
+    def _retry_wait(self, queue) -> float | None:
+        return max(0.0, min(at for at, _ in queue) - time.monotonic()) if queue else None
+
+    def _attempt(self, interval: Interval) -> tuple[int | None, Outcome]:
+        attempt = self.state.claim(interval.key, interval.start.isoformat(), interval.end.isoformat(),
+                                   os.getpid(), None)
+        if attempt is None:
+            return None, Outcome(ok=True)
+        succeeded = {name for name, st in self.state.steps().get(interval.key, {}).items() if st == "success"}
+        force = self.req.rerun == "all"
+        try:
+            return attempt, self.build(interval, force, succeeded)
+        except BaseException as exc:  # a workflow error for this interval: record it, then let it surface
+            self.state.finish(attempt, interval.key, "failed", error=str(exc))
+            raise
+
+    def _settle(self, interval: Interval, result: tuple[int | None, Outcome], tries, queue) -> None:
+        attempt, outcome = result
+        if attempt is None:
+            self.say(f"interval {interval.key}: another runner is building it")
+            return
+        n = tries[interval.key]
+        if outcome.ok:
+            self.state.finish(attempt, interval.key, "success", steps=outcome.steps)
+            self.say(f"interval {interval.key}: success ({outcome.ran} step(s) ran)")
+            self._hook(self.req.on_success, interval, "success", outcome)
+        elif n <= outcome.retries:
+            delay = outcome.retry_delay * 2 ** (n - 1)
+            when = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat(timespec="seconds")
+            self.state.finish(attempt, interval.key, "retry", error=outcome.error, next_attempt_at=when,
+                              steps=outcome.steps)
+            self.say(f"interval {interval.key}: failed ({outcome.error}); retry {n} of {outcome.retries} in {delay:g}s")
+            queue.append((time.monotonic() + delay, interval))
+        else:
+            self.state.finish(attempt, interval.key, "failed", error=outcome.error, steps=outcome.steps)
+            self.say(f"interval {interval.key}: failed ({outcome.error})")
+            self.failures.append(interval.key)
+            self.exhausted.add(interval.key)
+            self._hook(self.req.on_failure, interval, "failed", outcome)
+
+    def _hook(self, command: str | None, interval: Interval, status: str, outcome: Outcome) -> None:
+        """Run an --on-success/--on-failure shell command once for this interval's outcome."""
+        if not command:
+            return
+        env = {**os.environ, "DATAMAKE_DATE": interval.key, "DATAMAKE_STATUS": status,
+               "DATAMAKE_STEP": ", ".join(outcome.failed), "DATAMAKE_ERROR": outcome.error or "",
+               "DATAMAKE_LOG": outcome.log_path or "", **_prefixed(interval.variables())}
+        code = subprocess.run(["bash", "-c", command], env=env, stdout=sys.stderr).returncode
+        if code:
+            self.say(f"interval {interval.key}: hook exited with status {code}")
+
+
+def _pool(size: int):
+    """Worker threads for --max-active > 1; else the main thread, where the Builder can take Ctrl-C and SIGTERM."""
+    return ThreadPoolExecutor(max_workers=size) if size > 1 else _InlinePool()
+
+
+class _InlinePool:
+    """Runs each submitted call at once in the calling thread; its Future is already done."""
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: B036 - handed back through the Future like a pool would
+            future.set_exception(exc)
+        return future
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _prefixed(variables: dict[str, str]) -> dict[str, str]:
+    return {f"DATAMAKE_{name}": value for name, value in variables.items() if name != "DATE"}
+
+
+def _record_reason(rec) -> str | None:
+    if rec is None:
+        return "never built"
+    if rec.state in ("running", "interrupted"):
+        return "interrupted"
+    if rec.state in ("failed", "retry"):
+        return "last attempt failed"
+    return None
