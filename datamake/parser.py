@@ -124,7 +124,8 @@ class _Build(lark.Transformer):
                 arrow = child
             else:
                 bodies.append(child)
-        first = outputs[0].loc if outputs else self.loc(arrow)
+        first = outputs[0].loc if outputs else SourceLocation(
+            self.path, arrow.line, arrow.column + arrow.index("<"))
         return StepDecl(tuple(outputs), tuple(inputs), options, self._body(bodies), first)
 
     def method(self, children):
@@ -154,6 +155,11 @@ class _Build(lark.Transformer):
 
     def _body(self, tokens) -> tuple[BodyLine, ...]:
         """Body tokens -> lines with the first line's indentation removed from all."""
+        if len(tokens) == 1 and token_is_one_line(tokens[0]):  # the common case, made fast
+            raw = tokens[0][1:]
+            text = raw.lstrip(" \t")
+            cut = len(raw) - len(text)
+            return (BodyLine(text, SourceLocation(self.path, tokens[0].line + 1, cut + 1)),)
         out: list[BodyLine] = []
         prefix = None
         for token in tokens:
@@ -168,6 +174,10 @@ class _Build(lark.Transformer):
             cut = len(prefix) if raw.startswith(prefix) else len(raw) - len(raw.lstrip(" \t"))
             out.append(BodyLine(raw[cut:], SourceLocation(self.path, line_no, cut + 1)))
         return tuple(out)
+
+
+def token_is_one_line(token: str) -> bool:
+    return token.count("\n") == 1
 
 
 _LOCK = threading.Lock()

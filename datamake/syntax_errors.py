@@ -1,12 +1,16 @@
 """Lark's parse errors -> WorkflowErrors with positions and plain-language messages."""
 from __future__ import annotations
 
+import re
+
 import lark
 
 from .errors import SourceLocation, WorkflowError
 
 STRAY_BODY = "indented line without a step header above it (a body must follow `outputs <- inputs`)"
 
+_WORDS = ("NAME", "VALUE", "OPTION", "ARG")
+_VARDEF = re.compile(r"[A-Za-z0-9_-]+[ \t]*:?=")
 _DESCRIBE = {
     "_NL": "end of line",
     "BODY": "indented line",
@@ -31,7 +35,7 @@ def translate(exc: lark.exceptions.UnexpectedInput, text: str, path: str) -> Wor
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
         return _characters(exc, text, path)
     if isinstance(exc, lark.exceptions.UnexpectedToken):
-        return _token(exc, path)
+        return _token(exc, text, path)
     line = text.count("\n") or 1
     return WorkflowError("unexpected end of file", SourceLocation(path, line, 1))
 
@@ -57,20 +61,26 @@ def _characters(exc: lark.exceptions.UnexpectedCharacters, text: str, path: str)
     return WorkflowError(f"unexpected character {char!r}", loc)
 
 
-def _token(exc: lark.exceptions.UnexpectedToken, path: str) -> WorkflowError:
+def _token(exc: lark.exceptions.UnexpectedToken, text: str, path: str) -> WorkflowError:
     token = exc.token
     expected = set(exc.expected or ())
     loc = SourceLocation(path, getattr(token, "line", 1) or 1, getattr(token, "column", 1) or 1)
+    # Outside its own context a name may be lexed as any of the word-like terminals.
+    word = token.type in _WORDS
     if token.type == "BODY" and not expected & {"BODY", "ARROW"}:
         return WorkflowError(STRAY_BODY, body_loc(token, path))
-    if "ARROW" in expected and token.type in ("_NL", "BODY", "$END", "NAME", "LSQB"):
-        return WorkflowError("missing '<-' in step header (write `outputs <- inputs`)", loc)
-    if token.type == "NAME" and "COMMA" in expected:
+    line = text.split("\n")[loc.line - 1]
+    if word and "COMMA" in expected and "<-" in line[:loc.col - 1]:
         return WorkflowError(f"unexpected name {str(token)!r}: separate names with commas", loc)
+    if "ARROW" in expected and (word or token.type in ("_NL", "BODY", "$END", "LSQB")):
+        return WorkflowError("missing '<-' in step header (write `outputs <- inputs`)", loc)
     if token.type in ("_NL", "$END") and "OPTION" in expected | {"RSQB"} and "RSQB" in expected:
         return WorkflowError("unclosed '[': options must end with ']'", loc)
     if token.type in ("_NL", "$END") and "VALUE" in expected:
         return WorkflowError("missing file name after the directive", loc)
+    if word and _VARDEF.match(line):
+        return WorkflowError(f"unexpected {str(token)!r} after the value "
+                             "(quote values that contain spaces)", loc)
     what = _DESCRIBE.get(token.type) or f"{str(token)!r}"
     return WorkflowError(f"unexpected {what}", loc)
 
