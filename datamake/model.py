@@ -126,9 +126,10 @@ class Step:
         """The text that would run, with step variables naming the real targets."""
         return render_body(self.body_parts, self.step_vars())
 
-    def step_vars(self, outputs: tuple[str, ...] | None = None) -> dict[str, str]:
-        """INPUT/INPUTn/INPUTS/INPUTN and OUTPUT... values; `outputs` overrides output paths."""
-        ins = tuple(relative_to(t.name, self.workdir) for t in self.inputs)
+    def step_vars(self, outputs: tuple[str, ...] | None = None,
+                  inputs: tuple[str, ...] | None = None) -> dict[str, str]:
+        """INPUT/INPUTn/INPUTS/INPUTN and OUTPUT... values; `outputs`/`inputs` override the paths."""
+        ins = inputs if inputs is not None else tuple(relative_to(t.name, self.workdir) for t in self.inputs)
         outs = outputs if outputs is not None else tuple(relative_to(t.name, self.workdir) for t in self.outputs)
         values: dict[str, str] = {}
         for prefix, items in (("INPUT", ins), ("OUTPUT", outs)):
