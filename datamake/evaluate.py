@@ -41,7 +41,7 @@ def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str 
     from_env = set(values)
     values.update(variables)
     from_env.difference_update(variables)
-    values["BASE"] = os.path.abspath(base) if base else directory
+    values["BASE"] = (base if is_url(base) else os.path.abspath(base)) if base else directory
     from_env.discard("BASE")
     scope = Scope(values, {name: frozenset((name,)) for name in values}, from_env, {})
     ev = _Evaluator()

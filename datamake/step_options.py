@@ -49,6 +49,8 @@ def _protocol(name: str, loc: SourceLocation) -> str:
         return name
     if KNOWN_OPTIONS.get(name) == "flag":
         raise WorkflowError(f"unknown protocol: {name} (to set the {name} flag write +{name})", loc)
+    if name in KNOWN_OPTIONS:
+        raise WorkflowError(f"option {name} takes a value: write {name}:VALUE", loc)
     raise WorkflowError(f"unknown protocol: {name}{did_you_mean(name, PROTOCOLS)}", loc)
 
 

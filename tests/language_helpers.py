@@ -1,0 +1,28 @@
+"""Helpers for the language tests: write a dedented workflow, load it, or capture its error."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from datamake.errors import DatamakeError
+from datamake.parser import load_workflow
+
+
+def write(directory: Path, text: str, name: str = "Drakefile") -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def load(directory: Path, text: str, name: str = "Drakefile", **kwargs):
+    return load_workflow(str(write(directory, text, name)), **kwargs)
+
+
+def error(directory: Path, text: str, name: str = "Drakefile", **kwargs) -> str:
+    """The rendered error (location, line, caret) that loading this workflow raises."""
+    with pytest.raises(DatamakeError) as caught:
+        load(directory, text, name, **kwargs)
+    return caught.value.render()
