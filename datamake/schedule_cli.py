@@ -42,11 +42,11 @@ def shape(args: argparse.Namespace):
 
 
 def schedule_of(args: argparse.Namespace, declared) -> tuple[Schedule, str | None]:
-    """--schedule/--tz/--start win over `%schedule`; --date or --from alone mean daily."""
+    """--schedule/--tz/--start win over `%schedule`; --date, --from or a dated target alone mean daily."""
     decl = dict(declared or {})
     spec = args.schedule or decl.get("spec")
     if spec is None:
-        if not (args.date or args.from_ or args.to):
+        if not (args.date or args.from_ or args.to or args.targets):
             raise UsageError("the workflow uses interval variables ($[DATE], ...) but has no schedule",
                              hint="pass --schedule daily (or another SPEC), --date D, or add `%schedule daily`")
         spec = "daily"
