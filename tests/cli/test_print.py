@@ -1,0 +1,94 @@
+"""`datamake --print` and `--print --json` through the real command."""
+import json
+
+import pytest
+
+from datamake.cli import main
+from datamake.errors import UsageError
+from datamake.parser import parse_var_args
+
+WORKFLOW = """\
+; two steps and a method
+OUT:=out
+stamp() [timeout:5m]
+  date > $OUTPUT
+$[OUT]/a.csv, %made <- src/a.csv, ?src/extra.csv, s3://bucket/key.csv [+confirm retries:2]
+  cp $[INPUT] $[OUTPUT]
+$[OUT]/stamp <- %made [method:stamp]
+"""
+
+
+def test_print_text(project):
+    project.workflow(WORKFLOW)
+    done = project.run("--print")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "0: out/a.csv, %made <- src/a.csv, ?src/extra.csv, s3://bucket/key.csv [shell +confirm retries:2]\n"
+        "    cp src/a.csv out/a.csv\n"
+        "1: out/stamp <- %made [shell timeout:5m method:stamp]\n"
+        "    date > $OUTPUT\n"
+    )
+
+
+def test_print_json_shape(project):
+    project.workflow(WORKFLOW)
+    done = project.run("-p", "--json", "--var", "OUT=elsewhere", env={"DM_TEST_ONLY_ENV": "x"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("}\n") and done.stdout.count("\n") == 1
+    steps = json.loads(done.stdout)["steps"]
+    assert steps[0] == {
+        "index": 0,
+        "outputs": ["elsewhere/a.csv"],
+        "inputs": ["src/a.csv", "src/extra.csv", "s3://bucket/key.csv"],
+        "output_tags": ["made"],
+        "input_tags": [],
+        "protocol": "shell",
+        "options": {"confirm": True, "retries": 2},
+        "body": "cp src/a.csv elsewhere/a.csv",
+        "vars": {"OUT": "elsewhere", "BASE": str(project.path)},
+    }
+    assert steps[1]["input_tags"] == ["made"] and steps[1]["options"] == {"timeout": "5m", "method": "stamp"}
+
+
+def test_print_with_vars_and_base(project):
+    project.workflow("""\
+        out/$[A]-$[B].txt <- $[C]
+          echo "$[A]"
+    """)
+    (project.path / "data").mkdir()
+    done = project.run("-p", "--json", "-v", 'A=1,B="x,y"', "--var", "C=in", "--var", "A=2", "--base", "data")
+    assert done.returncode == 0, done.stderr
+    step = json.loads(done.stdout)["steps"][0]
+    assert step["outputs"] == ["data/out/2-x,y.txt"] and step["inputs"] == ["data/in"]
+    assert step["body"] == 'echo "2"'
+
+
+def test_print_in_another_directory_with_w(project, tmp_path_factory):
+    project.workflow("a <- b\n  cp $INPUT $OUTPUT\n", name="sub/Flow")
+    done = project.run("--print", "-w", "sub/Flow")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "0: a <- b [shell]\n    cp $INPUT $OUTPUT\n"
+
+
+def test_workflow_error_is_three_lines_and_exit_2(project):
+    project.workflow("A=1\nout <- in [timout:5m]\n  cp a b\n")
+    done = project.run("-p")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"{project.path / 'Drakefile'}:2:12: error: unknown option: timout (did you mean timeout?)\n"
+                           "out <- in [timout:5m]\n"
+                           "           ^\n")
+
+
+def test_bad_var_argument_is_a_usage_error(project, capsys, monkeypatch):
+    project.workflow("a <-\n  true\n")
+    monkeypatch.chdir(project.path)
+    assert main(["-p", "--var", "NOEQUALS"]) == 2
+    assert capsys.readouterr().err == "datamake: error: bad --var variable 'NOEQUALS': expected NAME=VALUE\n"
+
+
+def test_parse_var_args():
+    assert parse_var_args(['A=1,B="2,3", C=x'], ["D=4", "A=5"]) == {"A": "5", "B": "2,3", "C": "x", "D": "4"}
+    assert parse_var_args(["E="], []) == {"E": ""}
+    for bad in (["A=1=2"], ["=1"], ["A"]):
+        with pytest.raises(UsageError):
+            parse_var_args(bad, [])
