@@ -32,7 +32,7 @@ def decide(sg: StepGraph, selection: list[Selected], *, check: str,
     for sel in selection:
         step = sg.step(sel.index)
         upstream = next((will_run[p] for p in sg.graph.pred[sel.index] if p in will_run), None)
-        facts = Facts(forced=sel.forced, via=sel.via, projected_by=upstream.label() if upstream else None,
+        facts = Facts(forced=sel.forced, via=sel.via, projected_by=upstream,
                       made=made, check=check, record=record_of(step))
         entry = Entry(step, sel, explain(step, facts))
         if entry.reason.dirty:

@@ -51,7 +51,7 @@ class Facts:
 
     forced: bool = False
     via: str | None = None  # "tag" or "method"
-    projected_by: str | None = None  # label of an upstream step that will run first
+    projected_by: Step | None = None  # an upstream step that will run first
     made: AbstractSet[str] = frozenset()  # outputs of the selected steps
     check: str = "timestamp"  # the run's default; a step's [check:...] wins
     record: SuccessRecord | None = None
@@ -84,7 +84,7 @@ def explain(step: Step, facts: Facts) -> Reason:
     if not step.options.timecheck:
         return Reason(UP_TO_DATE, "-timecheck: outputs exist")
     if facts.projected_by:
-        return Reason("projected", f"upstream step {facts.projected_by} will run first")
+        return Reason("projected", f"upstream step {facts.projected_by.label()} will run first")
     present = {n: s for n, s in inputs.items() if s is not None}
     if not present:
         return Reason("no-input step", "no existing file inputs")

@@ -41,7 +41,7 @@ def test_rule_order(tmp_path):
     assert why_dirty(s, Facts(forced=True)).label == "forced"
     assert why_dirty(s, Facts(via="tag")).label == "via tag"
     assert why_dirty(s, Facts(via="method")).label == "via method"
-    assert why_dirty(s, Facts(projected_by="up")).label == "projected"
+    assert why_dirty(s, Facts(projected_by=s)).evidence == "upstream step out will run first"
     reason = why_dirty(s, Facts())
     assert reason.label == "timestamped"
     assert reason.evidence.startswith("newest input inp (") and "> oldest output out (" in reason.evidence

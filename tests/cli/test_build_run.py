@@ -6,7 +6,9 @@ import subprocess
 import sys
 import time
 
-from datamake.state import acquire_lock
+import pytest
+
+from datamake.state import StateStore, acquire_lock
 from conftest import ROOT
 
 
@@ -160,7 +162,8 @@ def test_a_corrupt_state_database_warns_and_rebuilds(project):
     assert project.read("out.csv") == "1\n"
 
 
-def test_sigint_stops_cleans_and_keeps_the_old_target(project):
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_cleans_and_keeps_the_old_target(project, signum, code):
     project.workflow("""\
         out.csv <- in.csv
           echo partial > $OUTPUT
@@ -177,12 +180,19 @@ def test_sigint_stops_cleans_and_keeps_the_old_target(project):
         deadline = time.monotonic() + 20
         while not project.exists("started") and time.monotonic() < deadline:
             time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _out, err = proc.communicate(timeout=20)
     finally:
         proc.kill()
         proc.wait()
-    assert proc.returncode == 130
+    assert proc.returncode == code
     assert "interrupted" in err and "Traceback" not in err
     assert project.read("out.csv") == "old\n"
     assert temps(project) == []
+    assert project.exists("started")
+    assert not project.exists(".datamake/lock") or project.read(".datamake/lock") == ""
+    store = StateStore.open(str(project.path / ".datamake"))
+    try:
+        assert [a.outcome for a in store.last_run_attempts()] == ["interrupted"]
+    finally:
+        store.close()
