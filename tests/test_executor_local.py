@@ -180,7 +180,8 @@ def test_timeout_escalates_to_sigkill_when_sigterm_is_ignored(tmp_path, monkeypa
 
 
 def test_cancel_all_stops_every_group_including_background_children(tmp_path, executor):
-    jobs = [job(tmp_path, k, f"sleep 60 &\necho $! > child{k}.pid\nsleep 60\n") for k in range(2)]
+    # The pid file appears whole (by rename), so reading it never races the echo.
+    jobs = [job(tmp_path, k, f"sleep 60 &\necho $! > c{k}\nmv c{k} child{k}.pid\nsleep 60\n") for k in range(2)]
     for j in jobs:
         executor.submit(j)
     for k in range(2):
