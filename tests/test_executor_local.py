@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -201,7 +202,9 @@ def test_cancel_all_also_returns_jobs_that_finished_meanwhile(tmp_path, executor
     executor.submit(job(tmp_path, 0, "echo quick > quick.txt"))
     executor.submit(job(tmp_path, 1, "sleep 60"))
     wait_for(tmp_path / "quick.txt")
-    time.sleep(0.2)  # let the quick job's exit be seen; its result is not collected before cancel
+    deadline = time.monotonic() + 10  # until the quick job is over, its result not yet collected
+    while any(t.name == "job-0" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
     results = {r.key: r for r in executor.cancel_all()}
     assert results[0].ok and not results[0].interrupted
     assert results[1].interrupted
