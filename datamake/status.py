@@ -62,7 +62,9 @@ def render_table(columns: list[str], rows: list[Row], out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, width=max(100, 30 + 16 * len(columns)), highlight=False)
+    # Wide enough that no step name or state is cut: the table is read, not fitted to a window.
+    width = 40 + sum(max(len(c), len("up for retry")) + 3 for c in columns)
+    console = Console(file=out, width=max(80, width), highlight=False)
     if not rows:
         console.print("no intervals recorded or due")
         return
