@@ -1,4 +1,4 @@
-"""`+local` steps: remote inputs staged to local temp files, outputs written locally and uploaded only on success."""
+"""`+local` steps: remote inputs staged to local temp files, outputs written locally (published by storage on success)."""
 from __future__ import annotations
 
 import os
@@ -14,7 +14,8 @@ class Staging:
     """Local stand-ins for one step's remote inputs and outputs, in a private temp directory.
 
     Use: `stage = Staging.prepare(inputs, outputs)`; run the step on `stage.local(name)`;
-    `stage.upload()` after success; `stage.cleanup()` always.
+    after success `storage.publish(stage.outputs[url], url)` uploads each output atomically;
+    `stage.cleanup()` always.
     """
 
     def __init__(self, root: str):
@@ -47,20 +48,6 @@ class Staging:
         """The local path a step should use for `name` (itself when not remote)."""
         return self.inputs.get(name) or self.outputs.get(name) or name
 
-    def upload(self) -> None:
-        """Publish every output the step wrote, each atomically (temporary key, then copy onto the target)."""
-        for remote, path in self.outputs.items():
-            if not os.path.exists(path):
-                continue  # the Builder reports outputs a step did not make
-            tmp = storage.temp_name(remote)
-            storage.discard(tmp)
-            try:
-                _upload(path, tmp)
-                storage.publish(tmp, remote)
-            except BaseException:
-                storage.discard(tmp)
-                raise
-
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -79,14 +66,3 @@ def _download(url: str, path: str) -> None:
             os.makedirs(os.path.dirname(local), exist_ok=True)
             fs.get_file(name, local)
 
-
-def _upload(path: str, url: str) -> None:
-    fs, rpath = storage.filesystem(url)
-    with storage.guard(url):
-        if not os.path.isdir(path):
-            fs.put_file(path, rpath)
-            return
-        for root, _dirs, files in os.walk(path):
-            for name in files:
-                local = os.path.join(root, name)
-                fs.put_file(local, rpath + "/" + os.path.relpath(local, path).replace(os.sep, "/"))

@@ -227,6 +227,16 @@ def publish(tmp: str, final: str) -> None:
     Local disk renames. S3 has no rename: objects are copied onto the target then the
     temporary deleted, so readers see the old or the new object, never a partial one.
     """
+    if is_url(final) and not is_url(tmp):  # a `+local` step's output: upload beside, then publish
+        remote_tmp = temp_name(final)
+        discard(remote_tmp)
+        try:
+            upload(tmp, remote_tmp)
+            _publish_remote(remote_tmp, final)
+        finally:
+            discard(remote_tmp)
+        discard(tmp)
+        return
     if is_url(final):
         _publish_remote(tmp, final)
         return
@@ -264,6 +274,19 @@ def _publish_tree(fs, tpath: str, fpath: str) -> None:
     if stale:
         fs.rm(stale)
     fs.rm(tpath, recursive=True)
+
+
+def upload(path: str, url: str) -> None:
+    """Copy a local file or directory tree to `url` (a directory becomes objects under the prefix)."""
+    fs, rpath = filesystem(url)
+    with guard(url):
+        if not os.path.isdir(path):
+            fs.put_file(path, rpath)
+            return
+        for root, _dirs, files in os.walk(path):
+            for name in files:
+                local = os.path.join(root, name)
+                fs.put_file(local, rpath + "/" + os.path.relpath(local, path).replace(os.sep, "/"))
 
 
 def discard(name: str) -> None:

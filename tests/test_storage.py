@@ -149,7 +149,7 @@ def test_staging_downloads_inputs_and_uploads_outputs_only_when_asked(bucket, tm
         assert stage.local(out).endswith("/sorted.csv")
         open(stage.local(out), "w").write("a\nb\n")
         assert bucket.keys() == ["in/data.csv", "in/dir/1.txt"]  # nothing uploaded before success
-        stage.upload()
+        storage.publish(stage.outputs[out], out)
     finally:
         stage.cleanup()
     assert bucket.read("out/sorted.csv") == "a\nb\n"
