@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from . import storage
-from .errors import Interrupted, UsageError
+from .errors import DatamakeError, Interrupted, UsageError
 from .executors.base import Executor, Job, JobResult
 from .graph import StepGraph, build_graph
 from .model import Step, Workflow, relative_to, render_body
 from .plan import Entry, Plan, decide
 from .select import select
+from .staging import Staging
 from .staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
 
 
@@ -141,6 +142,7 @@ class Attempt:
     started: float
     log_path: str
     temps: dict[str, str]  # output name -> temporary name (empty when -atomic)
+    stage: Staging | None = None  # `+local`: local copies of remote inputs and outputs
 
 
 class _Stop(Exception):
@@ -232,14 +234,22 @@ class Builder:
             storage.ensure_parent(target.name)
             if atomic:
                 storage.discard(temps[target.name])  # a crashed run's leftover
-        job = self._job(step, number, temps)
-        self.running[index] = Attempt(number, time.time(), job.log_path, temps)
+        try:
+            stage = Staging.prepare([t.name for t in step.inputs], [t.name for t in step.outputs]) \
+                if step.options.local else None
+        except DatamakeError as err:  # a remote input could not be fetched
+            self._fail(index, err.message)
+            return
+        temps.update(stage.outputs if stage else {})  # staged outputs are uploaded by publish
+        job = self._job(step, number, temps, stage)
+        self.running[index] = Attempt(number, time.time(), job.log_path, temps, stage)
         self.reporter.step_started(step, self.reasons[index], number)
         self.executor.submit(job)
 
-    def _job(self, step: Step, number: int, temps: dict[str, str]) -> Job:
+    def _job(self, step: Step, number: int, temps: dict[str, str], stage: Staging | None = None) -> Job:
         outs = tuple(relative_to(temps.get(t.name, t.name), step.workdir) for t in step.outputs)
-        values = step.step_vars(outputs=outs)
+        ins = tuple(relative_to(stage.local(t.name), step.workdir) for t in step.inputs) if stage else None
+        values = step.step_vars(outputs=outs, inputs=ins)
         env = {**os.environ, **step.vars, **values}
         return Job(key=step.index, label=step.label(), protocol=step.protocol,
                    script=render_body(step.body_parts, values), env=env, cwd=step.workdir,
@@ -256,7 +266,13 @@ class Builder:
         index = result.key
         attempt = self.running.pop(index)
         step = self.sg.step(index)
-        error = _job_error(result) or self._publish(step, attempt)
+        try:
+            error = _job_error(result) or self._publish(step, attempt)
+        except DatamakeError as err:  # an upload or remote copy failed: the step failed
+            error = err.message
+        finally:
+            if attempt.stage:
+                attempt.stage.cleanup()
         if error is None:
             self._record_success(step, attempt, result)
             self.result.ran.append(index)
@@ -340,10 +356,14 @@ class Builder:
                 attempt = self.running.pop(result.key)
                 for tmp in attempt.temps.values():
                     storage.discard(tmp)
+                if attempt.stage:
+                    attempt.stage.cleanup()
                 self._record_attempt(self.sg.step(result.key), attempt, result, "interrupted")
             for attempt in self.running.values():
                 for tmp in attempt.temps.values():
                     storage.discard(tmp)
+                if attempt.stage:
+                    attempt.stage.cleanup()
             self.plan.abandon("interrupted")
             self.result.skipped = sorted(self.plan.skipped)
             self.store.end_run(self.run_id, "interrupted")
