@@ -152,7 +152,8 @@ def _step_node(step: Step, state: str, reason: str | None, directory: str, log_t
     return Node(id=step_id(step), kind="step", label=step.label(), state=state, reason=reason,
                 command=step.body, protocol=step.protocol, inputs=names(step.inputs, step.input_tags),
                 outputs=names(step.outputs, step.output_tags),
-                location=f"{step.loc.path}:{step.loc.line}", log_tail=log_tail)
+                location=f"{relative_to(step.loc.path, directory or step.workdir)}:{step.loc.line}",
+                log_tail=log_tail)
 
 
 def _file_node(nodes: dict[str, Node], name: str, directory: str) -> str:
