@@ -23,7 +23,8 @@ def source_line(path: str, line: int) -> str | None:
         except OSError:
             return None
         _SOURCES[path] = text
-    lines = text.splitlines()
+    # Only "\n" ends a line, as in the parser: splitlines() would also split on form feeds etc.
+    lines = text.split("\n")
     if 1 <= line <= len(lines):
         return lines[line - 1]
     return None

@@ -2,7 +2,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datamake.errors import DatamakeError
+from datamake.errors import DatamakeError, caret_under
 from datamake.evaluate import evaluate
 from datamake.model import Workflow
 from datamake.parser import parse_text
@@ -38,6 +38,8 @@ def test_any_text_gives_a_workflow_or_a_located_error(tmp_path_factory, text):
     except DatamakeError as err:
         assert err.loc is not None, err.message
         assert err.loc.path.startswith(str(workdir)) and err.loc.line >= 1 and err.loc.col >= 1
-        assert err.render().startswith(f"{err.loc}: error: ")
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n") + [""]
+        source = lines[err.loc.line - 1]
+        assert err.render() == f"{err.loc}: error: {err.message}\n{source}\n{caret_under(source, err.loc.col)}"
     else:
         assert isinstance(result, Workflow)
