@@ -1,6 +1,7 @@
 """Run jobs as Dask tasks: each task runs the step's process on a worker, as the local pool would."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue
@@ -17,7 +18,7 @@ from distributed.scheduler import KilledWorker
 
 from ..errors import UsageError
 from .base import Job, JobResult
-from .local import LocalExecutor, OutputCallback
+from .local import TERM_GRACE, LocalExecutor, OutputCallback
 
 LOG_TEXT_LIMIT = 1 << 20  # bytes of log sent back to the client, for when its disk is not the worker's
 CONNECT_TIMEOUT = "10s"
@@ -25,10 +26,13 @@ WORKER_LOST = "worker lost"
 # Errors that mean the worker (or the path to it) went away mid-task, not that the step failed.
 _LOST = (KilledWorker, CommClosedError)
 
-# Worker side: the local executors running this worker's jobs, by task token, so a
-# cancel from the client can reach their process groups.
-_RUNNING: dict[str, LocalExecutor] = {}
-_RUNNING_LOCK = threading.Lock()
+CANCEL_POLL = 0.2  # seconds between a running task's checks for a cancel from the client
+STOP_WAIT = TERM_GRACE + 3.0  # how long a cancel waits for a task to kill its process group
+
+# Worker side: a cancel flag and a stopped flag per running task, by token. The task's own
+# thread does the killing, because a LocalExecutor must not be driven from two threads.
+_TASKS: dict[str, tuple[threading.Event, threading.Event]] = {}
+_TASKS_LOCK = threading.Lock()
 
 
 def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
@@ -36,28 +40,41 @@ def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
     job, own_log = _writable_log(job)
     # jobs=2 because a worker has no terminal to share: the step's stdin is /dev/null.
     executor = LocalExecutor(jobs=2)
-    with _RUNNING_LOCK:
-        _RUNNING[token] = executor
+    cancel, stopped = threading.Event(), threading.Event()
+    with _TASKS_LOCK:
+        _TASKS[token] = (cancel, stopped)
     try:
         executor.submit(job)
-        results = executor.wait()  # [] only when a cancel from the client took the result
+        result = _wait_or_cancel(executor, cancel)
     finally:
-        with _RUNNING_LOCK:
-            _RUNNING.pop(token, None)
-    result = results[0] if results else _interrupted(job, time.time())
+        with _TASKS_LOCK:
+            _TASKS.pop(token, None)
+        stopped.set()
     text = _read_tail(job.log_path)
     if own_log:
         os.unlink(job.log_path)
     return result, text
 
 
-def cancel_on_worker(tokens: list[str]) -> int:
-    """Stop the process groups of these tasks if they run on this worker; return how many."""
-    with _RUNNING_LOCK:
-        executors = [_RUNNING[t] for t in tokens if t in _RUNNING]
-    for executor in executors:
-        executor.cancel_all()
-    return len(executors)
+def _wait_or_cancel(executor: LocalExecutor, cancel: threading.Event) -> JobResult:
+    while not cancel.is_set():
+        results = executor.wait(CANCEL_POLL)
+        if results:
+            return results[0]
+    return executor.cancel_all()[0]
+
+
+async def cancel_on_worker(tokens: list[str]) -> int:
+    """Make the tasks with these tokens running here kill their process groups; wait for it."""
+    with _TASKS_LOCK:
+        flags = [_TASKS[t] for t in tokens if t in _TASKS]
+    for cancel, _stopped in flags:
+        cancel.set()
+    deadline = time.monotonic() + STOP_WAIT
+    # A coroutine, so the worker's event loop keeps its heartbeats going meanwhile.
+    while not all(stopped.is_set() for _c, stopped in flags) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return len(flags)
 
 
 def _writable_log(job: Job) -> tuple[Job, bool]:
@@ -189,9 +206,11 @@ def _failed(job: Job, started: float, error: str) -> JobResult:
 
 def _local_cluster() -> LocalCluster:
     # allowed-failures=0: a worker death fails the task at once, so datamake's retries decide.
+    # No dashboard; the scheduler's small HTTP server takes any free loopback port, not 8787.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                            dashboard_address=None, silence_logs=logging.ERROR)
+                            dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                            silence_logs=logging.ERROR)
 
 
 def _connect(address) -> Client:
