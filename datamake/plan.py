@@ -5,6 +5,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+from . import storage
 from .graph import StepGraph, tag_key
 from .model import Step, relative_to
 from .select import Selected
@@ -29,15 +30,17 @@ def decide(sg: StepGraph, selection: list[Selected], *, check: str,
     made = frozenset(t.name for sel in selection for t in sg.step(sel.index).outputs)
     will_run: dict[int, Step] = {}
     entries: list[Entry] = []
-    for sel in selection:
-        step = sg.step(sel.index)
-        upstream = next((will_run[p] for p in sg.graph.pred[sel.index] if p in will_run), None)
-        facts = Facts(forced=sel.forced, via=sel.via, projected_by=upstream,
-                      made=made, check=check, record=record_of(step))
-        entry = Entry(step, sel, explain(step, facts))
-        if entry.reason.dirty:
-            will_run[sel.index] = step
-        entries.append(entry)
+    names = [t.name for sel in selection for t in (*sg.step(sel.index).inputs, *sg.step(sel.index).outputs)]
+    with storage.snapshot(names):  # remote stamps in bulk: one listing per prefix
+        for sel in selection:
+            step = sg.step(sel.index)
+            upstream = next((will_run[p] for p in sg.graph.pred[sel.index] if p in will_run), None)
+            facts = Facts(forced=sel.forced, via=sel.via, projected_by=upstream,
+                          made=made, check=check, record=record_of(step))
+            entry = Entry(step, sel, explain(step, facts))
+            if entry.reason.dirty:
+                will_run[sel.index] = step
+            entries.append(entry)
     return entries
 
 

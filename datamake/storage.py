@@ -73,9 +73,30 @@ def _one_line(exc: Exception) -> str:
 
 # ---------------------------------------------------------------- stamps
 
+# Remote stamps taken in bulk for the up-front decision; None outside `snapshot()`.
+_SNAPSHOT: dict[str, Stamp | None] | None = None
+
+
+@contextlib.contextmanager
+def snapshot(names: Iterable[str]) -> Iterator[None]:
+    """Within the block, `stat` of these remote names answers from one bulk `stat_many`.
+
+    For deciding a whole plan before anything runs: N objects under a prefix cost one
+    listing, not N requests. Local names are always stat'ed afresh (cheap, and exact).
+    """
+    global _SNAPSHOT
+    _SNAPSHOT = stat_many(n for n in names if is_url(n))
+    try:
+        yield
+    finally:
+        _SNAPSHOT = None
+
+
 def stat(name: str) -> Stamp | None:
     """The stamp of a local path or URL, or None when it does not exist."""
     if is_url(name):
+        if _SNAPSHOT is not None and name in _SNAPSHOT:
+            return _SNAPSHOT[name]
         return _remote_stat(name)
     try:
         st = os.stat(name)

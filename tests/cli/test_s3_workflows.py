@@ -136,3 +136,16 @@ def test_an_unreachable_namenode_is_one_error_line(project):
     assert result.returncode == 2
     assert result.stderr.startswith("datamake: error: cannot reach hdfs://127.0.0.1/data/in.txt: ConnectionError")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_deciding_many_objects_under_one_prefix_takes_one_listing(project, bucket):
+    steps = "".join(f"out/{i}.txt <- s3://$[BUCKET]/in/{i}.csv [+local]\n  cat $INPUT > $OUTPUT\n" for i in range(12))
+    project.workflow(steps)
+    for i in range(12):
+        bucket.put(f"in/{i}.csv", f"{i}\n")
+    _, summary = _build(project, bucket, "--check", "hash")
+    assert len(summary["ran"]) == 12
+    before = len(bucket.server.requests(bucket.name))
+    _, summary = _build(project, bucket, "--check", "hash")
+    made = bucket.server.requests(bucket.name)[before:]
+    assert summary["ran"] == [] and [(r.method, "list-type" in r.query) for r in made] == [("GET", True)]
