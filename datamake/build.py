@@ -29,6 +29,7 @@ from typing import Iterator
 from . import storage
 from .errors import DatamakeError, Interrupted, UsageError
 from .executors.base import Executor, Job, JobResult
+from .executors.resources import step_resources
 from .graph import StepGraph, build_graph
 from .model import Step, Workflow, relative_to, render_body
 from .plan import Entry, Plan, decide
@@ -254,7 +255,7 @@ class Builder:
         return Job(key=step.index, label=step.label(), protocol=step.protocol,
                    script=render_body(step.body_parts, values), env=env, cwd=step.workdir,
                    log_path=self._log_path(step, number), timeout=step.options.timeout,
-                   prefix=step.label() if self.opts.jobs > 1 else None)
+                   prefix=step.label() if self.opts.jobs > 1 else None, resources=step_resources(step))
 
     def _log_path(self, step: Step, number: int) -> str:
         logs = os.path.join(self.opts.state_dir, "logs")
