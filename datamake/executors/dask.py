@@ -5,6 +5,7 @@ import asyncio
 import logging
 import os
 import queue
+import socket
 import tempfile
 import threading
 import time
@@ -13,6 +14,7 @@ from dataclasses import replace
 
 import dask
 from distributed import Client, Future, LocalCluster
+from distributed.comm import get_address_host_port
 from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
@@ -22,6 +24,7 @@ from .local import TERM_GRACE, LocalExecutor, OutputCallback
 
 LOG_TEXT_LIMIT = 1 << 20  # bytes of log sent back to the client, for when its disk is not the worker's
 CONNECT_TIMEOUT = "10s"
+PROBE_TIMEOUT = 5.0
 WORKER_LOST = "worker lost"
 # Errors that mean the worker (or the path to it) went away mid-task, not that the step failed.
 _LOST = (KilledWorker, CommClosedError)
@@ -213,9 +216,21 @@ def _local_cluster() -> LocalCluster:
                             silence_logs=logging.ERROR)
 
 
-def _connect(address) -> Client:
+def _connect(address: str | LocalCluster) -> Client:
+    if isinstance(address, str):
+        _probe(address)
+    return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+
+
+def _probe(address: str) -> None:
+    """Fail fast with a clear message: a Client that cannot connect spends half a minute giving up."""
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}",
+        host, port = get_address_host_port(address)
+    except ValueError as exc:
+        raise UsageError(f"bad Dask scheduler address {address!r}: {exc}",
+                         hint="write tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786") from None
+    try:
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}",
                          hint="start one with `dask scheduler`, or leave out --dask-scheduler") from None
