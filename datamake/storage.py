@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -73,8 +74,9 @@ def _one_line(exc: Exception) -> str:
 
 # ---------------------------------------------------------------- stamps
 
-# Remote stamps taken in bulk for the up-front decision; None outside `snapshot()`.
-_SNAPSHOT: dict[str, Stamp | None] | None = None
+# Remote stamps taken in bulk for the up-front decision, per thread (the schedule runner may
+# decide intervals side by side); absent outside `snapshot()`.
+_SNAPSHOT = threading.local()
 
 
 @contextlib.contextmanager
@@ -84,19 +86,19 @@ def snapshot(names: Iterable[str]) -> Iterator[None]:
     For deciding a whole plan before anything runs: N objects under a prefix cost one
     listing, not N requests. Local names are always stat'ed afresh (cheap, and exact).
     """
-    global _SNAPSHOT
-    _SNAPSHOT = stat_many(n for n in names if is_url(n))
+    _SNAPSHOT.stamps = stat_many(n for n in names if is_url(n))
     try:
         yield
     finally:
-        _SNAPSHOT = None
+        del _SNAPSHOT.stamps
 
 
 def stat(name: str) -> Stamp | None:
     """The stamp of a local path or URL, or None when it does not exist."""
     if is_url(name):
-        if _SNAPSHOT is not None and name in _SNAPSHOT:
-            return _SNAPSHOT[name]
+        stamps = getattr(_SNAPSHOT, "stamps", {})
+        if name in stamps:
+            return stamps[name]
         return _remote_stat(name)
     try:
         st = os.stat(name)

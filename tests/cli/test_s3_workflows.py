@@ -149,3 +149,14 @@ def test_deciding_many_objects_under_one_prefix_takes_one_listing(project, bucke
     _, summary = _build(project, bucket, "--check", "hash")
     made = bucket.server.requests(bucket.name)[before:]
     assert summary["ran"] == [] and [(r.method, "list-type" in r.query) for r in made] == [("GET", True)]
+
+
+def test_hdfs_and_webhdfs_names_stay_urls_whatever_the_base(project):
+    project.workflow("""\
+        hdfs://nn:8020/out/a.csv <- webhdfs://nn:9870/in/a.csv, local.csv
+          cp $INPUT $OUTPUT
+        """)
+    result = project.run("-p", "--json", "--base", "/elsewhere")
+    step = json.loads(result.stdout)["steps"][0]
+    assert step["outputs"] == ["hdfs://nn:8020/out/a.csv"]
+    assert step["inputs"] == ["webhdfs://nn:9870/in/a.csv", "/elsewhere/local.csv"]
