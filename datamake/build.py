@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from . import storage
+from . import fingerprint, storage
 from .errors import DatamakeError, Interrupted, UsageError
 from .executors.base import Executor, Job, JobResult
 from .executors.resources import step_resources
@@ -36,6 +36,7 @@ from .plan import Entry, Plan, decide
 from .select import select
 from .staging import Staging
 from .staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
+from .state import StateStore, acquire_lock, step_key
 
 
 @dataclass
@@ -53,11 +54,6 @@ class BuildResult:
     def ok(self) -> bool:
         return not self.failed
 
-    @property
-    def wanted(self) -> list[tuple[Step, Reason]]:
-        """The plan's steps that will run, with their reasons."""
-        return [(s, r) for s, r in self.plan if r.dirty]
-
 
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
           why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
@@ -73,38 +69,41 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     state_dir = state_dir or os.path.join(workflow.directory, ".datamake")
     if preview:
         return _preview(sg, selection, check, state_dir)
-    from . import fingerprint
-    from .report import make_reporter
-    from .state import StateStore, acquire_lock
+    if reporter is None:
+        from .report import make_reporter  # the renderers sit below the builder
 
-    reporter = reporter or make_reporter(sys.stderr.isatty(), False, False, jobs, why=why)
-    with acquire_lock(state_dir):
-        store = StateStore.open(state_dir)
-        fingerprint.use_cache(store)
-        try:
-            for text in store.warnings:
-                reporter.warning(text)
-            records = store.load_successes()
-            entries = decide(sg, selection, check=check, record_of=_record_lookup(records))
-            pairs = [(e.step, e.reason) for e in entries]
-            reporter.plan(pairs if why else [(s, r) for s, r in pairs if r.dirty])
-            runner = executor or _default_executor(jobs, reporter, sg)
-            options = RunOptions(jobs, check, auto, fail_fast, state_dir)
-            try:
-                return Builder(sg, entries, records, store, runner, reporter, options).run(list(targets))
-            finally:
-                if executor is None:
-                    runner.close()
-        finally:
-            fingerprint.use_cache(None)
-            store.close()
+        reporter = make_reporter(sys.stderr.isatty(), False, False, jobs, why=why)
+    options = RunOptions(jobs, check, auto, fail_fast, state_dir)
+    runner = executor or _default_executor(jobs, reporter, sg)
+    try:
+        with acquire_lock(state_dir):
+            return _run(sg, selection, options, runner, reporter, why, list(targets))
+    finally:
+        if executor is None:
+            runner.close()
+
+
+def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, reporter, why: bool,
+         argv: list[str]) -> BuildResult:
+    """Decide and run under the lock, with the state store as the fingerprint cache."""
+    store = StateStore.open(options.state_dir)
+    fingerprint.use_cache(store)
+    try:
+        for text in store.warnings:
+            reporter.warning(text)
+        records = store.load_successes()
+        entries = decide(sg, selection, check=options.check, record_of=_record_lookup(records))
+        pairs = [(e.step, e.reason) for e in entries]
+        reporter.plan(pairs if why else [(s, r) for s, r in pairs if r.dirty])
+        return Builder(sg, entries, records, store, executor, reporter, options).run(argv)
+    finally:
+        fingerprint.use_cache(None)
+        store.close()
 
 
 def _preview(sg: StepGraph, selection, check: str, state_dir: str) -> BuildResult:
     records = {}
     if os.path.isdir(state_dir):  # read what is there; a preview never creates state
-        from .state import StateStore
-
         store = StateStore.open(state_dir)
         try:
             records = store.load_successes()
@@ -115,8 +114,6 @@ def _preview(sg: StepGraph, selection, check: str, state_dir: str) -> BuildResul
 
 
 def _record_lookup(records):
-    from .state import step_key
-
     return lambda step: records.get(step_key(step))
 
 
@@ -275,7 +272,7 @@ class Builder:
             if attempt.stage:
                 attempt.stage.cleanup()
         if error is None:
-            self._record_success(step, attempt, result)
+            self._record_success(step, result)
             self.result.ran.append(index)
             self._record_attempt(step, attempt, result, "success")
             self.reporter.step_finished(step, result, "success")
@@ -325,21 +322,15 @@ class Builder:
                 self._submit(index, number)
 
     def _record(self, step: Step):
-        from .state import step_key
-
         return self.records.get(step_key(step))
 
-    def _record_success(self, step: Step, attempt: Attempt, result: JobResult) -> None:
-        from .state import step_key
-
+    def _record_success(self, step: Step, result: JobResult) -> None:
         outputs = {t.name: stamp_text(s) for t in step.outputs if (s := storage.stat(t.name)) is not None}
         self.store.record_success(step_key(step), command_hash(step), recorded_inputs(step, self.opts.check),
                                   outputs, result.started, result.finished)
 
     def _record_attempt(self, step: Step, attempt: Attempt, result: JobResult, outcome: str,
                         error: str | None = None) -> None:
-        from .state import step_key
-
         self.store.record_attempt(self.run_id, step_key(step), step.index, step.label(), outcome,
                                   attempt.started, result.finished, attempt.log_path,
                                   str(self.reasons[step.index]), error)
