@@ -6,7 +6,7 @@ import os
 import shutil
 import threading
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from .errors import DatamakeError  # noqa: F401  (re-exported for callers)
@@ -34,7 +34,9 @@ class Stamp:
     inode: int | None = None
     empty: bool = False  # an empty directory counts as missing output
     mtime_ns: int | None = None  # exact local mtime, the key of the hash cache
-    version: str | None = None
+    # Evidence only: a listing does not carry it while a HEAD does, and a rewrite of the same
+    # bytes gets a new one, so it takes no part in equality.
+    version: str | None = field(default=None, compare=False)
 
 
 def configure(options: dict[str, dict[str, str]]) -> None:
@@ -133,7 +135,7 @@ def stat_many(names: Iterable[str]) -> dict[str, Stamp | None]:
         else:
             result[name] = stat(name)
     for parent, members in groups.items():
-        if len(members) == 1 or "/" not in parent.partition("://")[2]:
+        if len(members) == 1 or not parent.partition("://")[2]:
             result.update((m, stat(m)) for m in members)  # one HEAD beats a listing
         else:
             result.update(_stat_group(parent, members))

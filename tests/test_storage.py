@@ -155,3 +155,14 @@ def test_staging_downloads_inputs_and_uploads_outputs_only_when_asked(bucket, tm
     assert bucket.read("out/sorted.csv") == "a\nb\n"
     assert "out/.sorted.datamake-tmp.csv" not in bucket.keys()
     assert not os.path.exists(stage.root)
+
+
+def test_versioned_bucket_stamps_carry_the_version_but_compare_by_content(bucket):
+    bucket.fs.call_s3("put_bucket_versioning", Bucket=bucket.name,
+                      VersioningConfiguration={"Status": "Enabled"})
+    bucket.put("v/a.csv", "same")
+    first = storage.stat(bucket.url("v/a.csv"))
+    bucket.put("v/a.csv", "same")
+    second = storage.stat(bucket.url("v/a.csv"))
+    assert first.version and second.version and first.version != second.version
+    assert second == storage.stat_many([bucket.url("v/a.csv"), bucket.url("v/b.csv")])[bucket.url("v/a.csv")]
