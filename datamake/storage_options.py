@@ -44,7 +44,10 @@ def read_config(directory: str) -> dict[str, dict[str, str]]:
         raise UsageError(f"{path}: cannot read the [storage] section: {exc.message.splitlines()[0]}") from None
     if not parser.has_section("storage"):
         return {}
-    return parse_pairs([f"{k}={v}" for k, v in parser.items("storage")])
+    try:
+        return parse_pairs([f"{k}={v}" for k, v in parser.items("storage")])
+    except UsageError as err:
+        raise UsageError(f"{path}: {err.message}") from None
 
 
 def gather(cli_pairs: list[str], directory: str) -> dict[str, dict[str, str]]:
