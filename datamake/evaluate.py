@@ -149,7 +149,9 @@ class _Evaluator:
             if value.startswith("%"):
                 tags.append(value[1:])
                 continue
-            optional = inputs and value.startswith("?")
+            optional = value.startswith("?")
+            if optional and not inputs:
+                raise WorkflowError("only inputs can be optional: remove the '?' from this output", text.loc)
             if optional:
                 value = value[1:]
             if not value:

@@ -6,7 +6,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Union
+from typing import Mapping, NamedTuple, Union
 
 import lark
 
@@ -15,12 +15,20 @@ from .syntax_errors import STRAY_BODY, body_loc, check_first_line, translate
 from .model import Workflow
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A raw token (name, value, option...) as written, with the position of its first character."""
+class Text(NamedTuple):
+    """A raw token (name, value, option...) as written, with the position of its first character.
+
+    A tuple rather than a dataclass, and the location built on demand: big files make one per name.
+    """
 
     value: str
-    loc: SourceLocation
+    path: str
+    line: int
+    col: int
+
+    @property
+    def loc(self) -> SourceLocation:
+        return SourceLocation(self.path, self.line, self.col)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +99,25 @@ class _Build(lark.Transformer):
         return SourceLocation(self.path, token.line, token.column)
 
     def text(self, token: lark.Token) -> Text:
-        return Text(str(token), SourceLocation(self.path, token.line, token.column))
+        return Text(str(token), self.path, token.line, token.column)
 
-    def start(self, items):
-        return list(items)
+    def start(self, children):
+        return children[0] if children else []
 
-    def names(self, children):
-        return [self.text(t) for t in children if t.type == "NAME"]
+    def items(self, children):
+        """Left-recursive list: the first child is the list so far, the last one the new item."""
+        if len(children) == 1:
+            return [children[0]]
+        children[0].append(children[-1])
+        return children[0]
+
+    def outputs(self, children):
+        if len(children) == 1:
+            return [self.text(children[0])]
+        children[0].append(self.text(children[-1]))
+        return children[0]
+
+    inputs = outputs
 
     def options(self, children):
         return tuple(self.text(t) for t in children if t.type == "OPTION")

@@ -26,6 +26,11 @@ def test_names_without_comma(tmp_path):
     expect(tmp_path, "a <- b c\n  x\n", 1, 8, "unexpected name 'c': separate names with commas", "a <- b c")
 
 
+def test_optional_output(tmp_path):
+    expect(tmp_path, "?out <- in\n  x\n", 1, 1, "only inputs can be optional: remove the '?' from this output",
+           "?out <- in")
+
+
 def test_body_without_step(tmp_path):
     expect(tmp_path, "A=1\n\n  echo hi\n", 3, 3,
            "indented line after a variable definition: only steps and methods have bodies", "  echo hi")

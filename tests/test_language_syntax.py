@@ -117,6 +117,16 @@ def test_header_spans_lines_after_commas_and_bodies_keep_relative_indentation(tm
     assert step.loc.line == 2 and step.loc.col == 1
 
 
+def test_arrow_may_start_a_continuation_line(tmp_path):
+    wf = load(tmp_path, """
+        a, b
+          <- c
+          cat $INPUT
+    """)
+    assert len(wf.steps[0].outputs) == 2 and wf.steps[0].body == "cat $INPUT"
+    assert wf.steps[0].body_parts[0] == "cat $INPUT"
+
+
 def test_step_variables_stay_placeholders_in_the_body(tmp_path):
     wf = load(tmp_path, """
         x, y <- i0, i1
