@@ -109,7 +109,7 @@ class DaskExecutor:
     """Runs each job as one Dask task on a cluster; the Builder bounds how many are in flight.
 
     Without `scheduler_address` a LocalCluster of two process workers on 127.0.0.1 is started
-    and closed with the executor. Dask never retries a task itself (`retries=0`, and a
+    at the first submit (a run with nothing to do starts nothing) and closed with the executor. Dask never retries a task itself (`retries=0`, and a
     started cluster allows no re-run after a worker death): a lost worker comes back as a
     failed JobResult with error `worker lost`, and datamake's own `retries` decide.
     Step output reaches `on_output` when the step finishes, not line by line.
@@ -118,14 +118,22 @@ class DaskExecutor:
     def __init__(self, jobs: int, scheduler_address: str | None = None, on_output: OutputCallback | None = None):
         self.jobs = jobs
         self._on_output = on_output
-        self._cluster = _local_cluster() if scheduler_address is None else None
-        self._client = _connect(scheduler_address or self._cluster)
+        self._address = scheduler_address
+        if scheduler_address is not None:
+            _probe(scheduler_address)  # a bad address is a usage error before anything runs
+        self._cluster: LocalCluster | None = None
+        self._client: Client | None = None
         self._running: dict[Future, tuple[Job, str, float]] = {}
         self._finished: list[JobResult] = []
         self._done: queue.SimpleQueue[Future] = queue.SimpleQueue()  # fed by Dask's callback thread
 
     @property
     def client(self) -> Client:
+        """The Dask client, connecting (or starting the local cluster) on first use."""
+        if self._client is None:
+            if self._address is None:
+                self._cluster = _local_cluster()
+            self._client = Client(self._address or self._cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
         return self._client
 
     def submit(self, job: Job) -> None:
@@ -135,7 +143,7 @@ class DaskExecutor:
             self._finished.append(_failed(job, time.time(), f"no Dask worker offers resource {missing}"))
             return
         token = f"datamake-{job.key}-{uuid.uuid4().hex[:12]}"
-        future = self._client.submit(run_on_worker, job, token, key=token, pure=False, retries=0,
+        future = self.client.submit(run_on_worker, job, token, key=token, pure=False, retries=0,
                                      resources=dict(job.resources) or None)
         self._running[future] = (job, token, time.time())
         future.add_done_callback(self._done.put)
@@ -166,7 +174,9 @@ class DaskExecutor:
         """Stop what still runs, close the client and any cluster this executor started."""
         if self._running:
             self.cancel_all()
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
@@ -196,7 +206,7 @@ class DaskExecutor:
 
     def _missing_resources(self, wanted: dict[str, float]) -> str | None:
         """The first resource no connected worker offers enough of (a task would wait forever)."""
-        workers = self._client.scheduler_info()["workers"].values()
+        workers = self.client.scheduler_info()["workers"].values()
         for name, amount in wanted.items():
             if not any(w.get("resources", {}).get(name, 0) >= amount for w in workers):
                 return f"{name}={amount:g}"
@@ -208,18 +218,13 @@ def _failed(job: Job, started: float, error: str) -> JobResult:
 
 
 def _local_cluster() -> LocalCluster:
+    # Quiet: datamake reports lost workers itself, and shutdown chatter is not the user's concern.
     # allowed-failures=0: a worker death fails the task at once, so datamake's retries decide.
     # No dashboard; the scheduler's small HTTP server takes any free loopback port, not 8787.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                             dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                            silence_logs=logging.ERROR)
-
-
-def _connect(address: str | LocalCluster) -> Client:
-    if isinstance(address, str):
-        _probe(address)
-    return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+                            silence_logs=logging.CRITICAL)
 
 
 def _probe(address: str) -> None:
