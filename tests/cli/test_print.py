@@ -92,3 +92,22 @@ def test_parse_var_args():
     for bad in (["A=1=2"], ["=1"], ["A"]):
         with pytest.raises(UsageError):
             parse_var_args(bad, [])
+
+
+def test_shipped_example_prints_and_runs(project):
+    import shutil
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "basics"
+    shutil.copytree(example, project.path / "basics", ignore=shutil.ignore_patterns("out", ".datamake"))
+    printed = project.run("-p", "--json", "-w", "basics")
+    assert printed.returncode == 0, printed.stderr
+    steps = json.loads(printed.stdout)["steps"]
+    assert [s["outputs"] for s in steps][:2] == [["out/header.csv"], ["out/rows.csv"]]
+    assert steps[5]["output_tags"] == ["report"]
+    done = project.run("-w", "basics", "--var", "WARM=13")
+    assert done.returncode == 0, done.stderr
+    assert (project.path / "basics/out/count.txt").read_text() == "6\n"
+    warm = (project.path / "basics/out/warm.csv").read_text().splitlines()
+    assert warm == ["city,day,temp_c", "Paris,2026-11-03,14", "Tokyo,2026-11-01,17", "Tokyo,2026-11-02,19",
+                    "Tokyo,2026-11-03,16"]
