@@ -52,6 +52,8 @@ def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str 
 
 
 class _Evaluator:
+    """Walks syntax items in order, collecting steps (numbered in file order) and the schedule."""
+
     def __init__(self) -> None:
         self.steps: list[Step] = []
         self.schedule: dict[str, str] | None = None

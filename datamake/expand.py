@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import threading
+from types import MappingProxyType
 from typing import Mapping
 
 from .errors import SourceLocation, WorkflowError
@@ -47,8 +48,6 @@ class Scope:
     def visible(self) -> Mapping[str, str]:
         """Variables a step sees, minus those inherited untouched from the process environment."""
         if self._visible is None:
-            from types import MappingProxyType
-
             self._visible = MappingProxyType(
                 {k: v for k, v in self.values.items() if k not in self.from_env})
         return self._visible

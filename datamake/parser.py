@@ -156,7 +156,7 @@ class _Build(lark.Transformer):
 
     def include(self, children):
         head, path = children[0], children[1]
-        self._no_body(children, f"{head.split()[0]}")
+        self._no_body(children, str(head))
         return Include(head[1:], self.text(path), self.loc(head))
 
     def schedule(self, children):
@@ -175,7 +175,7 @@ class _Build(lark.Transformer):
 
     def _body(self, tokens) -> tuple[BodyLine, ...]:
         """Body tokens -> lines with the first line's indentation removed from all."""
-        if len(tokens) == 1 and token_is_one_line(tokens[0]):  # the common case, made fast
+        if len(tokens) == 1 and tokens[0].count("\n") == 1:  # the common case, made fast
             raw = tokens[0][1:]
             text = raw.lstrip(" \t")
             cut = len(raw) - len(text)
@@ -194,10 +194,6 @@ class _Build(lark.Transformer):
             cut = len(prefix) if raw.startswith(prefix) else len(raw) - len(raw.lstrip(" \t"))
             out.append(BodyLine(raw[cut:], SourceLocation(self.path, line_no, cut + 1)))
         return tuple(out)
-
-
-def token_is_one_line(token: str) -> bool:
-    return token.count("\n") == 1
 
 
 _LOCK = threading.Lock()
