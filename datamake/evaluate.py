@@ -207,11 +207,11 @@ def resolve_name(value: str, base: str, workdir: str) -> str:
             value = value[2:]
     if value.startswith("!"):
         value = value[1:]
-    elif not (is_url(value) or os.path.isabs(value)) and base:
+    elif not (value.startswith("/") or is_url(value)) and base:
         value = base + ("" if base.endswith(("/", ":")) else "/") + value
-    if is_url(value):
-        return value
-    return os.path.normpath(os.path.join(workdir, value))
+    if value.startswith("/"):
+        return os.path.normpath(value)
+    return value if is_url(value) else os.path.normpath(os.path.join(workdir, value))
 
 
 def _body_parts(lines: tuple[BodyLine, ...], scope: Scope, counts: dict[str, int]):

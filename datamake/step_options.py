@@ -14,6 +14,7 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)?\Z")
 _UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
+_DEFAULTS = Options()
 # Given options with the location each was written at, in writing order.
 Given = dict[str, tuple[OptionValue, SourceLocation]]
 
@@ -85,6 +86,8 @@ def duration_seconds(value: str, key: str, loc: SourceLocation | None) -> float:
 
 def build_options(given: Given) -> Options:
     """The typed Options of a step from its merged, checked options."""
+    if not given:
+        return _DEFAULTS  # most steps: one shared object
     values = {key: value for key, (value, _) in given.items()}
     fields = {key.replace("-", "_"): value for key, value in values.items()}
     for key in ("retry_delay", "timeout"):

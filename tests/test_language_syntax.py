@@ -127,6 +127,19 @@ def test_arrow_may_start_a_continuation_line(tmp_path):
     assert wf.steps[0].body_parts[0] == "cat $INPUT"
 
 
+def test_backslash_continues_a_header_but_not_a_body_line(tmp_path):
+    wf = load(tmp_path, r"""
+        a <- \
+             b [python \
+                timeout:1m]
+          print(1, \
+                2)
+    """)
+    step = wf.steps[0]
+    assert [t.written for t in step.inputs] == ["b"] and step.options.timeout == 60
+    assert step.body == "print(1, \\\n      2)"
+
+
 def test_step_variables_stay_placeholders_in_the_body(tmp_path):
     wf = load(tmp_path, """
         x, y <- i0, i1
