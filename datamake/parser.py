@@ -1,6 +1,7 @@
 """Workflow text -> typed syntax items (lark LALR), cached per file; the load entry points."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -213,11 +214,25 @@ def grammar_text() -> str:
         return (root / "grammar" / "workflow.lark").read_text(encoding="utf-8")
 
 
+def _cache_file(grammar: str) -> str | bool:
+    """Where lark keeps the analysed grammar between runs: saves ~0.1 s per command."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(root, "datamake")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False  # no cache: lark analyses the grammar each time
+    digest = hashlib.sha256(f"{grammar}{lark.__version__}".encode()).hexdigest()[:16]
+    return os.path.join(folder, f"grammar-{digest}.lark")
+
+
 def _parser() -> lark.Lark:
     global _PARSER
     if _PARSER is None:
-        _PARSER = lark.Lark(grammar_text(), parser="lalr", lexer="contextual", transformer=_BUILD,
-                            propagate_positions=False, maybe_placeholders=False)
+        grammar = grammar_text()
+        # lark checks the grammar's hash stored in the cache file, and rebuilds if it is unreadable.
+        _PARSER = lark.Lark(grammar, parser="lalr", lexer="contextual", transformer=_BUILD,
+                            maybe_placeholders=False, cache=_cache_file(grammar))
     return _PARSER
 
 
