@@ -221,7 +221,8 @@ def _local_cluster() -> LocalCluster:
     # Quiet: datamake reports lost workers itself, and shutdown chatter is not the user's concern.
     # allowed-failures=0: a worker death fails the task at once, so datamake's retries decide.
     # No dashboard; the scheduler's small HTTP server takes any free loopback port, not 8787.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    # No statistical profiling: on a small machine its 10 ms sampling competes with the steps.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.worker.profile.enabled": False}):
         return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                             dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
                             silence_logs=logging.CRITICAL)
