@@ -71,13 +71,13 @@ def make_executor(args: argparse.Namespace, workflow, reporter):
         reporter.step_output(workflow.steps[job.key], line)
 
     from .executors.local import LocalExecutor
+    from .executors.resources import step_resources
 
+    for step in workflow.steps:  # a bad `resources:` is a workflow error before anything runs
+        step_resources(step)
     if args.executor == "dask" or args.dask_scheduler:
         from .executors.dask import DaskExecutor
-        from .executors.resources import step_resources
 
-        for step in workflow.steps:  # a bad `resources:` is a workflow error before anything runs
-            step_resources(step)
         return DaskExecutor(args.jobs, scheduler_address=args.dask_scheduler, on_output=on_output)
 
     return LocalExecutor(args.jobs, on_output=on_output)

@@ -134,3 +134,18 @@ def test_build_through_a_separate_scheduler_and_worker(project, scheduler):
     assert pooled.returncode == 1
     assert pooled.stderr.endswith("datamake: error: step failed: big.txt (no Dask worker offers resource pool-big=1)\n")
     assert not project.exists("big.txt")
+
+
+def test_a_malformed_resource_amount_is_a_workflow_error_before_anything_runs(project):
+    project.workflow("""
+        first.txt <-
+          echo 1 > $OUTPUT
+        model.txt <- first.txt [resources:"GPU=lots"]
+          echo 2 > $OUTPUT
+    """)
+    run = project.run("-j", "2")
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[:2] == [
+        f"{project.path / 'Drakefile'}:4:1: error: bad resource amount: 'GPU=lots' (write NAME=NUMBER, e.g. GPU=1)",
+        'model.txt <- first.txt [resources:"GPU=lots"]']
+    assert not project.exists("first.txt")
