@@ -39,7 +39,7 @@ def render_text(workflow: Workflow) -> str:
     lines: list[str] = []
     for step in workflow.steps:
         lines.append(f"{step.index}: {_header(step, workflow)}")
-        lines.extend("    " + line for line in step.body.split("\n"))
+        lines.extend("    " + line if line else "" for line in step.body.split("\n"))
     if workflow.schedule:
         extra = " ".join(f"{k}:{v}" for k, v in workflow.schedule.items() if k != "spec")
         lines.append(f"%schedule {workflow.schedule['spec']} {extra}".rstrip())

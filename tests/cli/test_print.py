@@ -30,6 +30,25 @@ def test_print_text(project):
     )
 
 
+def test_print_text_keeps_blank_body_lines_and_shows_the_schedule(project):
+    project.workflow("""\
+        %schedule daily tz:UTC
+        raw/$[DATE].json <- [python]
+          import json
+
+          json.dump({"day": "$[DATE]"}, open("$[OUTPUT]", "w"))
+    """)
+    done = project.run("-p", "--var", "DATE=2026-11-23")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "0: raw/2026-11-23.json <- [python]\n"
+        "    import json\n"
+        "\n"
+        '    json.dump({"day": "2026-11-23"}, open("raw/2026-11-23.json", "w"))\n'
+        "%schedule daily tz:UTC\n"
+    )
+
+
 def test_print_json_shape(project):
     project.workflow(WORKFLOW)
     done = project.run("-p", "--json", "--var", "OUT=elsewhere", env={"DM_TEST_ONLY_ENV": "x"})
