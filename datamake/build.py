@@ -54,6 +54,11 @@ class BuildResult:
     def ok(self) -> bool:
         return not self.failed
 
+    @property
+    def wanted(self) -> list[tuple[Step, Reason]]:
+        """The planned steps that will run, with their reasons."""
+        return [(step, reason) for step, reason in self.plan if reason.dirty]
+
 
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
           why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
