@@ -9,6 +9,7 @@ from .errors import SourceLocation, WorkflowError
 
 STRAY_BODY = "indented line without a step header above it (a body must follow `outputs <- inputs`)"
 
+_OPTION_FORMS = "expected +flag, -flag, key:value or a protocol name"
 _WORDS = ("NAME", "VALUE", "OPTION", "ARG")
 _VARDEF = re.compile(r"[A-Za-z0-9_-]+[ \t]*:?=")
 _DESCRIBE = {
@@ -50,14 +51,11 @@ def _characters(exc: lark.exceptions.UnexpectedCharacters, text: str, path: str)
         return WorkflowError("unterminated $(...): the command is not closed on this line", loc)
     if rest == "$[":
         return WorkflowError("bad variable reference: expected $[NAME]", loc)
-    allowed = set(exc.allowed or ())
-    if "VALUE" in allowed or ("_NL" in allowed and "OPTION" not in allowed and "NAME" not in allowed
-                              and "ARG" not in allowed and "ARROW" not in allowed):
+    if _VARDEF.match(_line(text, exc.line)):
         return WorkflowError(f"unexpected {char!r} in a variable value "
                              "(quote values that contain spaces or special characters)", loc)
-    if "OPTION" in allowed:
-        return WorkflowError(f"unexpected {char!r} in options: expected +flag, -flag, key:value "
-                             "or a protocol name", loc)
+    if "OPTION" in set(exc.allowed or ()):
+        return WorkflowError(f"unexpected {char!r} in options: {_OPTION_FORMS}", loc)
     return WorkflowError(f"unexpected character {char!r}", loc)
 
 
@@ -69,20 +67,27 @@ def _token(exc: lark.exceptions.UnexpectedToken, text: str, path: str) -> Workfl
     word = token.type in _WORDS
     if token.type == "BODY" and not expected & {"BODY", "ARROW"}:
         return WorkflowError(STRAY_BODY, body_loc(token, path))
-    line = text.split("\n")[loc.line - 1]
+    line = _line(text, loc.line)
     if word and "COMMA" in expected and "<-" in line[:loc.col - 1]:
         return WorkflowError(f"unexpected name {str(token)!r}: separate names with commas", loc)
     if "ARROW" in expected and (word or token.type in ("_NL", "BODY", "$END", "LSQB")):
         return WorkflowError("missing '<-' in step header (write `outputs <- inputs`)", loc)
-    if token.type in ("_NL", "$END") and "OPTION" in expected | {"RSQB"} and "RSQB" in expected:
+    if token.type in ("_NL", "$END") and "RSQB" in expected:
         return WorkflowError("unclosed '[': options must end with ']'", loc)
     if token.type in ("_NL", "$END") and "VALUE" in expected:
         return WorkflowError("missing file name after the directive", loc)
     if word and _VARDEF.match(line):
         return WorkflowError(f"unexpected {str(token)!r} after the value "
-                             "(quote values that contain spaces)", loc)
+                             "(quote values that contain spaces or special characters)", loc)
+    if "RSQB" in expected:
+        return WorkflowError(f"unexpected {str(token)!r} in options: {_OPTION_FORMS}", loc)
     what = _DESCRIBE.get(token.type) or f"{str(token)!r}"
     return WorkflowError(f"unexpected {what}", loc)
+
+
+def _line(text: str, number: int) -> str:
+    lines = text.split("\n")
+    return lines[number - 1] if 1 <= number <= len(lines) else ""
 
 
 def body_loc(token: lark.Token, path: str) -> SourceLocation:

@@ -128,7 +128,14 @@ def test_unterminated_quotes(tmp_path):
 
 def test_value_with_space(tmp_path):
     expect(tmp_path, "A=two words\n", 1, 7,
-           "unexpected 'words' after the value (quote values that contain spaces)", "A=two words")
+           "unexpected 'words' after the value (quote values that contain spaces or special characters)", "A=two words")
+
+
+def test_bad_option_syntax(tmp_path):
+    expect(tmp_path, "a <- b [x (y)]\n  z\n", 1, 11,
+           "unexpected '(y)]' in options: expected +flag, -flag, key:value or a protocol name", "a <- b [x (y)]")
+    expect(tmp_path, "a <- b [x=1]\n  z\n", 1, 10,
+           "unexpected '=1' in options: expected +flag, -flag, key:value or a protocol name", "a <- b [x=1]", "d2")
 
 
 def test_unclosed_options(tmp_path):
