@@ -1,4 +1,6 @@
-"""Property: any text yields a Workflow or a located DatamakeError, never another exception."""
+"""Properties: any text gives a Workflow or a located error; well-formed workflows round-trip."""
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,3 +45,39 @@ def test_any_text_gives_a_workflow_or_a_located_error(tmp_path_factory, text):
         assert err.render() == f"{err.loc}: error: {err.message}\n{source}\n{caret_under(source, err.loc.col)}"
     else:
         assert isinstance(result, Workflow)
+
+
+# Characters a bare name may use (Drake's set and a few more), and a name that needs quoting.
+NAME_CHARS = "abcXYZ019_.-/+@#&{}*~^é"
+bare_names = st.text(NAME_CHARS, min_size=1, max_size=8).filter(
+    lambda n: n[0] not in "%?!-^" and "://" not in n and not n.startswith("file:"))
+quoted_names = st.text(NAME_CHARS + " ", min_size=1, max_size=8).filter(lambda n: n.strip() and n[0] not in "%?!")
+body_lines = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=20).filter(
+    lambda line: line.strip() == line and "$[" not in line)
+steps = st.lists(st.tuples(st.lists(st.one_of(bare_names, quoted_names), min_size=1, max_size=3),
+                           st.lists(bare_names, max_size=3), st.lists(body_lines, min_size=1, max_size=3)),
+                 min_size=1, max_size=5)
+
+
+def written(name: str) -> str:
+    return f"'{name}'" if " " in name else name
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps)
+def test_well_formed_workflows_round_trip(tmp_path_factory, generated):
+    workdir = tmp_path_factory.getbasetemp() / "roundtrip"
+    workdir.mkdir(exist_ok=True)
+    path = str(workdir / "Drakefile")
+    text = "".join(f"{', '.join(map(written, outs))} <- {', '.join(ins)}\n" + "".join(f"  {line}\n" for line in body)
+                   for outs, ins, body in generated)
+    workflow = evaluate(path, parse_text(text, path), {}, None)
+
+    def key(name):
+        return os.path.normpath(name if name.startswith("/") else os.path.join(workdir, name))
+
+    assert len(workflow.steps) == len(generated)
+    for step, (outs, ins, body) in zip(workflow.steps, generated):
+        assert [t.name for t in step.outputs] == [key(n) for n in outs]
+        assert [t.name for t in step.inputs] == [key(n) for n in ins]
+        assert step.body == "\n".join(body)
