@@ -233,6 +233,18 @@ def test_header_roots_follow_variables_back_to_the_starting_scope(tmp_path):
     assert wf.steps[0].outputs[0].name == str(tmp_path / "raw/2026-11-23.json")
 
 
+def test_header_roots_through_conditional_defaults(tmp_path):
+    text = """
+        OUT:=out
+        $[OUT]/a <-
+          true
+    """
+    assert load(tmp_path, text).steps[0].header_roots == frozenset()
+    given = load(tmp_path, text, name="again", variables={"OUT": "$elsewhere"})
+    assert given.steps[0].header_roots == frozenset({"OUT"})
+    assert given.steps[0].outputs[0].name == str(tmp_path / "$elsewhere/a")
+
+
 def test_crlf_text_and_no_trailing_newline(tmp_path):
     path = tmp_path / "Drakefile"
     path.write_bytes(b"A=1\r\nout <- in\r\n  echo $[A]")
