@@ -6,7 +6,7 @@ from types import MappingProxyType
 from typing import Callable
 
 from .errors import SourceLocation, WorkflowError
-from .expand import did_you_mean
+from .expand import at, did_you_mean
 from .model import CHECK_MODES, KNOWN_OPTIONS, METHOD_MODES, PROTOCOLS, OptionValue, Options
 
 _OPTION = re.compile(r"([+-])?([A-Za-z_][A-Za-z0-9_-]*)(?::(.*))?\Z", re.S)
@@ -36,13 +36,9 @@ def parse_options(texts, expand: Callable[[str, SourceLocation], str]) -> Given:
                 raise WorkflowError(f"option {key} takes a value: write {key}:VALUE", text.loc)
             given[key] = (sign == "+", text.loc)
         else:
-            value = expand(raw, _value_loc(text.loc, key))
+            value = expand(raw, at(text.loc, m.start(3)))
             given[key] = (_typed(key, kind, value, text.loc), text.loc)
     return given
-
-
-def _value_loc(loc: SourceLocation, key: str) -> SourceLocation:
-    return SourceLocation(loc.path, loc.line, loc.col + len(key) + 1)
 
 
 def _protocol(name: str, loc: SourceLocation) -> str:

@@ -78,6 +78,7 @@ def test_undefined_variable_at_its_position(tmp_path):
     expect(tmp_path, "COUNT=1\nout <-\n  echo $[COUNT] \"$[CONUT]\"\n", 3, 18,
            "undefined variable: CONUT (did you mean COUNT?)", '  echo $[COUNT] "$[CONUT]"', "d2")
     expect(tmp_path, 'X="pre $[Y]"\n', 1, 8, "undefined variable: Y", 'X="pre $[Y]"', "d3")
+    expect(tmp_path, 'a <- [timeout:"$[T]m"]\n  x\n', 1, 16, "undefined variable: T", 'a <- [timeout:"$[T]m"]', "d4")
 
 
 def test_input_index_out_of_range(tmp_path):
