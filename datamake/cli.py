@@ -12,7 +12,7 @@ GRAPH_FORMATS = ("dot", "mermaid", "text", "html", "svg", "png")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _ArgumentParser(
         prog="datamake",
         description="Build data workflows from a Drakefile: outputs <- inputs, rebuilt only when needed.",
         epilog="Targets: NAME (with dependencies), ^NAME (with dependants), =NAME (alone), "
@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("--version", action="version", version=f"datamake {__version__}")
     return p
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one `datamake: error:` line, not a usage block."""
+
+    def error(self, message: str):
+        raise UsageError(message)
 
 
 def _positive_int(text: str) -> int:

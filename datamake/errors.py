@@ -1,6 +1,7 @@
 """Errors the user can act on, with source positions and the one caret renderer."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 # Text of every workflow file read in this process, so any layer can draw a caret
@@ -39,7 +40,17 @@ class SourceLocation:
     col: int
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}"
+        return f"{display_path(self.path)}:{self.line}:{self.col}"
+
+
+def display_path(path: str) -> str:
+    """A path as a user would type it: relative when under the current directory."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        return path
+    prefix = cwd.rstrip(os.sep) + os.sep
+    return path[len(prefix):] if path.startswith(prefix) else path
 
 
 class DatamakeError(Exception):
@@ -54,16 +65,14 @@ class DatamakeError(Exception):
         self.hint = hint
 
     def render(self) -> str:
-        """`FILE:LINE:COL: error: msg` + source line + caret, or `datamake: error: msg`."""
+        """`FILE:LINE:COL: error: msg (hint)` + source line + caret, or one line `datamake: error: msg (hint)`."""
+        message = f"{self.message} ({self.hint})" if self.hint else self.message
         if self.loc is None:
-            text = f"datamake: error: {self.message}"
-        else:
-            text = f"{self.loc}: error: {self.message}"
-            line = source_line(self.loc.path, self.loc.line)
-            if line is not None:
-                text += "\n" + line + "\n" + caret_under(line, self.loc.col)
-        if self.hint:
-            text += f"\nhint: {self.hint}"
+            return f"datamake: error: {message}"
+        text = f"{self.loc}: error: {message}"
+        line = source_line(self.loc.path, self.loc.line)
+        if line is not None:
+            text += "\n" + line + "\n" + caret_under(line, self.loc.col)
         return text
 
     def __str__(self) -> str:

@@ -142,7 +142,7 @@ class Step:
 
     def label(self) -> str:
         """A short human name: its outputs, else its tags, else its index."""
-        names = [relative_to(t.name, self.workdir) for t in self.outputs] + list(self.output_tags)
+        names = [relative_to(t.name, self.workdir) for t in self.outputs] + [f"%{tag}" for tag in self.output_tags]
         if not names:
             return f"step {self.index}"
         text = ", ".join(names[:3])

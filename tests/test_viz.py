@@ -32,7 +32,7 @@ def test_states_and_reasons():
     # A failed step shows as failed even though it will run again; the reason is kept.
     assert (steps["clean.csv"].state, steps["clean.csv"].reason) == (viz.FAILED, "timestamped")
     assert steps["clean.csv"].state_text == "failed last run, will run: timestamped"
-    assert steps["report.txt, report"].state_text == "will run: projected"
+    assert steps["report.txt, %report"].state_text == "will run: projected"
     assert steps["step 3"].state == viz.NEVER_RUN
     assert demo_view().counts() == {viz.WILL_RUN: 1, viz.UP_TO_DATE: 1, viz.FAILED: 1, viz.NEVER_RUN: 1}
 
@@ -92,7 +92,7 @@ def test_dot_draws_every_node_with_its_state_and_every_edge():
     nodes, edges = parse_dot(text)
     assert set(nodes) == {n.id for n in view.nodes}
     assert edges == list(view.edges)
-    assert nodes["s2"]["label"] == "report.txt, report\\nwill run: projected"
+    assert nodes["s2"]["label"] == "report.txt, %report\\nwill run: projected"
     assert nodes["s2"]["fillcolor"] == viz.COLOURS[viz.WILL_RUN][0]
     assert nodes["s1"]["class"] == "step failed-last-run"
     assert nodes["s1"]["tooltip"] == 'say \\"hi\\" \\\\ <b>'
@@ -155,7 +155,7 @@ def test_text_lists_steps_by_layer_with_states():
         "demo: 4 steps (1 will run, 1 up to date, 1 failed last run, 1 never run)\n"
         "    1 ✓ raw.csv  [up to date]\n"
         "    2 ✗ clean.csv <- raw.csv  [failed last run, will run: timestamped]\n"
-        "    3 ▶ report.txt, report <- clean.csv, lookup.csv  [will run: projected]\n"
+        "    3 ▶ report.txt, %report <- clean.csv, lookup.csv  [will run: projected]\n"
         "    4 · step 3 <- %report  [never run]\n")
 
 

@@ -115,7 +115,7 @@ def test_missing_input_exits_2_before_running_anything(project):
         """)
     done = project.run()
     assert done.returncode == 2
-    assert done.stderr.startswith("datamake: error: missing input: absent.txt\n")
+    assert done.stderr == "datamake: error: missing input: absent.txt (needed by step out.txt at Drakefile:3:1)\n"
     assert not project.exists("first.txt")
 
 

@@ -37,7 +37,7 @@ def test_dot_to_stdout_before_anything_ran(project):
     assert done.stdout.startswith("digraph ")
     assert dot_steps(done.stdout) == {"raw.csv": "will run: missing output", "clean.csv": "will run: missing output",
                                       "bad.csv": "will run: missing output",
-                                      "report.txt, report": "will run: missing output"}
+                                      "report.txt, %report": "will run: missing output"}
     edges = EDGE.findall(done.stdout)
     raw = f"f:{project.path / 'raw.csv'}"
     assert ("s0", raw) in edges and (raw, "s1") in edges and (raw, "s2") in edges and ("s3", "t:report") in edges
@@ -50,10 +50,10 @@ def test_states_follow_the_last_run(project):
     done = project.run("--graph", "dot")
     assert dot_steps(done.stdout) == {"raw.csv": "will run: no-input step", "clean.csv": "will run: projected",
                                       "bad.csv": "failed last run, will run: missing output",
-                                      "report.txt, report": "will run: projected"}
+                                      "report.txt, %report": "will run: projected"}
     # Only the steps below clean.csv, all made: up to date, until an input changes.
     assert dot_steps(project.run("--graph", "clean.csv", "^clean.csv", "-raw.csv").stdout) == {
-        "clean.csv": "up to date", "report.txt, report": "up to date"}
+        "clean.csv": "up to date", "report.txt, %report": "up to date"}
     stamp = os.stat(project.path / "clean.csv").st_mtime
     os.utime(project.path / "raw.csv", (stamp + 10, stamp + 10))
     assert dot_steps(project.run("--graph", "=clean.csv").stdout) == {"clean.csv": "will run: timestamped"}
@@ -86,7 +86,7 @@ def test_text_draws_layers_in_the_terminal(project):
         f"{project.path.name}: 3 steps (1 will run, 1 up to date, 1 never run)\n"
         "    1 ✓ clean.csv <- raw.csv  [up to date]\n"
         "    1 · bad.csv <- raw.csv  [never run]\n"
-        "    2 ▶ report.txt, report <- clean.csv  [will run: missing output]\n")
+        "    2 ▶ report.txt, %report <- clean.csv  [will run: missing output]\n")
 
 
 @pytest.mark.parametrize("name, start", [

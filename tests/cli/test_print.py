@@ -93,7 +93,7 @@ def test_workflow_error_is_three_lines_and_exit_2(project):
     project.workflow("A=1\nout <- in [timout:5m]\n  cp a b\n")
     done = project.run("-p")
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == (f"{project.path / 'Drakefile'}:2:12: error: unknown option: timout (did you mean timeout?)\n"
+    assert done.stderr == (f"Drakefile:2:12: error: unknown option: timout (did you mean timeout?)\n"
                            "out <- in [timout:5m]\n"
                            "           ^\n")
 
