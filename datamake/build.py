@@ -73,7 +73,7 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     selection = select(sg, targets)
     state_dir = state_dir or os.path.join(workflow.directory, ".datamake")
     if preview:
-        return _preview(sg, selection, check, state_dir)
+        return _preview(sg, selection, check, state_dir, reporter.warning if reporter else _warn)
     if reporter is None:
         from .report import make_reporter  # the renderers sit below the builder
 
@@ -106,16 +106,23 @@ def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, repo
         store.close()
 
 
-def _preview(sg: StepGraph, selection, check: str, state_dir: str) -> BuildResult:
-    records = {}
-    if os.path.isdir(state_dir):  # read what is there; a preview never creates state
-        store = StateStore.open(state_dir)
-        try:
-            records = store.load_successes()
-        finally:
-            store.close()
-    entries = decide(sg, selection, check=check, record_of=_record_lookup(records))
+def _preview(sg: StepGraph, selection, check: str, state_dir: str, warn) -> BuildResult:
+    """Decide against a read-only copy of the state: a preview never creates, changes or moves it."""
+    store = StateStore.open_readonly(state_dir)
+    fingerprint.use_cache(store)  # the recorded content hashes spare re-reading unchanged files
+    try:
+        for text in store.warnings:
+            warn(text)
+        records = store.load_successes()
+        entries = decide(sg, selection, check=check, record_of=_record_lookup(records))
+    finally:
+        fingerprint.use_cache(None)
+        store.close()
     return BuildResult(plan=[(e.step, e.reason) for e in entries])
+
+
+def _warn(text: str) -> None:
+    print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
 
 
 def _record_lookup(records):

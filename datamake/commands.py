@@ -86,19 +86,18 @@ def make_executor(args: argparse.Namespace, workflow, reporter):
 def graph(args: argparse.Namespace) -> int:
     """--graph: draw the selected steps with their states (from a preview) and the last run; exit 0."""
     import os
-    from types import SimpleNamespace
 
     from . import storage, storage_options
     from .build import build as decide_build
-    from .viz import choose_format, render, view_of_plan
+    from .viz import view_of_plan
+    from .viz_render import choose_format, render
 
     fmt = choose_format(args.graph, args.output)
     workflow = load(args)
     storage.configure(storage_options.gather(args.storage_option, workflow.directory))
     state_dir = args.state_dir or os.path.join(workflow.directory, ".datamake")
-    silent = SimpleNamespace(plan=lambda pairs: None, warning=lambda text: None)  # the drawing is the output
     result = decide_build(workflow, args.targets, check=args.check or "timestamp", preview=True,
-                          state_dir=state_dir, reporter=silent)
+                          state_dir=state_dir)
     view = view_of_plan(result.plan, state_dir, workflow.directory, os.path.basename(workflow.directory))
     color = fmt == "text" and args.output is None and sys.stdout.isatty()
     _write_graph(render(view, fmt, color), args.output, fmt)

@@ -5,6 +5,7 @@ import contextlib
 import fcntl
 import json
 import os
+import pathlib
 import sqlite3
 import sys
 import threading
@@ -110,6 +111,28 @@ class StateStore:
             warnings.append(f"state database {_show(path)} was unreadable; moved aside to {_show(aside)}; "
                             f"everything will be rebuilt as needed ({why})")
             db = _connect_checked(path)
+        return cls(state_dir, db, warnings)
+
+    @classmethod
+    def open_readonly(cls, state_dir: str) -> StateStore:
+        """An in-memory copy of `state_dir/state.db` for previews; the directory is never touched.
+
+        A missing database reads as empty; so does an unusable one, with a warning: only a
+        real run sets it aside.
+        """
+        path = os.path.join(state_dir, "state.db")
+        warnings: list[str] = []
+        db = sqlite3.connect(":memory:", check_same_thread=False)
+        if os.path.exists(path):
+            try:
+                _copy_readonly(path, db)
+                _prepare(db)
+            except (sqlite3.DatabaseError, _Unusable) as why:
+                db.close()
+                db = sqlite3.connect(":memory:", check_same_thread=False)
+                warnings.append(f"state database {_show(path)} is unreadable ({why}); "
+                                "treated as empty (a run will set it aside)")
+        _prepare(db)
         return cls(state_dir, db, warnings)
 
     def close(self) -> None:
@@ -226,6 +249,20 @@ def _prepare(db: sqlite3.Connection) -> None:
         with db:
             db.executescript(MIGRATIONS[number])
             db.execute(f"PRAGMA user_version = {number + 1}")
+
+
+def _copy_readonly(path: str, into: sqlite3.Connection) -> None:
+    """Copy the database into `into` without creating files beside it.
+
+    With no WAL file (no writer, clean shutdown) `immutable` reads it without lock or -shm
+    files; a live WAL exists already, so `mode=ro` may use it to see the latest commits.
+    """
+    mode = "mode=ro" if os.path.exists(path + "-wal") else "immutable=1"
+    source = sqlite3.connect(f"{pathlib.Path(path).as_uri()}?{mode}", uri=True, timeout=30)
+    try:
+        source.backup(into)
+    finally:
+        source.close()
 
 
 def _move_aside(path: str) -> str:

@@ -9,7 +9,7 @@ import time
 import pytest
 from stepkit import wf
 
-from datamake import viz, viz_html
+from datamake import viz, viz_html, viz_render
 from datamake.errors import UsageError
 
 D = "/proj"
@@ -87,7 +87,7 @@ def parse_dot(text):
 
 def test_dot_draws_every_node_with_its_state_and_every_edge():
     view = demo_view()
-    text = viz.render_dot(view)
+    text = viz_render.render_dot(view)
     assert text.startswith('digraph "demo" {\n  rankdir=LR;') and text.endswith("}\n")
     nodes, edges = parse_dot(text)
     assert set(nodes) == {n.id for n in view.nodes}
@@ -102,16 +102,16 @@ def test_dot_draws_every_node_with_its_state_and_every_edge():
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 def test_graphviz_reads_the_dot_output():
     view = demo_view()
-    svg = viz.render(view, "svg")
+    svg = viz_render.render(view, "svg")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "will run: projected" in svg and "failed last run" in svg
-    assert viz.render(view, "png")[:8] == b"\x89PNG\r\n\x1a\n"
+    assert viz_render.render(view, "png")[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_svg_without_graphviz_is_a_one_line_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(UsageError) as err:
-        viz.render(demo_view(), "svg")
+        viz_render.render(demo_view(), "svg")
     assert err.value.render() == ("datamake: error: --graph svg needs Graphviz's 'dot' program "
                                   "(apt-get install graphviz)")
 
@@ -128,7 +128,7 @@ def parse_mermaid(text):
 
 def test_mermaid_flowchart_with_state_classes():
     view = demo_view()
-    header, nodes, edges, classes = parse_mermaid(viz.render_mermaid(view))
+    header, nodes, edges, classes = parse_mermaid(viz_render.render_mermaid(view))
     assert header == "flowchart LR"
     ids = {n.id: f"n{i}" for i, n in enumerate(view.nodes)}
     assert len(nodes) == len(view.nodes)
@@ -144,14 +144,14 @@ def test_mermaid_flowchart_with_state_classes():
 
 def test_mermaid_escapes_quotes_and_angle_brackets():
     flow = wf(D, (['say "x" <y>.txt'], []))
-    _, nodes, _, _ = parse_mermaid(viz.render_mermaid(viz.build_view(flow.steps, {0: "missing output"}, {}, directory=D)))
+    _, nodes, _, _ = parse_mermaid(viz_render.render_mermaid(viz.build_view(flow.steps, {0: "missing output"}, {}, directory=D)))
     assert nodes["n0"][0] == '["say #quot;x#quot; #lt;y#gt;.txt<br/>will run: missing output"]'
 
 
 # ------------------------------------------------------------------ text
 
 def test_text_lists_steps_by_layer_with_states():
-    assert viz.render_text(demo_view()) == (
+    assert viz_render.render_text(demo_view()) == (
         "demo: 4 steps (1 will run, 1 up to date, 1 failed last run, 1 never run)\n"
         "    1 ✓ raw.csv  [up to date]\n"
         "    2 ✗ clean.csv <- raw.csv  [failed last run, will run: timestamped]\n"
@@ -160,7 +160,7 @@ def test_text_lists_steps_by_layer_with_states():
 
 
 def test_text_in_colour_uses_ansi_styles():
-    text = viz.render_text(demo_view(), color=True)
+    text = viz_render.render_text(demo_view(), color=True)
     assert "\x1b[" in text and "will run: projected" in text
 
 
@@ -173,14 +173,14 @@ def chain(n, will_run=lambda i: False):
 
 
 def test_text_collapses_quiet_runs_and_stops_at_the_limit():
-    lines = viz.render_text(chain(2000, will_run=lambda i: i in (5, 1500))).splitlines()
+    lines = viz_render.render_text(chain(2000, will_run=lambda i: i in (5, 1500))).splitlines()
     assert lines[0] == "big: 2000 steps (2 will run, 1998 up to date)"
     assert lines[1:] == ["  … 5 steps up to date (layers 1–5)",
                          "    6 ▶ d/5.csv <- d/4.csv, d/2.csv  [will run: projected]",
                          "  … 1494 steps up to date (layers 7–1500)",
                          "  1501 ▶ d/1500.csv <- d/1499.csv, d/750.csv  [will run: projected]",
                          "  … 499 steps up to date (layers 1502–2000)"]
-    busy = viz.render_text(chain(2000, will_run=lambda i: True), limit=50).splitlines()
+    busy = viz_render.render_text(chain(2000, will_run=lambda i: True), limit=50).splitlines()
     assert len(busy) == 52
     assert busy[-1] == "… 1950 more steps not shown; draw them all with --graph html -o graph.html"
 
@@ -234,7 +234,7 @@ def test_two_thousand_steps_render_quickly_in_every_text_format():
     view = chain(2000, will_run=lambda i: i % 3 == 0)
     started = time.monotonic()
     for fmt in ("dot", "mermaid", "text", "html"):
-        assert viz.render(view, fmt)
+        assert viz_render.render(view, fmt)
     assert time.monotonic() - started < 10
 
 
@@ -246,9 +246,9 @@ def test_two_thousand_steps_render_quickly_in_every_text_format():
     ("text", "g.html", "text"),
 ])
 def test_choose_format(requested, output, fmt):
-    assert viz.choose_format(requested, output) == fmt
+    assert viz_render.choose_format(requested, output) == fmt
 
 
 def test_unknown_extension_asks_for_a_format():
     with pytest.raises(UsageError, match=r"cannot tell the graph format from 'g\.pdf'; use --graph FORMAT"):
-        viz.choose_format("", "g.pdf")
+        viz_render.choose_format("", "g.pdf")
