@@ -43,6 +43,37 @@ def targets_exist(workflow: Workflow) -> bool:
     return all(storage.exists(t.name) for s in dated_steps(workflow) for t in s.outputs)
 
 
+def outputs_by_step(shape: Workflow, variables: dict[str, str]) -> dict[str, list[str]] | None:
+    """Each dated step's output names for one interval, from the SENTINELS shape without re-evaluating.
+
+    None when some dated output does not carry a sentinel verbatim (e.g. made by `$(cmd $[DATE])`):
+    then only evaluating the workflow for that interval tells its names.
+    """
+    out: dict[str, list[str]] = {}
+    for step in dated_steps(shape):
+        names = []
+        for target in step.outputs:
+            if not any(s in target.name for s in SENTINELS.values()):
+                return None
+            names.append(_fill(target.name, variables))
+        out[step_name(step, SENTINELS)] = names
+    return out
+
+
+def missing_steps(shape: Workflow, variables: dict[str, str]) -> set[str] | None:
+    """The dated steps (by stable name) with an output missing for this interval: one stat per output."""
+    outputs = outputs_by_step(shape, variables)
+    if outputs is None:
+        return None
+    return {name for name, paths in outputs.items() if not all(storage.exists(p) for p in paths)}
+
+
+def _fill(name: str, variables: dict[str, str]) -> str:
+    for var, sentinel in SENTINELS.items():
+        name = name.replace(sentinel, variables[var])
+    return name
+
+
 def adapt(workflow: Workflow, succeeded: set[str], variables: dict[str, str]) -> Workflow:
     """The workflow as the runner builds it for one interval.
 

@@ -2,29 +2,45 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
+import threading
 from datetime import datetime, timezone
 
 from . import dated
 from .errors import DatamakeError, UsageError
 from .intervals import INTERVAL_VARS, Interval, Schedule, parse_time
+from .schedule_cancel import Cancel, CancellableExecutor
 from .scheduler import Clock, Outcome, Request, Runner
 from .schedule_state import ScheduleState
 
-_USES_INTERVAL = re.compile(r"\$\[(" + "|".join(INTERVAL_VARS) + r")\]")
+# A step can depend on an interval variable only through `$[NAME]` written in the workflow or in
+# a file it includes: without either, the workflow is not evaluated a second time to find out.
+_USES_INTERVAL = r"\$\[(" + "|".join(INTERVAL_VARS) + r")\]"
+_MAY_BE_DATED = re.compile(_USES_INTERVAL + r"|^[ \t]*%(include|call|context)\b", re.M)
 
 
 def scheduled(args: argparse.Namespace) -> bool:
-    """True when a plain `datamake` run must go through the runner: the workflow names interval variables."""
+    """True when a plain `datamake` run must go through the runner: a step's names use interval variables.
+
+    Decided by evaluating the workflow with stand-in interval values and looking at each step's
+    header roots, so names built through variables or in `%include`d files count.
+    """
     from .cli import workflow_path
     from .parser import parse_var_args
 
     if set(parse_var_args(args.vars, args.var)) & set(INTERVAL_VARS):
         return False  # the user bound DATE themselves: an ordinary build
     with open(workflow_path(args.workflow), encoding="utf-8", errors="replace") as handle:
-        return bool(_USES_INTERVAL.search(handle.read()))
+        text = handle.read()
+    if not _MAY_BE_DATED.search(text):
+        return False
+    workflow = shape(args)
+    if workflow is None:  # cannot evaluate with stand-ins: let whichever path reports it
+        return bool(re.search(_USES_INTERVAL, text))
+    return bool(dated.dated_steps(workflow))
 
 
 def load(args: argparse.Namespace, variables: dict[str, str]):
@@ -67,9 +83,24 @@ def state_dir_of(args: argparse.Namespace) -> str:
     return args.state_dir or os.path.join(os.path.dirname(workflow_path(args.workflow)), ".datamake")
 
 
-def run(args: argparse.Namespace) -> int:
-    """`datamake --schedule ...` (or a dated workflow): build due, backfilled or named intervals."""
+def open_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
+    """The schedule tables, once StateStore.open has set aside a corrupt or unknown database (with a warning)."""
     from .cli import workflow_path
+    from .state import StateStore
+
+    store = StateStore.open(state_dir)
+    store.close()
+    for text in store.warnings:
+        print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
+    return ScheduleState(state_dir, workflow_path(args.workflow))
+
+
+def run(args: argparse.Namespace) -> int:
+    """`datamake --schedule ...` (or a dated workflow): build due, backfilled or named intervals.
+
+    With --json, one object {"intervals": [{key, status, ran, failed, skipped}]} on stdout at the
+    end (the long-running mode prints one per round).
+    """
     from .state import acquire_lock
 
     workflow = shape(args)
@@ -79,16 +110,27 @@ def run(args: argparse.Namespace) -> int:
     state_dir = state_dir_of(args)
     requests = [request_of(args, sched, start, d) for d in dates] or [request_of(args, sched, start, None)]
     if args.preview:
-        return preview(args, requests, state_dir, clock)
+        return preview(args, requests, state_dir, clock, workflow)
+    report: list[dict] = []
+    once = all(r.once for r in requests)
+    on_round = report.extend if once else _print_json if args.json else None
+    cancel = Cancel()
     with acquire_lock(state_dir):
-        state = ScheduleState(state_dir, workflow_path(args.workflow))
+        state = open_state(args, state_dir)
+        builder = IntervalBuilder(args, state_dir, workflow, cancel)
         try:
             for request in requests:
-                builder = IntervalBuilder(args, state_dir)
-                Runner(request, state, builder.build, builder.done, clock, _say(args)).run()
+                Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round).run()
         finally:
+            builder.close()
             state.close()
+            if args.json and once:
+                _print_json(report)
     return 0
+
+
+def _print_json(results: list[dict]) -> None:
+    print(json.dumps({"intervals": results}), flush=True)
 
 
 def _dates_from_targets(args, workflow, sched: Schedule) -> list[datetime]:
@@ -111,11 +153,26 @@ def _say(args: argparse.Namespace):
 
 
 class IntervalBuilder:
-    """Builds one interval like a normal run of its dated targets."""
+    """Builds one interval like a normal run of its dated targets, on the executor a plain build would use.
 
-    def __init__(self, args: argparse.Namespace, state_dir: str):
+    Executors are kept between intervals (one per interval building at once), so a Dask cluster
+    starts once per schedule run, not once per interval.
+    """
+
+    def __init__(self, args: argparse.Namespace, state_dir: str, shape=None, cancel: Cancel | None = None):
         self.args = args
         self.state_dir = state_dir
+        self.shape = shape
+        self.cancel = cancel or Cancel()
+        self.idle: list[tuple[CancellableExecutor, _Slot]] = []
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close every executor (and any cluster they started)."""
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for executor, _slot in idle:
+            executor.close()
 
     def evaluate(self, interval: Interval):
         workflow = load(self.args, interval.variables())
@@ -125,24 +182,66 @@ class IntervalBuilder:
         return workflow
 
     def done(self, interval: Interval) -> bool:
-        return dated.targets_exist(self.evaluate(interval))
+        """The interval's dated targets exist: one stat per output when the names follow from the shape."""
+        missing = dated.missing_steps(self.shape, interval.variables()) if self.shape else None
+        if missing is None:
+            return dated.targets_exist(self.evaluate(interval))
+        return not missing
 
     def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False):
         from .build import build
 
         workflow = self.evaluate(interval)
         variables = interval.variables()
-        result = build(dated.adapt(workflow, succeeded, variables), dated.targets(workflow, force),
-                       jobs=self.args.jobs, check=self.args.check or "timestamp", preview=preview,
-                       auto=self.args.auto, fail_fast=self.args.fail_fast, state_dir=self.state_dir,
-                       reporter=self._reporter(preview))
-        return result if preview else outcome_of(workflow, result, variables, self.state_dir)
+        adapted = dated.adapt(workflow, succeeded, variables)
+        common = dict(jobs=self.args.jobs, check=self.args.check or "timestamp", auto=self.args.auto,
+                      fail_fast=self.args.fail_fast, state_dir=self.state_dir)
+        if preview:
+            return build(adapted, dated.targets(workflow, force), preview=True, reporter=self._reporter(True),
+                         **common)
+        reporter = self._reporter(False)
+        executor, slot = self._lease(workflow, reporter)
+        try:
+            result = build(adapted, dated.targets(workflow, force), executor=executor, reporter=reporter, **common)
+        finally:
+            self._give_back(executor, slot)
+            reporter.close()
+        return outcome_of(workflow, result, variables, self.state_dir)
+
+    def _lease(self, workflow, reporter) -> tuple[CancellableExecutor, _Slot]:
+        from .commands import make_executor
+
+        with self.lock:
+            executor, slot = self.idle.pop() if self.idle else (None, _Slot())
+        slot.steps, slot.reporter = workflow.steps, reporter
+        if executor is None:
+            executor = CancellableExecutor(make_executor(self.args, slot, slot), self.cancel)
+        return executor, slot
+
+    def _give_back(self, executor: CancellableExecutor, slot: _Slot) -> None:
+        with self.lock:
+            self.idle.append((executor, slot))
 
     def _reporter(self, preview: bool):
         from .report import make_reporter
 
-        quiet = preview or self.args.quiet
-        return make_reporter(sys.stderr.isatty() and not quiet, quiet, False, self.args.jobs)
+        # --json keeps stdout for its one object; several intervals at once share plain lines.
+        quiet = preview or self.args.quiet or self.args.json
+        terminal = sys.stderr.isatty() and not quiet and self.args.max_active == 1
+        return make_reporter(terminal, quiet, False, self.args.jobs)
+
+
+class _Slot:
+    """What a kept executor's output lines belong to: re-pointed at the interval it builds now.
+
+    make_executor takes a workflow (for `.steps`) and a reporter (for `.step_output`); this is both.
+    """
+
+    steps: tuple = ()
+    reporter = None
+
+    def step_output(self, step, line: str) -> None:
+        self.reporter.step_output(step, line)
 
 
 def outcome_of(workflow, result, variables: dict[str, str], state_dir: str) -> Outcome:
@@ -157,7 +256,8 @@ def outcome_of(workflow, result, variables: dict[str, str], state_dir: str) -> O
     return Outcome(ok=result.ok, steps=steps, failed=[s.label() for s in failed], error=error,
                    log_path=_log_of(state_dir, failed[0]) if failed else None,
                    retries=policy.options.retries if policy else 0,
-                   retry_delay=policy.options.retry_delay if policy else 1.0, ran=len(result.ran))
+                   retry_delay=policy.options.retry_delay if policy else 1.0,
+                   ran=sorted(result.ran), failed_steps=sorted(result.failed), skipped=sorted(result.skipped))
 
 
 def _log_of(state_dir: str, step) -> str | None:
@@ -172,17 +272,13 @@ def _log_of(state_dir: str, step) -> str | None:
     return max(found, key=os.path.getmtime) if found else None
 
 
-def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock) -> int:
+def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock, workflow) -> int:
     """-P: each interval that would be built, why, and the steps it would run."""
-    import json
-
-    from .cli import workflow_path
-
-    state = ScheduleState(state_dir, workflow_path(args.workflow)) if os.path.isdir(state_dir) else None
-    builder = IntervalBuilder(args, state_dir)
+    state = _read_state(args, state_dir)
+    builder = IntervalBuilder(args, state_dir, workflow)
     report = []
     for request in requests:
-        runner = Runner(request, state or _NoState(), builder.build, builder.done, clock, _say(args))
+        runner = Runner(request, state, builder.build, builder.done, clock, _say(args))
         for interval, why in runner.plan():
             result = builder.build(interval, request.rerun == "all", set(), preview=True)
             steps = [{"index": s.index, "outputs": [t.name for t in s.outputs], "reason": str(r)}
@@ -201,8 +297,24 @@ def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, c
     return 0
 
 
+def _read_state(args: argparse.Namespace, state_dir: str):
+    """The schedule records for -P and --status, which never create, change or set aside the database."""
+    import sqlite3
+
+    from .cli import workflow_path
+
+    if not os.path.exists(os.path.join(state_dir, "state.db")):
+        return _NoState()
+    try:
+        return ScheduleState(state_dir, workflow_path(args.workflow), readonly=True)
+    except sqlite3.DatabaseError as exc:
+        print(f"datamake: warning: state database {os.path.join(state_dir, 'state.db')} is unreadable ({exc}); "
+              "treated as empty (a run will set it aside)", file=sys.stderr)
+        return _NoState()
+
+
 class _NoState:
-    """An empty schedule record, for previews of a project that has never run."""
+    """An empty schedule record, for previews of a project that has never run (or whose records are unreadable)."""
 
     def intervals(self):
         return {}
@@ -210,30 +322,39 @@ class _NoState:
     def steps(self):
         return {}
 
+    def close(self) -> None:
+        pass
+
 
 def status(args: argparse.Namespace) -> int:
-    """--status: intervals by step, as a table or --json."""
+    """--status: intervals by step, as a table or --json; a success whose dated outputs are gone shows as missing."""
     from . import status as view
-    from .cli import workflow_path
 
     workflow = shape(args)
     declared = workflow.schedule if workflow else None
-    expected: list[Interval] = []
-    names: list[str] = []
-    state = ScheduleState(state_dir_of(args), workflow_path(args.workflow))
+    sched, start = schedule_of(args, declared) if args.schedule or declared else (None, None)
+    names = [dated.step_name(s, dict(dated.SENTINELS)) for s in dated.dated_steps(workflow)] if workflow else []
+    state = _read_state(args, state_dir_of(args))
     try:
-        if args.schedule or declared:
-            sched, start = schedule_of(args, declared)
-            now = parse_time(args.now, sched.tz) if args.now else datetime.now(timezone.utc)
-            first = state.intervals()
-            since = parse_time(start, sched.tz) if start else (
-                datetime.fromisoformat(min(r.start for r in first.values())) if first else sched.latest_due(now).start)
-            expected = sched.due(now, since)
-            if workflow:
-                names = [dated.step_name(s, dict(dated.SENTINELS)) for s in dated.dated_steps(workflow)]
-        columns, rows = view.collect(state, expected, names)
+        expected = _expected(args, sched, start, state) if sched else []
+        columns, rows = view.collect(state, expected, names, _missing_check(workflow, sched))
     finally:
         state.close()
     (view.render_json if args.json else view.render_table)(columns, rows, sys.stdout)
     return 0
 
+
+def _expected(args: argparse.Namespace, sched: Schedule, start: str | None, state) -> list[Interval]:
+    """The due intervals --status lists even when never built: from --start, else the first record."""
+    now = parse_time(args.now, sched.tz) if args.now else datetime.now(timezone.utc)
+    first = state.intervals()
+    since = parse_time(start, sched.tz) if start else (
+        datetime.fromisoformat(min(r.start for r in first.values())) if first else sched.latest_due(now).start)
+    return sched.due(now, since)
+
+
+def _missing_check(workflow, sched: Schedule | None):
+    """For --status: from an interval's start, its dated steps whose outputs are gone (a stat per output)."""
+    if workflow is None or sched is None:
+        return None
+    return lambda start: dated.missing_steps(workflow, sched.containing(datetime.fromisoformat(start)).variables())

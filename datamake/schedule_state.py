@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -71,13 +72,23 @@ def pid_alive(pid: int | None) -> bool:
 class ScheduleState:
     """Interval and attempt tables of `<state_dir>/state.db` for one workflow, in their own connection."""
 
-    def __init__(self, state_dir: str, workflow: str):
-        os.makedirs(state_dir, exist_ok=True)
+    def __init__(self, state_dir: str, workflow: str, readonly: bool = False):
+        """Open (creating the tables), or with `readonly` only read what is there; sqlite3.DatabaseError if unreadable."""
         self.workflow = workflow
-        # Intervals build in worker threads under --max-active: one connection, used under a lock.
-        self.db = sqlite3.connect(os.path.join(state_dir, "state.db"), timeout=30, isolation_level=None,
-                                  check_same_thread=False)
         self.lock = threading.RLock()
+        path = os.path.join(state_dir, "state.db")
+        if readonly:
+            self.db = sqlite3.connect(f"{pathlib.Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                                      isolation_level=None, check_same_thread=False)
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "schedule_steps" not in tables:  # a database no schedule has written to yet
+                self.db.close()
+                self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+                self.db.executescript(SCHEMA)
+            return
+        os.makedirs(state_dir, exist_ok=True)
+        # Intervals build in worker threads under --max-active: one connection, used under a lock.
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
 
@@ -121,8 +132,8 @@ class ScheduleState:
 
     def finish(self, attempt_id: int, key: str, state: str, *, error: str | None = None,
                next_attempt_at: str | None = None, steps: dict[str, str] | None = None) -> None:
-        """Close an attempt and set its interval's state (`success`, `failed`, `retry`), with step outcomes."""
-        attempt_state = "success" if state == "success" else "failed"
+        """Close an attempt and set its interval's state (`success`, `failed`, `retry`, `interrupted`), with step outcomes."""
+        attempt_state = state if state in ("success", "interrupted") else "failed"
         now = utc_now()
         with self._transaction():
             self.db.execute("UPDATE schedule_attempts SET state=?, ended_at=?, error=? WHERE id=?",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from .errors import StepFailure
+from .errors import Interrupted, StepFailure
 from .intervals import Interval, Schedule
+from .schedule_cancel import Cancel, Wake, signals, waiting
 from .schedule_state import ScheduleState
 
 
@@ -58,7 +60,9 @@ class Outcome:
     log_path: str | None = None
     retries: int = 0  # how many retries the failed steps allow
     retry_delay: float = 1.0
-    ran: int = 0
+    ran: list[int] = field(default_factory=list)  # step indexes, as a plain build's --json
+    failed_steps: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
 
 # build(interval, force, succeeded step names) -> Outcome; done(interval) -> targets exist
@@ -67,19 +71,28 @@ DoneFn = Callable[[Interval], bool]
 
 
 class Runner:
-    """Decides which intervals to build and builds them, oldest first, recording every attempt."""
+    """Decides which intervals to build and builds them, oldest first, recording every attempt.
+
+    The main thread owns SIGINT/SIGTERM: it sets `cancel`, which interval builds (in worker
+    threads under --max-active) watch through their executor; their intervals are recorded
+    as interrupted and redone by the next runner. `results` holds one summary per interval
+    outcome for --json; `on_round` gets each round's summaries.
+    """
 
     def __init__(self, request: Request, state: ScheduleState, build: BuildFn, done: DoneFn,
-                 clock: Clock, say: Callable[[str], None]):
+                 clock: Clock, say: Callable[[str], None], cancel: Cancel | None = None,
+                 on_round: Callable[[list[dict]], None] | None = None):
         self.req = request
         self.state = state
         self.build = build
         self.done = done
         self.clock = clock
         self.say = say
-        self.recovered: list[str] = []
+        self.cancel = cancel or Cancel()
+        self.on_round = on_round or (lambda _results: None)
         self.exhausted: set[str] = set()  # failed for good in this process: not retried again here
         self.failures: list[str] = []
+        self.results: list[dict] = []
 
     def plan(self) -> list[tuple[Interval, str]]:
         """The intervals to build now, oldest first, each with why."""
@@ -92,13 +105,20 @@ class Runner:
             return [(i, why) for i in span if i.end <= now and (why := self._backfill_reason(i, records))]
         since = req.start or self._last_recorded(records) or req.schedule.latest_due(now).start
         wanted = {i.key: i for i in req.schedule.due(now, since)}
-        for key in self.recovered:
-            rec = records.get(key)
-            if rec and key not in wanted:
+        for key, rec in records.items():  # older unfinished business, outside the window
+            if key not in wanted and self._reopened(rec):
                 wanted[key] = req.schedule.containing(datetime.fromisoformat(rec.start))
         out = [(i, why) for i in wanted.values() if i.key not in self.exhausted
                and (why := self._catch_up_reason(i, records))]
         return sorted(out, key=lambda pair: pair[0].start)
+
+    def _reopened(self, rec) -> bool:
+        """A recorded interval that was interrupted, awaits a retry, lost its targets, or (--rerun failed) failed."""
+        if rec.state in ("interrupted", "retry"):
+            return True
+        if rec.state == "failed":
+            return self.req.rerun == "failed"
+        return rec.state == "success" and self.req.rerun == "missing"
 
     def _last_recorded(self, records) -> datetime | None:
         starts = [datetime.fromisoformat(r.start) for r in records.values()]
@@ -124,28 +144,49 @@ class Runner:
         return why
 
     def run(self) -> int:
-        """Build what is due (then, without --once, keep waking at each interval's end); 0 or StepFailure."""
-        self.recovered = self.state.recover()
-        for key in self.recovered:
-            self.say(f"interval {key}: its runner stopped mid-build; building it again")
-        while True:
+        """Build what is due (then, without --once, keep waking at each interval's end).
+
+        Returns 0; raises StepFailure when an interval failed for good, Interrupted on a signal.
+        """
+        with signals(self.cancel):
+            for key in self.state.recover():
+                self.say(f"interval {key}: its runner stopped mid-build; building it again")
+            while True:
+                self._round()
+                if self.req.once or self.req.date or self.req.first or self.req.last:
+                    break
+                self._sleep_until_next()
+        if self.failures:
+            raise StepFailure(f"{len(self.failures)} interval(s) failed: {', '.join(self.failures)}")
+        return 0
+
+    def _round(self) -> None:
+        start = len(self.results)
+        try:
             todo = self.plan()
             if not todo and self.req.once:
                 self.say("nothing due")
             self._build_all([i for i, _ in todo])
-            self.recovered = []
-            if self.req.once or self.req.date or self.req.first or self.req.last:
-                break
-            self._sleep_until_next()
-        if self.failures:
-            raise StepFailure(f"{len(self.failures)} interval(s) failed: {', '.join(self.failures)}")
-        return 0
+        finally:
+            self.on_round(self.results[start:])
 
     def _sleep_until_next(self) -> None:
         now = self.clock.now()
         wake = self.req.schedule.containing(now).end
         self.say(f"next interval due at {wake.astimezone(self.req.schedule.tz).isoformat()}")
-        self.clock.sleep((wake - now).total_seconds() + 0.01)
+        self._sleep((wake - now).total_seconds() + 0.01)
+
+    def _sleep(self, seconds: float) -> None:
+        try:
+            with waiting(self.cancel):
+                self.clock.sleep(seconds)
+        except Wake:
+            pass
+        self._stop_if_cancelled()
+
+    def _stop_if_cancelled(self) -> None:
+        if self.cancel.signum is not None:
+            raise Interrupted(self.cancel.signum)
 
     def _build_all(self, intervals: list[Interval]) -> None:
         """Run intervals up to --max-active at once; a failed one waits for its retry while others go on."""
@@ -153,15 +194,36 @@ class Runner:
         tries: dict[str, int] = {}
         with _pool(self.req.max_active) as pool:
             active: dict[Future, Interval] = {}
-            while queue or active:
-                self._launch(pool, queue, active, tries)
-                if not active:
-                    self.clock.sleep(min(at for at, _ in queue) - time.monotonic())
-                    continue
-                finished, _ = wait(active, timeout=self._retry_wait(queue), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    interval = active.pop(future)
-                    self._settle(interval, future.result(), tries, queue)
+            try:
+                while (queue or active) and self.cancel.signum is None:
+                    self._launch(pool, queue, active, tries)
+                    if not active:
+                        self._sleep(min(at for at, _ in queue) - time.monotonic())
+                        continue
+                    for future in self._wait(active, queue):
+                        self._settle(active.pop(future), future, tries, queue)
+            finally:
+                self._drain(active, tries, queue)
+        self._stop_if_cancelled()
+
+    def _wait(self, active: dict[Future, Interval], queue) -> set[Future]:
+        try:
+            with waiting(self.cancel):
+                return wait(active, timeout=self._retry_wait(queue), return_when=FIRST_COMPLETED)[0]
+        except Wake:
+            return set()
+
+    def _drain(self, active: dict[Future, Interval], tries, queue) -> None:
+        """After a signal or an error: let the running intervals stop (cancel is set) and record each."""
+        if not active:
+            return
+        if self.cancel.signum is None:  # an error in one interval: stop the others as Ctrl-C would
+            self.cancel.stop(signal.SIGINT)
+        for future in list(active):
+            try:
+                self._settle(active.pop(future), future, tries, queue)
+            except Exception:  # the first error is already on its way out
+                pass
 
     def _launch(self, pool, queue, active, tries) -> None:
         queue.sort(key=lambda pair: (pair[0] > time.monotonic(), pair[1].start))
@@ -182,19 +244,29 @@ class Runner:
         force = self.req.rerun == "all"
         try:
             return attempt, self.build(interval, force, succeeded)
+        except Interrupted as exc:  # stopped cleanly mid-build: the next runner redoes it
+            self.state.finish(attempt, interval.key, "interrupted", error=str(exc))
+            raise
         except BaseException as exc:  # a workflow error for this interval: record it, then let it surface
             self.state.finish(attempt, interval.key, "failed", error=str(exc))
             raise
 
-    def _settle(self, interval: Interval, result: tuple[int | None, Outcome], tries, queue) -> None:
-        attempt, outcome = result
+    def _settle(self, interval: Interval, future: Future, tries, queue) -> None:
+        try:
+            attempt, outcome = future.result()
+        except Interrupted as exc:
+            self.cancel.stop(exc.exit_code - 128)
+            self._summary(interval, "interrupted", Outcome(ok=False))
+            return
         if attempt is None:
             self.say(f"interval {interval.key}: another runner is building it")
+            self._summary(interval, "busy", outcome)
             return
         n = tries[interval.key]
         if outcome.ok:
             self.state.finish(attempt, interval.key, "success", steps=outcome.steps)
-            self.say(f"interval {interval.key}: success ({outcome.ran} step(s) ran)")
+            self.say(f"interval {interval.key}: success ({len(outcome.ran)} step(s) ran)")
+            self._summary(interval, "success", outcome)
             self._hook(self.req.on_success, interval, "success", outcome)
         elif n <= outcome.retries:
             delay = outcome.retry_delay * 2 ** (n - 1)
@@ -208,7 +280,12 @@ class Runner:
             self.say(f"interval {interval.key}: failed ({outcome.error})")
             self.failures.append(interval.key)
             self.exhausted.add(interval.key)
+            self._summary(interval, "failed", outcome)
             self._hook(self.req.on_failure, interval, "failed", outcome)
+
+    def _summary(self, interval: Interval, status: str, outcome: Outcome) -> None:
+        self.results.append({"key": interval.key, "status": status, "ran": outcome.ran,
+                             "failed": outcome.failed_steps, "skipped": outcome.skipped})
 
     def _hook(self, command: str | None, interval: Interval, status: str, outcome: Outcome) -> None:
         """Run an --on-success/--on-failure shell command once for this interval's outcome."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Iterable, TextIO
+from typing import Callable, Iterable, TextIO
 
 from .intervals import Interval
 from .schedule_state import ScheduleState
@@ -27,8 +27,13 @@ class Row:
     steps: dict[str, str] = field(default_factory=dict)
 
 
-def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iterable[str]) -> tuple[list[str], list[Row]]:
-    """Rows for every recorded interval plus the `expected` (due) ones, oldest first; and the step columns."""
+def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iterable[str],
+            missing: Callable[[str], set[str] | None] | None = None) -> tuple[list[str], list[Row]]:
+    """Rows for every recorded interval plus the `expected` (due) ones, oldest first; and the step columns.
+
+    `missing(start)` names the steps whose outputs are gone for the interval starting then: a
+    recorded success is not done without its targets, so it shows as missing.
+    """
     records = state.intervals()
     outcomes = state.steps()
     columns = list(dict.fromkeys([*step_names, *(n for steps in outcomes.values() for n in steps)]))
@@ -40,6 +45,10 @@ def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iter
             rows[interval.key] = Row(interval.key, interval.start.isoformat(), interval.end.isoformat(), "missing")
     for row in rows.values():
         row.steps = {name: _cell(row, outcomes.get(row.key, {}).get(name)) for name in columns}
+        gone = missing(row.start) if missing and row.state == "success" else None
+        if gone:
+            row.state = "missing"
+            row.steps.update({name: "missing" for name in gone})
     return columns, sorted(rows.values(), key=lambda r: r.start)
 
 
