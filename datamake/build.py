@@ -77,7 +77,7 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     if reporter is None:
         from .report import make_reporter  # the renderers sit below the builder
 
-        reporter = make_reporter(sys.stderr.isatty(), False, False, jobs, why=why)
+        reporter = make_reporter(sys.stdout.isatty(), False, False, jobs, why=why)
     options = RunOptions(jobs, check, auto, fail_fast, state_dir)
     runner = executor or _default_executor(jobs, reporter, sg)
     try:
@@ -207,7 +207,7 @@ class Builder:
             blocker = self._recheck(index) or self._confirm(step)
             if blocker == "up to date":
                 self.result.up_to_date.append(index)
-                self.reporter.step_skipped(step, "up to date")
+                self.reporter.step_skipped(step, self.reasons[index])  # with its evidence for --why
                 self.plan.succeeded(index)
             elif blocker:
                 self._fail(index, blocker)
@@ -357,21 +357,24 @@ class Builder:
                 if result.ok:  # finished just before the signal: keep it
                     self._finish(result)
                     continue
-                attempt = self.running.pop(result.key)
-                for tmp in attempt.temps.values():
-                    storage.discard(tmp)
-                if attempt.stage:
-                    attempt.stage.cleanup()
-                self._record_attempt(self.sg.step(result.key), attempt, result, "interrupted")
-            for attempt in self.running.values():
-                for tmp in attempt.temps.values():
-                    storage.discard(tmp)
-                if attempt.stage:
-                    attempt.stage.cleanup()
+                self._drop(result)
+            for index, attempt in list(self.running.items()):  # jobs the executor did not report
+                self._drop(JobResult(index, None, attempt.started, time.time(), interrupted=True, error="interrupted"))
             self.plan.abandon("interrupted")
             self.result.skipped = sorted(self.plan.skipped)
             self.store.end_run(self.run_id, "interrupted")
         raise Interrupted(signum)
+
+    def _drop(self, result: JobResult) -> None:
+        """An interrupted job: remove its temporaries, record and report it."""
+        attempt = self.running.pop(result.key)
+        for tmp in attempt.temps.values():
+            storage.discard(tmp)
+        if attempt.stage:
+            attempt.stage.cleanup()
+        step = self.sg.step(result.key)
+        self._record_attempt(step, attempt, result, "interrupted")
+        self.reporter.step_finished(step, result, "interrupted")
 
 
 def _job_error(result: JobResult) -> str | None:

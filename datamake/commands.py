@@ -12,6 +12,7 @@ def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
 
     Also sets the storage options (--storage-option over the config file's [storage]) every mode needs.
     """
+    import gc
     import os
 
     from . import storage, storage_options
@@ -22,7 +23,9 @@ def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
     variables = parse_var_args(args.vars, args.var)
     if extra_vars:
         variables.update(extra_vars)
-    return load_workflow(path, variables=variables, base=args.base)
+    workflow = load_workflow(path, variables=variables, base=args.base)
+    gc.freeze()  # the workflow lives as long as the command: later collections need not walk it again
+    return workflow
 
 
 def print_workflow(args: argparse.Namespace) -> int:
@@ -40,18 +43,19 @@ def build(args: argparse.Namespace) -> int:
 
     from .build import build as run_build
     from .errors import StepFailure
-    from .plan import format_plan, plan_json
+    from .plan import format_plan
+    from .report import make_reporter, preview_json
 
     workflow = load(args)
     common = dict(jobs=args.jobs, check=args.check or "timestamp", why=args.why, auto=args.auto,
                   fail_fast=args.fail_fast, state_dir=args.state_dir and os.path.abspath(args.state_dir))
     if args.preview:
         result = run_build(workflow, args.targets, preview=True, **common)
-        sys.stdout.write(json.dumps(plan_json(result.plan)) + "\n" if args.json else format_plan(result.plan, args.why))
+        sys.stdout.write(json.dumps(preview_json(result.plan, args.why)) + "\n" if args.json
+                         else format_plan(result.plan, args.why))
         return 0
-    from .report import make_reporter
-
-    reporter = make_reporter(sys.stderr.isatty(), args.quiet, args.json, args.jobs, why=args.why)
+    # The progress display and the step lines go to stdout: a terminal there gets the live display.
+    reporter = make_reporter(sys.stdout.isatty(), args.quiet, args.json, args.jobs, why=args.why)
     executor = make_executor(args, workflow, reporter)
     try:
         result = run_build(workflow, args.targets, executor=executor, reporter=reporter, **common)

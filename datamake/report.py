@@ -6,7 +6,8 @@ import sys
 from typing import Any, TextIO
 
 from .executors.base import JobResult
-from .model import Step
+from .model import Step, relative_to
+from .plan import plan_json
 
 
 def make_reporter(terminal: bool, quiet: bool, json: bool, jobs: int, console=None, why: bool = False) -> Reporter:
@@ -32,6 +33,7 @@ class Reporter:
         self.why = why
         self._file: TextIO | None = console.file if console is not None else None
         self.labels: dict[int, str] = {}
+        self.decided: dict[int, str] = {}  # step index -> the plan's reason with its evidence
 
     @property
     def out(self) -> TextIO:
@@ -51,7 +53,8 @@ class Reporter:
     def step_finished(self, step: Step, result: JobResult, outcome: str) -> None:
         self.labels[step.index] = step.label()
 
-    def step_skipped(self, step: Step, why: str) -> None:
+    def step_skipped(self, step: Step, why: Any) -> None:
+        """`why` is a string, or the Reason a re-check found the step up to date by."""
         self.labels[step.index] = step.label()
 
     def finished(self, result: Any) -> None:
@@ -65,16 +68,23 @@ class Reporter:
 
 
 class PlainReporter(Reporter):
-    """Drake-like lines for logs and pipes: `--- 3. Running (missing output): out/report.csv`."""
+    """Drake-like lines for logs and pipes: `--- 3. Running (missing output): out/report.csv`.
+
+    With `why`, every decision is shown with its evidence: the plan's up front, and again
+    when a projected step is re-checked just before it runs.
+    """
 
     def plan(self, entries: list[tuple[Step, Any]]) -> None:
         super().plan(entries)
+        self.decided = {step.index: str(reason) for step, reason in entries}
         if self.why:
             for step, reason in entries:
                 self._say(f"--- {step.index}. {step.label()}: {reason}")
 
     def step_started(self, step: Step, reason: Any, attempt: int) -> None:
         super().step_started(step, reason, attempt)
+        if self.why and attempt == 0 and str(reason) != self.decided.get(step.index):
+            self._say(f"--- {step.index}. {step.label()}: re-checked: {reason}")
         cause = _cause(reason, attempt)
         self._say(f"--- {step.index}. Running ({cause}): {step.label()}")
 
@@ -85,9 +95,10 @@ class PlainReporter(Reporter):
         super().step_finished(step, result, outcome)
         self._say(f"--- {step.index}: {step.label()} -> {finish_text(result, outcome)}")
 
-    def step_skipped(self, step: Step, why: str) -> None:
+    def step_skipped(self, step: Step, why: Any) -> None:
         super().step_skipped(step, why)
-        self._say(f"--- {step.index}. Skipped ({why}): {step.label()}")
+        text = str(why) if self.why else getattr(why, "label", why)  # a Reason after a re-check
+        self._say(f"--- {step.index}. Skipped ({text}): {step.label()}")
 
     def finished(self, result: Any) -> None:
         self._say(summary(result, self.labels))
@@ -148,7 +159,7 @@ class RichReporter(PlainReporter):
             self.progress.advance(self.task)
         self._describe()
 
-    def step_skipped(self, step: Step, why: str) -> None:
+    def step_skipped(self, step: Step, why: Any) -> None:
         super().step_skipped(step, why)
         if self.progress is not None:
             self.progress.advance(self.task)
@@ -186,6 +197,21 @@ class RichReporter(PlainReporter):
         if self.progress is not None:
             self.progress.update(self.task, description="")
             self.progress.stop()
+
+
+def preview_json(pairs: list[tuple[Step, Any]], why: bool = False) -> dict:
+    """`-P --json`: {"steps": the wanted steps}; with `why`, each step also carries its evidence
+    and the steps found up to date follow under "up_to_date"."""
+    if not why:
+        return plan_json(pairs)
+    return {"steps": [_decision(s, r) for s, r in pairs if r.dirty],
+            "up_to_date": [_decision(s, r) for s, r in pairs if not r.dirty]}
+
+
+def _decision(step: Step, reason: Any) -> dict:
+    return {"index": step.index, "outputs": [relative_to(t.name, step.workdir) for t in step.outputs],
+            "inputs": [relative_to(t.name, step.workdir) for t in step.inputs],
+            "reason": reason.label, "evidence": reason.evidence}
 
 
 def _cause(reason: Any, attempt: int) -> str:
