@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .errors import SourceLocation, WorkflowError
-from .expand import Scope, at, did_you_mean, expand
+from .expand import SPECIAL, Scope, at, did_you_mean, expand
 from .model import Method, Step, StepVar, Target, Workflow, is_url
 from .parser import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, VarDef, parse_file
 from .step_options import Given, build_options, parse_options
@@ -146,8 +146,10 @@ class _Evaluator:
         files: list[Target] = []
         tags: list[str] = []
         for text in texts:
-            value, used = expand(text.value, text.loc, scope, place.workdir)
-            roots |= used
+            value = text.value
+            if not SPECIAL.isdisjoint(value):  # $[VAR], $(cmd), quotes or escapes to expand
+                value, used = expand(value, text.loc, scope, place.workdir)
+                roots |= used
             if value.startswith("%"):
                 tags.append(value[1:])
                 continue
@@ -201,6 +203,10 @@ def _mode_body(mode: str, method: MethodDecl, decl: StepDecl, loc: SourceLocatio
 
 def resolve_name(value: str, base: str, workdir: str) -> str:
     """The matching key of a file name: URLs as written, local paths absolute and normalised."""
+    if base.startswith("/") and value[0] not in "!/" and "://" not in value and not value.startswith("file:"):
+        joined = base + ("" if base.endswith("/") else "/") + value
+        if "//" not in joined and "/." not in joined and not joined.endswith("/"):
+            return joined  # already what normpath would make of it
     if value.startswith("file:"):
         value = value[5:]
         if value.startswith("//"):

@@ -18,7 +18,7 @@ _PART = re.compile(r"""\$\[([A-Za-z0-9_-]+)\]|""" + _CMD + r"""|'([^'\n]*)'|"((?
 _DQ_PART = re.compile(r"""\\(.)|\$\[([A-Za-z0-9_-]+)\]|""" + _CMD)
 _VAR_REF = re.compile(r"\$\[([A-Za-z0-9_-]+)\]")
 _ESCAPES = {"n": "\n", "t": "\t"}
-_SPECIAL = frozenset("$'\"\\")
+SPECIAL = frozenset("$'\"\\")  # characters that make a text need expanding
 _NO_ROOTS: frozenset[str] = frozenset()
 
 # $(cmd) results per (command after substitution, directory): a preview never runs one twice.
@@ -73,7 +73,7 @@ def at(loc: SourceLocation, offset: int) -> SourceLocation:
 
 def expand(text: str, loc: SourceLocation, scope: Scope, cwd: str) -> tuple[str, frozenset[str]]:
     """Expand a name or value; returns the text and the roots of the variables it used."""
-    if _SPECIAL.isdisjoint(text):
+    if SPECIAL.isdisjoint(text):
         return text, _NO_ROOTS
     out: list[str] = []
     roots: set[str] = set()

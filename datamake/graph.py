@@ -1,11 +1,9 @@
-"""Workflow -> networkx DiGraph of step indices; cycles and duplicate outputs, found on demand."""
+"""Workflow -> step graph (plain adjacency lists); cycles and duplicate outputs, found on demand."""
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
 from typing import Iterable
-
-import networkx as nx
 
 from .errors import WorkflowError
 from .model import Step, Workflow, relative_to
@@ -20,25 +18,38 @@ def tag_key(tag: str) -> str:
 class StepGraph:
     """The dependency graph of a workflow: edge producer -> consumer, nodes are step indices.
 
-    `producers` maps each output name (normalised) to the steps writing it, in file order;
-    more than one entry is a duplicate output, reported only when a selection reaches it.
+    `pred[i]` and `succ[i]` list step i's producers and consumers (each once, in the order
+    the edges were found). `producers` maps each output name (normalised) to the steps
+    writing it, in file order; more than one entry is a duplicate output, reported only
+    when a selection reaches it.
     """
 
     workflow: Workflow
-    graph: nx.DiGraph
+    pred: list[list[int]]
+    succ: list[list[int]]
     producers: dict[str, list[int]] = field(default_factory=dict)
     tag_producers: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def graph(self):
+        """The same graph as a networkx DiGraph, for graph algorithms (imported only when asked)."""
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(len(self.pred)))
+        graph.add_edges_from((p, n) for n, preds in enumerate(self.pred) for p in preds)
+        return graph
 
     def step(self, index: int) -> Step:
         return self.workflow.steps[index]
 
     def ancestors(self, roots: Iterable[int]) -> set[int]:
         """The roots and every step they depend on, transitively."""
-        return _reach(roots, self.graph.pred)
+        return _reach(roots, self.pred)
 
     def descendants(self, roots: Iterable[int]) -> set[int]:
         """The roots and every step depending on them, transitively."""
-        return _reach(roots, self.graph.succ)
+        return _reach(roots, self.succ)
 
     def order(self, nodes: Iterable[int]) -> list[int]:
         """`nodes` in a topological order of the graph restricted to them, ties by file order.
@@ -47,14 +58,18 @@ class StepGraph:
         """
         chosen = set(nodes)
         self.check_duplicates(chosen)
-        pending = {n: sum(1 for p in self.graph.pred[n] if p in chosen) for n in chosen}
+        pred, succ = self.pred, self.succ
+        if len(chosen) == len(pred):  # everything: every edge counts
+            pending = {n: len(pred[n]) for n in chosen}
+        else:
+            pending = {n: sum(1 for p in pred[n] if p in chosen) for n in chosen}
         ready = [n for n, count in pending.items() if count == 0]
         heapq.heapify(ready)
         result: list[int] = []
         while ready:
             n = heapq.heappop(ready)
             result.append(n)
-            for s in self.graph.succ[n]:
+            for s in succ[n]:
                 if s in chosen:
                     pending[s] -= 1
                     if pending[s] == 0:
@@ -65,6 +80,8 @@ class StepGraph:
 
     def check_duplicates(self, chosen: set[int]) -> None:
         """Two steps writing one output is an error once either of them is selected."""
+        if len(self.producers) == sum(len(s.outputs) for s in self.workflow.steps):
+            return  # every output has one writer
         for n in sorted(chosen):
             for target in self.step(n).outputs:
                 writers = self.producers[target.name]
@@ -75,6 +92,8 @@ class StepGraph:
                                         hint=f"step at {self.step(writers[0]).loc} writes it too")
 
     def _raise_cycle(self, stuck: set[int]) -> None:
+        import networkx as nx
+
         sub = self.graph.subgraph(stuck)
         edges = nx.find_cycle(sub, source=min(stuck))
         names = [self.step(u).label() for u, _v in edges] + [self.step(edges[0][0]).label()]
@@ -82,22 +101,26 @@ class StepGraph:
 
 
 def build_graph(workflow: Workflow) -> StepGraph:
-    """Index outputs and tags, then add one edge per (producer, consumer) pair."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(range(len(workflow.steps)))
-    sg = StepGraph(workflow, graph)
+    """Index outputs and tags, then link each producer to each consumer (once per pair)."""
+    count = len(workflow.steps)
+    sg = StepGraph(workflow, [[] for _ in range(count)], [[] for _ in range(count)])
+    producers, tag_producers = sg.producers, sg.tag_producers
     for step in workflow.steps:
         for target in step.outputs:
-            sg.producers.setdefault(target.name, []).append(step.index)
+            producers.setdefault(target.name, []).append(step.index)
         for tag in step.output_tags:
-            sg.tag_producers.setdefault(tag_key(tag), []).append(step.index)
-    edges = []
+            tag_producers.setdefault(tag_key(tag), []).append(step.index)
+    no_producer: list[int] = []
     for step in workflow.steps:
+        found: list[int] = []
         for target in step.inputs:
-            edges.extend((p, step.index) for p in sg.producers.get(target.name, ()))
+            found += producers.get(target.name, no_producer)
         for tag in step.input_tags:
-            edges.extend((p, step.index) for p in sg.tag_producers.get(tag_key(tag), ()))
-    graph.add_edges_from(edges)
+            found += tag_producers.get(tag_key(tag), no_producer)
+        if found:
+            preds = sg.pred[step.index] = list(dict.fromkeys(found))
+            for p in preds:
+                sg.succ[p].append(step.index)
     return sg
 
 

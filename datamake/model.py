@@ -36,6 +36,8 @@ OptionValue = Union[str, bool, int, float]
 
 def is_url(name: str) -> bool:
     """True for `scheme://...` names (s3://, hdfs://, memory://, ...), which are never BASE-prefixed."""
+    if "://" not in name:  # most names: decided without splitting
+        return False
     head, sep, _ = name.partition("://")
     return bool(sep) and head.isascii() and head.replace("+", "").replace("-", "").isalnum()
 
@@ -124,6 +126,8 @@ class Step:
     @property
     def body(self) -> str:
         """The text that would run, with step variables naming the real targets."""
+        if all(type(p) is str for p in self.body_parts):  # most bodies: no $[INPUT] & co
+            return "".join(self.body_parts)
         return render_body(self.body_parts, self.step_vars())
 
     def step_vars(self, outputs: tuple[str, ...] | None = None,
@@ -156,7 +160,7 @@ def render_body(parts: tuple[BodyPart, ...], values: Mapping[str, str]) -> str:
 
 def relative_to(name: str, directory: str) -> str:
     """A local path relative to `directory` when inside it; URLs and outside paths unchanged."""
-    if is_url(name) or not os.path.isabs(name):
+    if not name.startswith(os.sep):  # relative, or a URL (a scheme never starts with a slash)
         return name
     if name == directory:
         return "."

@@ -1,6 +1,8 @@
 """Workflow text -> typed syntax items (lark LALR), cached per file; the load entry points."""
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import os
 import re
@@ -32,12 +34,17 @@ class Text(NamedTuple):
         return SourceLocation(self.path, self.line, self.col)
 
 
-@dataclass(frozen=True, slots=True)
-class BodyLine:
-    """One body line after dedent; `loc` is where its (dedented) text starts in the file."""
+class BodyLine(NamedTuple):
+    """One body line after dedent, with where its (dedented) text starts in the file."""
 
     text: str
-    loc: SourceLocation
+    path: str
+    line: int
+    col: int
+
+    @property
+    def loc(self) -> SourceLocation:
+        return SourceLocation(self.path, self.line, self.col)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +55,9 @@ class VarDef:
     loc: SourceLocation
 
 
-@dataclass(frozen=True, slots=True)
-class StepDecl:
+class StepDecl(NamedTuple):
+    """A step as written; a tuple, made fast in bulk (by the parser or from the syntax cache)."""
+
     outputs: tuple[Text, ...]
     inputs: tuple[Text, ...]
     options: tuple[Text, ...]
@@ -180,20 +188,19 @@ class _Build(lark.Transformer):
             raw = tokens[0][1:]
             text = raw.lstrip(" \t")
             cut = len(raw) - len(text)
-            return (BodyLine(text, SourceLocation(self.path, tokens[0].line + 1, cut + 1)),)
+            return (BodyLine(text, self.path, tokens[0].line + 1, cut + 1),)
         out: list[BodyLine] = []
         prefix = None
         for token in tokens:
             lines = token.split("\n")
             line_no = token.line + len(lines) - 1
             if out:  # blank lines inside a body survive; leading ones do not
-                out.extend(BodyLine("", SourceLocation(self.path, line_no - k, 1))
-                           for k in range(len(lines) - 2, 0, -1))
+                out.extend(BodyLine("", self.path, line_no - k, 1) for k in range(len(lines) - 2, 0, -1))
             raw = lines[-1]
             if prefix is None:
                 prefix = raw[: len(raw) - len(raw.lstrip(" \t"))]
             cut = len(prefix) if raw.startswith(prefix) else len(raw) - len(raw.lstrip(" \t"))
-            out.append(BodyLine(raw[cut:], SourceLocation(self.path, line_no, cut + 1)))
+            out.append(BodyLine(raw[cut:], self.path, line_no, cut + 1))
         return tuple(out)
 
 
@@ -203,6 +210,7 @@ _BUILD = _Build()
 _CACHE: dict[str, tuple[tuple[int, int], Syntax]] = {}
 
 
+@functools.lru_cache(maxsize=1)
 def grammar_text() -> str:
     """The grammar, from the installed package or else from the source checkout."""
     try:
@@ -258,19 +266,38 @@ def parse_text(text: str, path: str) -> Syntax:
 
 
 def parse_file(path: str, loc: SourceLocation | None = None) -> Syntax:
-    """Parse a file, reusing the result while its mtime and size are unchanged."""
+    """Parse a file, reusing the result while its mtime and size are unchanged.
+
+    Big files are also cached on disk between runs (see syntax_cache).
+    """
+    from . import syntax_cache  # it builds on this module's syntax types
+
     try:
         st = os.stat(path)
         key = (st.st_mtime_ns, st.st_size)
         cached = _CACHE.get(path)
         if cached and cached[0] == key:
             return cached[1]
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
+        syntax = _parse_big(path, st) if st.st_size >= syntax_cache.MIN_SIZE else None
+        if syntax is None:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                syntax = parse_text(handle.read(), path)
     except OSError as exc:
         raise WorkflowError(f"cannot read workflow {path}: {exc.strerror}", loc) from None
-    syntax = parse_text(text, path)
     _CACHE[path] = (key, syntax)
+    return syntax
+
+
+def _parse_big(path: str, st: os.stat_result) -> Syntax:
+    """Parse through the on-disk cache: its entry when the key matches, else parse and store one."""
+    from . import syntax_cache
+
+    entry = syntax_cache.key(os.path.abspath(path), st, grammar_text(), lark.__version__)
+    syntax = syntax_cache.load(path, entry)
+    if syntax is None:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            syntax = parse_text(handle.read(), path)
+        syntax_cache.store(path, entry, syntax)
     return syntax
 
 
@@ -280,7 +307,13 @@ def load_workflow(path: str, *, variables: Mapping[str, str] | None = None,
     from .evaluate import evaluate
 
     path = os.path.abspath(path)
-    return evaluate(path, parse_file(path), variables or {}, base)
+    paused = gc.isenabled()
+    gc.disable()  # a big workflow is ~10 objects per step made in one go: collecting meanwhile frees nothing
+    try:
+        return evaluate(path, parse_file(path), variables or {}, base)
+    finally:
+        if paused:
+            gc.enable()
 
 
 _VAR_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")

@@ -27,16 +27,18 @@ def decide(sg: StepGraph, selection: list[Selected], *, check: str,
 
     `record_of(step)` gives the step's last recorded success or None.
     """
-    made = frozenset(t.name for sel in selection for t in sg.step(sel.index).outputs)
+    steps = [sg.step(sel.index) for sel in selection]
+    made = frozenset(t.name for step in steps for t in step.outputs)
     will_run: dict[int, Step] = {}
     entries: list[Entry] = []
-    names = [t.name for sel in selection for t in (*sg.step(sel.index).inputs, *sg.step(sel.index).outputs)]
-    with storage.snapshot(names):  # remote stamps in bulk: one listing per prefix
-        for sel in selection:
-            step = sg.step(sel.index)
-            upstream = next((will_run[p] for p in sg.graph.pred[sel.index] if p in will_run), None)
-            facts = Facts(forced=sel.forced, via=sel.via, projected_by=upstream,
-                          made=made, check=check, record=record_of(step))
+    names = [t.name for step in steps for t in step.inputs if "://" in t.name]
+    names += [t.name for step in steps for t in step.outputs if "://" in t.name]
+    with storage.snapshot(names):  # each name stat'ed once; remote ones in bulk, one listing per prefix
+        for sel, step in zip(selection, steps):
+            upstream = None
+            if will_run:
+                upstream = next((will_run[p] for p in sg.pred[sel.index] if p in will_run), None)
+            facts = Facts(sel.forced, sel.via, upstream, made, check, record_of(step))
             entry = Entry(step, sel, explain(step, facts))
             if entry.reason.dirty:
                 will_run[sel.index] = step
@@ -51,7 +53,7 @@ class Plan:
         self.sg = sg
         self.entries: Mapping[int, Entry] = {e.step.index: e for e in entries if e.reason.dirty}
         self._position = {e.step.index: n for n, e in enumerate(entries)}
-        self._waiting = {i: sum(1 for p in sg.graph.pred[i] if p in self.entries) for i in self.entries}
+        self._waiting = {i: sum(1 for p in sg.pred[i] if p in self.entries) for i in self.entries}
         self._ready = [(self._position[i], i) for i, n in self._waiting.items() if n == 0]
         heapq.heapify(self._ready)
         self.started: set[int] = set()
@@ -67,7 +69,7 @@ class Plan:
         return index
 
     def succeeded(self, index: int) -> None:
-        for nxt in self.sg.graph.succ[index]:
+        for nxt in self.sg.succ[index]:
             if nxt in self._waiting and nxt not in self.skipped:
                 self._waiting[nxt] -= 1
                 if self._waiting[nxt] == 0:
@@ -77,7 +79,7 @@ class Plan:
         """Skip every wanted step below a failed one; returns them in plan order."""
         below, stack = set(), [index]
         while stack:  # only through wanted steps: an unselected step in between is not waited for
-            for nxt in self.sg.graph.succ[stack.pop()]:
+            for nxt in self.sg.succ[stack.pop()]:
                 if nxt in self.entries and nxt not in below:
                     below.add(nxt)
                     stack.append(nxt)

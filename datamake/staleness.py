@@ -7,11 +7,12 @@ hash mode without recorded fingerprints falls back to timestamps for the same re
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import AbstractSet, Protocol
+from typing import AbstractSet, Callable, Protocol
 
 from . import storage
 from .errors import UsageError
@@ -23,16 +24,41 @@ UP_TO_DATE = "up to date"
 _STAMP_PREFIX = "stamp:"  # recorded values that are stamps, not content fingerprints
 
 
-@dataclass(frozen=True)
 class Reason:
-    """Why a step runs (or, with label "up to date", why not), with the evidence behind it."""
+    """Why a step runs (or, with label "up to date", why not), with the evidence behind it.
 
-    label: str
-    evidence: str = ""
+    The evidence may be given as a function and its arguments: it is then written only when
+    read (--why, --preview, the log), not for each of 20,000 up-to-date steps of a no-op.
+    """
+
+    __slots__ = ("label", "_evidence", "_args")
+
+    def __init__(self, label: str, evidence: str | Callable[..., str] = "", *args):
+        self.label = label
+        self._evidence = evidence
+        self._args = args
+
+    @property
+    def evidence(self) -> str:
+        if not isinstance(self._evidence, str):
+            self._evidence = self._evidence(*self._args)
+            self._args = ()
+        return self._evidence
 
     @property
     def dirty(self) -> bool:
         return self.label != UP_TO_DATE
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Reason):
+            return NotImplemented
+        return (self.label, self.evidence) == (other.label, other.evidence)
+
+    def __hash__(self) -> int:
+        return hash((self.label, self.evidence))
+
+    def __repr__(self) -> str:
+        return f"Reason(label={self.label!r}, evidence={self.evidence!r})"
 
     def __str__(self) -> str:
         return f"{self.label}: {self.evidence}" if self.evidence else self.label
@@ -69,7 +95,8 @@ def explain(step: Step, facts: Facts) -> Reason:
     Raises UsageError `missing input: PATH` when a required input is absent and no
     selected step makes it.
     """
-    inputs = {t.name: storage.stat(t.name) for t in step.inputs}
+    stat = storage.stat
+    inputs = {t.name: stat(t.name) for t in step.inputs}
     _check_inputs(step, inputs, facts.made)
     if facts.forced:
         return Reason("forced")
@@ -77,14 +104,14 @@ def explain(step: Step, facts: Facts) -> Reason:
         return Reason(f"via {facts.via}")
     if not step.outputs:
         return Reason(UP_TO_DATE, "no file outputs: runs only when forced or chosen by tag or method")
-    outputs = {t.name: storage.stat(t.name) for t in step.outputs}
+    outputs = {t.name: stat(t.name) for t in step.outputs}
     for name, stamp in outputs.items():
         if stamp is None or stamp.empty:
-            return Reason("missing output", _show(step, name) + (" is an empty directory" if stamp else " does not exist"))
+            return Reason("missing output", _missing_text, step, name, stamp)
     if not step.options.timecheck:
         return Reason(UP_TO_DATE, "-timecheck: outputs exist")
     if facts.projected_by:
-        return Reason("projected", f"upstream step {facts.projected_by.label()} will run first")
+        return Reason("projected", _projected_text, facts.projected_by)
     present = {n: s for n, s in inputs.items() if s is not None}
     if not present:
         return Reason("no-input step", "no existing file inputs")
@@ -96,6 +123,14 @@ def explain(step: Step, facts: Facts) -> Reason:
     return _by_command(step, facts.record) or changed
 
 
+def _missing_text(step: Step, name: str, stamp: Stamp | None) -> str:
+    return _show(step, name) + (" is an empty directory" if stamp else " does not exist")
+
+
+def _projected_text(upstream: Step) -> str:
+    return f"upstream step {upstream.label()} will run first"
+
+
 def _check_inputs(step: Step, inputs: dict[str, Stamp | None], made: AbstractSet[str]) -> None:
     for target in step.inputs:
         stamp = inputs[target.name]
@@ -105,12 +140,16 @@ def _check_inputs(step: Step, inputs: dict[str, Stamp | None], made: AbstractSet
 
 
 def _by_timestamp(step: Step, present: dict[str, Stamp], outputs: dict[str, Stamp]) -> Reason:
-    newest_in = max(present, key=lambda n: present[n].mtime)
-    oldest_out = min(outputs, key=lambda n: outputs[n].mtime)
+    newest_in = max(present, key=lambda n: present[n].mtime) if len(present) > 1 else next(iter(present))
+    oldest_out = min(outputs, key=lambda n: outputs[n].mtime) if len(outputs) > 1 else next(iter(outputs))
     t_in, t_out = present[newest_in].mtime, outputs[oldest_out].mtime
-    text = (f"newest input {_show(step, newest_in)} ({_when(t_in)}) "
+    label = "timestamped" if t_in > t_out else UP_TO_DATE
+    return Reason(label, _timestamp_text, step, newest_in, t_in, oldest_out, t_out)
+
+
+def _timestamp_text(step: Step, newest_in: str, t_in: float, oldest_out: str, t_out: float) -> str:
+    return (f"newest input {_show(step, newest_in)} ({_when(t_in)}) "
             f"{'>' if t_in > t_out else '<='} oldest output {_show(step, oldest_out)} ({_when(t_out)})")
-    return Reason("timestamped" if t_in > t_out else UP_TO_DATE, text)
 
 
 def _by_content(step: Step, present: dict[str, Stamp], outputs, record) -> Reason | None:
@@ -137,8 +176,14 @@ def _by_command(step: Step, record) -> Reason | None:
 
 def command_hash(step: Step) -> str:
     """A digest of what the step runs: protocol, body (real names) and options as given."""
-    options = sorted((k, str(v)) for k, v in step.options.given.items())
-    payload = json.dumps([step.protocol, step.body, options])
+    options = tuple(sorted((k, str(v)) for k, v in step.options.given.items()))
+    return _digest(step.protocol, step.body, options)
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(protocol: str, body: str, options: tuple[tuple[str, str], ...]) -> str:
+    # Memoised: generated workflows repeat a few bodies over thousands of steps.
+    payload = json.dumps([protocol, body, [list(pair) for pair in options]])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

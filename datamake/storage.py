@@ -5,6 +5,7 @@ import contextlib
 import os
 import shutil
 import threading
+from stat import S_ISDIR
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -83,12 +84,13 @@ _SNAPSHOT = threading.local()
 
 @contextlib.contextmanager
 def snapshot(names: Iterable[str]) -> Iterator[None]:
-    """Within the block, `stat` of these remote names answers from one bulk `stat_many`.
+    """Within the block, `stat` answers each name once: remote ones from one bulk `stat_many`.
 
     For deciding a whole plan before anything runs: N objects under a prefix cost one
-    listing, not N requests. Local names are always stat'ed afresh (cheap, and exact).
+    listing, not N requests, and a file that is one step's output and another's input is
+    stat'ed once. Outside the block every `stat` asks afresh (steps change files).
     """
-    _SNAPSHOT.stamps = stat_many(n for n in names if is_url(n))
+    _SNAPSHOT.stamps = stat_many(n for n in names if "://" in n and is_url(n))
     try:
         yield
     finally:
@@ -97,18 +99,24 @@ def snapshot(names: Iterable[str]) -> Iterator[None]:
 
 def stat(name: str) -> Stamp | None:
     """The stamp of a local path or URL, or None when it does not exist."""
-    if is_url(name):
-        stamps = getattr(_SNAPSHOT, "stamps", {})
-        if name in stamps:
-            return stamps[name]
-        return _remote_stat(name)
+    stamps = getattr(_SNAPSHOT, "stamps", None)
+    if stamps is None:
+        return _remote_stat(name) if is_url(name) else _local_stat(name)
+    try:
+        return stamps[name]
+    except KeyError:
+        stamp = stamps[name] = _remote_stat(name) if is_url(name) else _local_stat(name)
+        return stamp
+
+
+def _local_stat(name: str) -> Stamp | None:
     try:
         st = os.stat(name)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    if os.path.isdir(name):
+    if S_ISDIR(st.st_mode):
         return _dir_stamp(name)
-    return Stamp(mtime=st.st_mtime_ns / 1e9, size=st.st_size, inode=st.st_ino, mtime_ns=st.st_mtime_ns)
+    return Stamp(st.st_mtime_ns / 1e9, st.st_size, False, None, st.st_ino, False, st.st_mtime_ns)
 
 
 def _dir_stamp(path: str) -> Stamp:
@@ -133,10 +141,10 @@ def stat_many(names: Iterable[str]) -> dict[str, Stamp | None]:
         if is_url(name):
             groups[name.rstrip("/").rpartition("/")[0]].append(name)
         else:
-            result[name] = stat(name)
+            result[name] = _local_stat(name)
     for parent, members in groups.items():
         if len(members) == 1 or not parent.partition("://")[2]:
-            result.update((m, stat(m)) for m in members)  # one HEAD beats a listing
+            result.update((m, _remote_stat(m)) for m in members)  # one HEAD beats a listing
         else:
             result.update(_stat_group(parent, members))
     return result
