@@ -8,10 +8,13 @@ import lark
 from .errors import SourceLocation, WorkflowError
 
 STRAY_BODY = "indented line without a step header above it (a body must follow `outputs <- inputs`)"
+UNINDENTED_BODY = ("command not indented: indent the body of the step above "
+                   "(or write `outputs <- inputs` to start a new step)")
 
 _OPTION_FORMS = "expected +flag, -flag, key:value or a protocol name"
 _WORDS = ("NAME", "VALUE", "OPTION", "ARG")
 _VARDEF = re.compile(r"[A-Za-z0-9_-]+[ \t]*:?=")
+_METHOD_HEADER = re.compile(r"[A-Za-z0-9_.-]+\(\)")
 _DESCRIBE = {
     "_NL": "end of line",
     "BODY": "indented line",
@@ -33,6 +36,9 @@ def check_first_line(text: str, path: str) -> None:
 
 def translate(exc: lark.exceptions.UnexpectedInput, text: str, path: str) -> WorkflowError:
     """The one place lark's exceptions become our messages."""
+    line = getattr(exc, "line", 0)
+    if isinstance(line, int) and line > 1 and _unindented_body(text, line):
+        return WorkflowError(UNINDENTED_BODY, SourceLocation(path, line, 1))
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
         return _characters(exc, text, path)
     if isinstance(exc, lark.exceptions.UnexpectedToken):
@@ -83,6 +89,22 @@ def _token(exc: lark.exceptions.UnexpectedToken, text: str, path: str) -> Workfl
         return WorkflowError(f"unexpected {str(token)!r} in options: {_OPTION_FORMS}", loc)
     what = _DESCRIBE.get(token.type) or f"{str(token)!r}"
     return WorkflowError(f"unexpected {what}", loc)
+
+
+def _unindented_body(text: str, number: int) -> bool:
+    """Line `number` fails to parse, starts a line like a command would, and follows a header whose
+    body is still empty: most likely the step's command, written without its indentation."""
+    lines = text.split("\n")
+    here = lines[number - 1] if number <= len(lines) else ""
+    if not here or here[0] in " \t%;" or "<-" in here or _VARDEF.match(here) or _METHOD_HEADER.match(here):
+        return False
+    for above in reversed(lines[:number - 1]):
+        if not above.strip() or above.startswith(";"):
+            continue
+        if above[0] in " \t" or above.rstrip().endswith((",", "\\")):
+            return False  # a body, or a header that goes on in this line
+        return "<-" in above or bool(_METHOD_HEADER.match(above))
+    return False
 
 
 def _line(text: str, number: int) -> str:

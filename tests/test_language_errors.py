@@ -22,6 +22,28 @@ def test_missing_arrow_at_end_of_line(tmp_path):
            "missing '<-' in step header (write `outputs <- inputs`)", "out.csv")
 
 
+UNINDENTED = ("command not indented: indent the body of the step above "
+              "(or write `outputs <- inputs` to start a new step)")
+
+
+@pytest.mark.parametrize("text, line, source", [
+    ("out.csv <- in.csv\ncp $INPUT $OUTPUT\n", 2, "cp $INPUT $OUTPUT"),
+    ("out.csv <- in.csv [shell]\n; why\n\nsort in.csv | uniq > out.csv\n", 4, "sort in.csv | uniq > out.csv"),
+    ("clean() [shell]\necho 'hi\n", 2, "echo 'hi"),
+    ("out.csv <- in.csv\necho", 2, "echo"),
+])
+def test_command_not_indented(tmp_path, text, line, source):
+    expect(tmp_path, text, line, 1, UNINDENTED, source)
+
+
+def test_a_bad_line_after_a_body_or_a_continued_header_is_not_a_command(tmp_path):
+    expect(tmp_path, "a <- b\n  x\ncp a b\n", 3, 4,
+           "missing '<-' in step header (write `outputs <- inputs`)", "cp a b")
+    expect(tmp_path, "a <- b\nFOO=1 cmd\n", 2, 7,
+           "unexpected 'cmd' after the value (quote values that contain spaces or special characters)",
+           "FOO=1 cmd", "d2")
+
+
 def test_names_without_comma(tmp_path):
     expect(tmp_path, "a <- b c\n  x\n", 1, 8, "unexpected name 'c': separate names with commas", "a <- b c")
 
