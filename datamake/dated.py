@@ -39,6 +39,17 @@ def targets(workflow: Workflow, force: bool) -> list[str]:
     return [mark + t.name for s in dated_steps(workflow) for t in s.outputs]
 
 
+def shared_targets(workflow: Workflow, force: bool) -> list[str]:
+    """Target expressions for the shared steps the dated ones depend on, without the dated ones."""
+    return targets(workflow, force) + ["-=" + t.name for s in dated_steps(workflow) for t in s.outputs]
+
+
+def dated_only_targets(workflow: Workflow, force: bool) -> list[str]:
+    """Target expressions for the dated steps alone (their shared inputs already built)."""
+    mark = "+=" if force else "="
+    return [mark + t.name for s in dated_steps(workflow) for t in s.outputs]
+
+
 def targets_exist(workflow: Workflow) -> bool:
     return all(storage.exists(t.name) for s in dated_steps(workflow) for t in s.outputs)
 

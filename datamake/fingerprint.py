@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
@@ -53,13 +54,19 @@ class MemoryCache:
             self._rows[(path, size, mtime_ns, inode)] = value
 
 
-_cache: HashCache = MemoryCache()
+# Per thread: the schedule runner builds several intervals at once, each with its own state store.
+_caches = threading.local()
 
 
 def use_cache(cache: HashCache | None) -> None:
-    """Remember local fingerprints in `cache` (a StateStore) from now on; None for a fresh in-memory one."""
-    global _cache
-    _cache = cache if cache is not None else MemoryCache()
+    """Remember this thread's local fingerprints in `cache` (a StateStore) from now on; None for a fresh in-memory one."""
+    _caches.current = cache if cache is not None else MemoryCache()
+
+
+def _cache() -> HashCache:
+    if not hasattr(_caches, "current"):
+        _caches.current = MemoryCache()
+    return _caches.current
 
 
 def fingerprint(name: str, stamp: Stamp | None = None) -> str | None:
@@ -88,11 +95,11 @@ def _remote(name: str, stamp: Stamp) -> str:
 def _local_file(path: str, stamp: Stamp) -> str:
     mtime_ns = stamp.mtime_ns if stamp.mtime_ns is not None else os.stat(path).st_mtime_ns
     key = (path, stamp.size, mtime_ns, stamp.inode or 0)
-    cached = _cache.get_hash(*key)
+    cached = _cache().get_hash(*key)
     if cached is not None:
         return cached
     value = "xxh3:" + hash_file(path)
-    _cache.put_hashes([(*key, value)])
+    _cache().put_hashes([(*key, value)])
     return value
 
 

@@ -10,8 +10,10 @@ import threading
 from datetime import datetime, timezone
 
 from . import dated
+from .build import BuildResult
 from .errors import DatamakeError, UsageError
 from .intervals import INTERVAL_VARS, Interval, Schedule, parse_time
+from .model import relative_to
 from .schedule_cancel import Cancel, CancellableExecutor
 from .scheduler import Clock, Outcome, Request, Runner
 from .schedule_state import ScheduleState
@@ -166,6 +168,7 @@ class IntervalBuilder:
         self.cancel = cancel or Cancel()
         self.idle: list[tuple[CancellableExecutor, _Slot]] = []
         self.lock = threading.Lock()
+        self.shared_lock = threading.Lock()
 
     def close(self) -> None:
         """Close every executor (and any cluster they started)."""
@@ -189,24 +192,43 @@ class IntervalBuilder:
         return not missing
 
     def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False):
-        from .build import build
-
         workflow = self.evaluate(interval)
         variables = interval.variables()
         adapted = dated.adapt(workflow, succeeded, variables)
+        if preview:
+            return self._run(adapted, dated.targets(workflow, force), preview=True)
+        if self.args.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
+            result = self._run(adapted, dated.targets(workflow, force))
+        else:
+            result = self._in_two_phases(adapted, force)
+        return outcome_of(workflow, result, variables, self.state_dir)
+
+    def _in_two_phases(self, workflow, force: bool):
+        """Intervals built at once share their shared steps' names, temporaries and logs: those steps are
+        brought up to date one interval at a time, then each interval's dated steps run alongside the others'."""
+        with self.shared_lock:
+            first = self._run(workflow, dated.shared_targets(workflow, force))
+        if not first.ok:
+            return first
+        second = self._run(workflow, dated.dated_only_targets(workflow, force))
+        return BuildResult(plan=first.plan + second.plan, ran=first.ran + second.ran, failed=second.failed,
+                           skipped=second.skipped, up_to_date=first.up_to_date + second.up_to_date,
+                           errors=second.errors)
+
+    def _run(self, workflow, targets: list[str], preview: bool = False):
+        from .build import build
+
         common = dict(jobs=self.args.jobs, check=self.args.check or "timestamp", auto=self.args.auto,
                       fail_fast=self.args.fail_fast, state_dir=self.state_dir)
+        reporter = self._reporter(preview)
         if preview:
-            return build(adapted, dated.targets(workflow, force), preview=True, reporter=self._reporter(True),
-                         **common)
-        reporter = self._reporter(False)
+            return build(workflow, targets, preview=True, reporter=reporter, **common)
         executor, slot = self._lease(workflow, reporter)
         try:
-            result = build(adapted, dated.targets(workflow, force), executor=executor, reporter=reporter, **common)
+            return build(workflow, targets, executor=executor, reporter=reporter, **common)
         finally:
             self._give_back(executor, slot)
             reporter.close()
-        return outcome_of(workflow, result, variables, self.state_dir)
 
     def _lease(self, workflow, reporter) -> tuple[CancellableExecutor, _Slot]:
         from .commands import make_executor
@@ -277,24 +299,31 @@ def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, c
     state = _read_state(args, state_dir)
     builder = IntervalBuilder(args, state_dir, workflow)
     report = []
-    for request in requests:
-        runner = Runner(request, state, builder.build, builder.done, clock, _say(args))
-        for interval, why in runner.plan():
-            result = builder.build(interval, request.rerun == "all", set(), preview=True)
-            steps = [{"index": s.index, "outputs": [t.name for t in s.outputs], "reason": str(r)}
-                     for s, r in result.wanted]
-            report.append({"key": interval.key, "start": interval.start.isoformat(),
-                           "end": interval.end.isoformat(), "reason": why, "steps": steps})
+    try:
+        for request in requests:
+            runner = Runner(request, state, builder.build, builder.done, clock, _say(args))
+            report += [_preview_interval(builder, state, request, interval, why) for interval, why in runner.plan()]
+    finally:
+        state.close()
     if args.json:
         print(json.dumps({"intervals": report}))
-    else:
-        for item in report:
-            print(f"interval {item['key']}: {item['reason']}")
-            for step in item["steps"]:
-                print(f"  {step['index']}. {', '.join(step['outputs'])}: {step['reason']}")
-        if not report:
-            print("nothing due")
+        return 0
+    for item in report:
+        print(f"interval {item['key']}: {item['reason']}")
+        for step in item["steps"]:
+            print(f"  {step['index']}. {', '.join(step['outputs'])}: {step['reason']}")
+    if not report:
+        print("nothing due")
     return 0
+
+
+def _preview_interval(builder: IntervalBuilder, state, request: Request, interval: Interval, why: str) -> dict:
+    succeeded = {name for name, st in state.steps().get(interval.key, {}).items() if st == "success"}
+    result = builder.build(interval, request.rerun == "all", succeeded, preview=True)
+    steps = [{"index": s.index, "outputs": [relative_to(t.name, s.workdir) for t in s.outputs], "reason": str(r)}
+             for s, r in result.wanted]
+    return {"key": interval.key, "start": interval.start.isoformat(), "end": interval.end.isoformat(),
+            "reason": why, "steps": steps}
 
 
 def _read_state(args: argparse.Namespace, state_dir: str):

@@ -129,3 +129,25 @@ def test_a_signal_stops_every_active_interval_cleanly_and_the_next_start_redoes_
     assert r.returncode == 0, r.stderr
     assert sorted(project.read("finished").split()) == ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"]
     assert project.run("--schedule", "daily", "--once", NOW).stderr.strip() == "nothing due"
+
+
+def test_intervals_built_at_once_build_their_shared_step_once(project):
+    project.workflow("""
+        users.csv <- users.src
+          echo built >> shared-runs
+          sleep 0.2
+          cp $INPUT $OUTPUT
+
+        raw/$[DATE].json <- users.csv
+          sleep 0.$((RANDOM % 3))
+          cp $INPUT $OUTPUT
+
+        report/$[DATE].csv <- raw/$[DATE].json, users.csv
+          cat $INPUTS > $OUTPUT
+    """)
+    project.write("users.src", "alice\n")
+    r = project.run("--check", "hash", "--max-active", "4", "--from", "2026-11-01", "--to", "2026-11-08", "--json", NOW)
+    assert r.returncode == 0, r.stderr
+    assert [i["status"] for i in json.loads(r.stdout)["intervals"]] == ["success"] * 8
+    assert project.read("shared-runs").split() == ["built"]
+    assert all(project.read(f"report/2026-11-0{d}.csv") == "alice\nalice\n" for d in range(1, 9))
