@@ -1,0 +1,71 @@
+"""The Python API: datamake.load and datamake.run on real files, and a --version that imports neither."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import datamake
+from conftest import ROOT
+
+FLOW = """\
+    GREETING:=hello
+    upper.txt <- in.txt
+      tr a-z A-Z < $INPUT > $OUTPUT
+    greeting.txt <- upper.txt
+      echo "$[GREETING] $(cat $INPUT)" > $OUTPUT
+    broken.txt <- in.txt
+      exit 7
+    after.txt <- broken.txt
+      touch $OUTPUT
+    """
+
+
+@pytest.fixture
+def flow_dir(tmp_path):
+    (tmp_path / "Drakefile").write_text(textwrap.dedent(FLOW))
+    (tmp_path / "in.txt").write_text("abc\n")
+    return tmp_path
+
+
+def test_load_then_run_builds_and_reports(flow_dir, capsys):
+    flow = datamake.load(flow_dir, GREETING="hi")
+    assert [step.label() for step in flow.steps] == ["upper.txt", "greeting.txt", "broken.txt", "after.txt"]
+    result = datamake.run(flow)
+    assert (result.ok, result.ran, result.failed, result.skipped) == (False, [0, 1], [2], [3])
+    assert result.errors == {2: "exit 7"}
+    assert (flow_dir / "greeting.txt").read_text() == "hi ABC\n"
+    assert not (flow_dir / "after.txt").exists()
+    assert "--- 2: broken.txt -> FAILED (exit 7)" in capsys.readouterr().out
+    again = datamake.run(flow, "greeting.txt", quiet=True)
+    assert (again.ok, again.ran, again.failed, again.skipped) == (True, [], [], [])
+    assert capsys.readouterr() == ("", "")
+
+
+def test_run_takes_a_path_and_previews(flow_dir, capsys):
+    plan = datamake.run(flow_dir / "Drakefile", ["greeting.txt"], preview=True).plan
+    assert [(step.label(), reason.label) for step, reason in plan] == [
+        ("upper.txt", "missing output"), ("greeting.txt", "missing output")]
+    assert not (flow_dir / ".datamake").exists()
+    result = datamake.run(str(flow_dir), ["=upper.txt"], state_dir=str(flow_dir / "state"), quiet=True)
+    assert result.ran == [0] and (flow_dir / "state" / "state.db").exists()
+    assert (flow_dir / "upper.txt").read_text() == "ABC\n"
+
+
+def test_errors_raise_datamake_errors(flow_dir):
+    with pytest.raises(datamake.DatamakeError, match="target not found: nope"):
+        datamake.run(flow_dir, ["nope"])
+    with pytest.raises(datamake.DatamakeError, match="workflow not found"):
+        datamake.load(flow_dir / "missing")
+
+
+def test_base_and_version_stay_light(flow_dir):
+    flow = datamake.load(flow_dir, BASE=str(flow_dir / "data"))
+    assert flow.steps[0].outputs[0].name == os.path.join(str(flow_dir), "data", "upper.txt")
+    code = "import sys, datamake; print(datamake.__version__, 'datamake.api' in sys.modules)"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == [datamake.__version__, "False"]
+    with pytest.raises(AttributeError):
+        datamake.not_a_thing
