@@ -106,7 +106,7 @@ class Runner:
         since = req.start or self._last_recorded(records) or req.schedule.latest_due(now).start
         wanted = {i.key: i for i in req.schedule.due(now, since)}
         for key, rec in records.items():  # older unfinished business, outside the window
-            if key not in wanted and self._reopened(rec):
+            if key not in wanted and datetime.fromisoformat(rec.end) <= now and self._reopened(rec):
                 wanted[key] = req.schedule.containing(datetime.fromisoformat(rec.start))
         out = [(i, why) for i in wanted.values() if i.key not in self.exhausted
                and (why := self._catch_up_reason(i, records))]
