@@ -74,7 +74,8 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     state_dir = state_dir or os.path.join(workflow.directory, ".datamake")
     if preview:
         return _preview(sg, selection, check, state_dir, reporter.warning if reporter else _warn)
-    if reporter is None:
+    own_reporter = reporter is None
+    if own_reporter:
         from .report import make_reporter  # the renderers sit below the builder
 
         reporter = make_reporter(sys.stdout.isatty(), False, False, jobs, why=why)
@@ -86,6 +87,8 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     finally:
         if executor is None:
             runner.close()
+        if own_reporter:  # a live display must end even when the run is interrupted
+            reporter.close()
 
 
 def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, reporter, why: bool,
