@@ -16,21 +16,19 @@ A run takes the lock on the state directory (default `.datamake` beside the work
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from . import fingerprint, storage
 from .errors import DatamakeError, Interrupted, UsageError
 from .executors.base import Executor, Job, JobResult
 from .executors.resources import step_resources
 from .graph import StepGraph, build_graph
+from .interrupts import Stop as _Stop, on_signals as _on_signals  # schedule_cancel raises _Stop too
 from .model import Step, Workflow, relative_to, render_body
 from .plan import Entry, Plan, decide
 from .select import select
@@ -158,14 +156,6 @@ class Attempt:
     stage: Staging | None = None  # `+local`: local copies of remote inputs and outputs
 
 
-class _Stop(Exception):
-    """Raised from a signal handler to unwind the run loop."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
 class Builder:
     """Runs a decided plan: up to `jobs` in flight, re-checks, atomic outputs, retries, signals."""
 
@@ -180,12 +170,14 @@ class Builder:
         self.running: dict[int, Attempt] = {}
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
         self.stopping = False
+        self.starting = False  # inside executor.submit: a signal waits until the job is tracked
+        self.pending_signal: int | None = None
 
     def run(self, argv: list[str]) -> BuildResult:
         """Run every wanted step; raises Interrupted after cleaning up on SIGINT/SIGTERM."""
         self.run_id = self.store.begin_run(argv)
         try:
-            with _on_signals(_raise_stop):
+            with _on_signals(self._on_signal):
                 self._loop()
         except _Stop as stop:
             self._interrupt(stop.signum)
@@ -257,7 +249,20 @@ class Builder:
         job = self._job(step, number, temps, stage)
         self.running[index] = Attempt(number, time.time(), job.log_path, temps, stage)
         self.reporter.step_started(step, self.reasons[index], number)
-        self.executor.submit(job)
+        self.starting = True
+        try:
+            self.executor.submit(job)
+        finally:
+            self.starting = False
+        if self.pending_signal is not None:
+            raise _Stop(self.pending_signal)
+
+    def _on_signal(self, signum, _frame):
+        # Stopping inside submit could leave a started process the executor does not know to kill.
+        if self.starting:
+            self.pending_signal = signum
+            return
+        raise _Stop(signum)
 
     def _job(self, step: Step, number: int, temps: dict[str, str], stage: Staging | None = None) -> Job:
         outs = tuple(relative_to(temps.get(t.name, t.name), step.workdir) for t in step.outputs)
@@ -388,21 +393,3 @@ def _job_error(result: JobResult) -> str | None:
     if result.timed_out:
         return "timed out"
     return f"exit status {result.returncode}"
-
-
-@contextlib.contextmanager
-def _on_signals(handler) -> Iterator[None]:
-    """Route SIGINT/SIGTERM to `handler` for a while (only the main thread can take signals)."""
-    old = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            old[signum] = signal.signal(signum, handler)
-    try:
-        yield
-    finally:
-        for signum, previous in old.items():
-            signal.signal(signum, previous)
-
-
-def _raise_stop(signum, _frame):
-    raise _Stop(signum)
