@@ -10,7 +10,8 @@ from typing import Mapping
 from .errors import SourceLocation, WorkflowError
 from .expand import SPECIAL, Scope, at, did_you_mean, expand
 from .model import Method, Step, StepVar, Target, Workflow, is_url
-from .parser import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, VarDef, parse_file
+from .parser import parse_file
+from .syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, VarDef
 from .step_options import Given, build_options, parse_options
 
 _STEP_VAR = re.compile(r"(INPUT|OUTPUT)(S|N|\d+)?\Z")

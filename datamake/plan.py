@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from . import storage
+from .gcpause import gc_paused
 from .graph import StepGraph, tag_key
 from .model import Step, relative_to
 from .select import Selected
@@ -33,7 +34,7 @@ def decide(sg: StepGraph, selection: list[Selected], *, check: str,
     entries: list[Entry] = []
     names = [t.name for step in steps for t in step.inputs if "://" in t.name]
     names += [t.name for step in steps for t in step.outputs if "://" in t.name]
-    with storage.snapshot(names):  # each name stat'ed once; remote ones in bulk, one listing per prefix
+    with storage.snapshot(names), gc_paused():  # each name stat'ed once; remote ones in bulk, one listing per prefix
         for sel, step in zip(selection, steps):
             upstream = None
             if will_run:

@@ -2,14 +2,17 @@
 
 The syntax of a file is a pure function of its bytes, the grammar and the parser's code, so
 an entry is keyed by the file's absolute path and stat (size, mtime_ns, ctime_ns, inode),
-datamake's version, the grammar's hash and the Python and lark versions. Evaluation still
-runs each time (variables, `$(command)`), so caching never changes what a workflow means.
-Entries are `marshal`ed tuples of plain values (fast to read); anything unreadable or stale
-is ignored and the file is parsed again.
+datamake's version, the grammar's hash, the Python version and the stat of the code that
+parses (lark's package and datamake's syntax modules, so an upgrade or an edit invalidates
+it). Evaluation still runs each time (variables, `$(command)`), so caching never changes
+what a workflow means. Entries are `marshal`ed tuples of plain values (fast to read);
+anything unreadable or stale is ignored and the file is parsed again.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import marshal
 import os
 import sys
@@ -17,7 +20,7 @@ import tempfile
 
 from . import __version__
 from .errors import SourceLocation
-from .parser import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, Text, VarDef
+from .syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, Text, VarDef
 
 # Smaller files parse in a few milliseconds: not worth a file in the user's cache.
 MIN_SIZE = 64 * 1024
@@ -32,11 +35,28 @@ def cache_dir() -> str:
     return os.path.join(root, "datamake", "syntax")
 
 
-def key(path: str, st: os.stat_result, grammar: str, lark_version: str) -> tuple:
+def key(path: str, st: os.stat_result, grammar: str) -> tuple:
     """Everything the syntax of `path` depends on besides its bytes, and what identifies those bytes."""
     digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
     return (_FORMAT, path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, __version__, digest,
-            lark_version, sys.hexversion)
+            sys.hexversion, _code_stamp())
+
+
+@functools.lru_cache(maxsize=1)
+def _code_stamp() -> tuple:
+    """Size and mtime of the files whose code turns text into syntax (lark found without importing it)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.find_spec("lark")
+    files = [os.path.join(here, name) for name in ("syntax.py", "syntax_build.py", "syntax_cache.py")]
+    files.append(spec.origin if spec and spec.origin else "")
+    stamp = []
+    for name in files:
+        try:
+            st = os.stat(name)
+            stamp.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamp.append(None)
+    return tuple(stamp)
 
 
 def load(path: str, entry_key: tuple) -> Syntax | None:
