@@ -163,6 +163,7 @@ class Builder:
                  options: RunOptions):
         self.sg, self.store, self.executor, self.reporter, self.opts = sg, store, executor, reporter, options
         self.records = records
+        self.environ = dict(os.environ)  # copied once: os.environ decodes every variable on each read
         self.plan = Plan(sg, entries)
         self.made = frozenset(t.name for e in entries for t in e.step.outputs)
         self.result = BuildResult(plan=[(e.step, e.reason) for e in entries])
@@ -268,15 +269,14 @@ class Builder:
         outs = tuple(relative_to(temps.get(t.name, t.name), step.workdir) for t in step.outputs)
         ins = tuple(relative_to(stage.local(t.name), step.workdir) for t in step.inputs) if stage else None
         values = step.step_vars(outputs=outs, inputs=ins)
-        env = {**os.environ, **step.vars, **values}
+        env = {**self.environ, **step.vars, **values}
         return Job(key=step.index, label=step.label(), protocol=step.protocol,
                    script=render_body(step.body_parts, values), env=env, cwd=step.workdir,
                    log_path=self._log_path(step, number), timeout=step.options.timeout,
                    prefix=step.label() if self.opts.jobs > 1 else None, resources=step_resources(step))
 
     def _log_path(self, step: Step, number: int) -> str:
-        logs = os.path.join(self.opts.state_dir, "logs")
-        os.makedirs(logs, exist_ok=True)
+        logs = os.path.join(self.opts.state_dir, "logs")  # the executor creates it if it went missing
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", step.label())[:80].strip("_") or "step"
         return os.path.join(logs, f"{step.index:04d}-{safe}.{number + 1}.log")
 

@@ -136,9 +136,19 @@ def test_missing_working_directory_is_reported(tmp_path, executor):
 
 
 def test_scripts_are_temporary_files_removed_afterwards(tmp_path, executor, lines):
-    (r,) = run_all(executor, [job(tmp_path, 0, 'echo "$0"', protocol="shell")]).values()
+    (r,) = run_all(executor, [job(tmp_path, 0, 'print(__file__)', protocol="python")]).values()
     script = lines[0][1]
-    assert r.ok and os.path.basename(script).startswith("datamake-") and script.endswith(".sh")
+    assert r.ok and os.path.basename(script).startswith("datamake-") and script.endswith(".py")
+    assert not os.path.exists(script)
+
+
+def test_shell_bodies_run_inline_unless_huge_with_datamake_as_dollar_zero(tmp_path, executor, lines):
+    huge = 'echo "$0"\n' + "# padding\n" * 4000
+    results = run_all(executor, [job(tmp_path, 0, 'echo "$0"\nnosuchcommand'), job(tmp_path, 1, huge)])
+    assert results[0].error == "exit 127"
+    assert [line for k, line in lines if k == 0] == ["datamake", "datamake: line 2: nosuchcommand: command not found"]
+    [script] = [line for k, line in lines if k == 1]
+    assert results[1].ok and os.path.basename(script).startswith("datamake-") and script.endswith(".sh")
     assert not os.path.exists(script)
 
 
@@ -199,11 +209,12 @@ def test_cancel_all_stops_every_group_including_background_children(tmp_path, ex
 
 
 def test_cancel_all_also_returns_jobs_that_finished_meanwhile(tmp_path, executor):
-    executor.submit(job(tmp_path, 0, "echo quick > quick.txt"))
+    executor.submit(job(tmp_path, 0, "echo $$ > quick.tmp\nmv quick.tmp quick.pid"))
     executor.submit(job(tmp_path, 1, "sleep 60"))
-    wait_for(tmp_path / "quick.txt")
-    deadline = time.monotonic() + 10  # until the quick job is over, its result not yet collected
-    while any(t.name == "job-0" for t in threading.enumerate()) and time.monotonic() < deadline:
+    wait_for(tmp_path / "quick.pid")
+    quick = int((tmp_path / "quick.pid").read_text())
+    deadline = time.monotonic() + 10  # until the quick job's process is over, its result not yet collected
+    while alive(quick) and time.monotonic() < deadline:
         time.sleep(0.01)
     results = {r.key: r for r in executor.cancel_all()}
     assert results[0].ok and not results[0].interrupted
@@ -235,3 +246,24 @@ def test_hundreds_of_short_jobs(tmp_path):
         ex.close()
     assert all(r.ok for r in results.values()) and len(results) == 200
     assert (tmp_path / "out199.txt").read_text() == "199\n"
+
+
+def test_a_job_that_closes_its_output_ends_when_its_process_exits(tmp_path, executor, lines):
+    started = time.monotonic()
+    (r,) = run_all(executor, [job(tmp_path, 0, "echo bye\nexec >&- 2>&-\nsleep 0.3\nexit 4\n")]).values()
+    assert r.returncode == 4 and r.error == "exit 4"
+    assert time.monotonic() - started >= 0.3
+    assert lines == [(0, "bye")]
+
+
+def test_a_background_child_holding_the_output_keeps_the_job_going(tmp_path, executor, lines):
+    (r,) = run_all(executor, [job(tmp_path, 0, "(sleep 0.3; echo late) &\necho early\n")]).values()
+    assert r.ok and lines == [(0, "early"), (0, "late")]
+
+
+def test_threads_are_reused_from_job_to_job(tmp_path, executor):
+    before = threading.active_count()
+    for _round in range(5):
+        results = run_all(executor, [job(tmp_path, k, "true") for k in range(2)])
+        assert all(r.ok for r in results.values())
+    assert threading.active_count() <= before + 2

@@ -20,6 +20,9 @@ from .base import Job, JobResult
 TERM_GRACE = 2.0  # seconds a process group gets between SIGTERM and SIGKILL
 TAIL_LINES = 20
 _SUFFIXES = {"shell": ".sh", "python": ".py", "ruby": ".rb", "node": ".js", "R": ".R"}
+# Shell bodies shorter than this (in characters, so at most 4x in bytes) run as `bash -c BODY`:
+# well under Linux's 128 KiB limit on one argument. Longer ones go through a temp file.
+_INLINE_LIMIT = 16 * 1024
 
 OutputCallback = Callable[[Job, str], None]
 
@@ -31,6 +34,8 @@ class ProtocolError(Exception):
 class LocalExecutor:
     """Runs steps on this machine, each in its own process group (the Builder bounds how many).
 
+    Each job is driven by a thread of a small pool that grows to the number of jobs running at
+    once and is reused after (starting a thread per job cost more than most steps' own work).
     Output lines reach `on_output` in the thread that calls `wait()`, so reporters never
     see two threads at once. A job ends when its process has exited and its output pipe is
     closed (a background child still holding the pipe keeps it going, as in ninja), or when
@@ -42,6 +47,7 @@ class LocalExecutor:
         self._on_output = on_output
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._running: set[_Run] = set()
+        self._pool = _Pool()
 
     def submit(self, job: Job) -> None:
         """Start `job` now."""
@@ -49,8 +55,7 @@ class LocalExecutor:
         stdin = None if self.jobs == 1 else subprocess.DEVNULL
         run = _Run(job, stdin, self._events.put)
         self._running.add(run)
-        run.thread.start()
-
+        self._pool.run(run.main)
     def wait(self, timeout: float | None = None) -> list[JobResult]:
         """Block until at least one job finished (or `timeout`), delivering output meanwhile."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -85,7 +90,7 @@ class LocalExecutor:
             run.send(signal.SIGTERM, cancel=True)
         _join_all(runs, TERM_GRACE)
         for run in runs:
-            if run.thread.is_alive():
+            if not run.done.is_set():
                 run.send(signal.SIGKILL, cancel=True)
         _join_all(runs, 1.0)
         results = self.wait(timeout=0)
@@ -104,7 +109,51 @@ class LocalExecutor:
 def _join_all(runs: list[_Run], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     for run in runs:
-        run.thread.join(max(0.0, deadline - time.monotonic()))
+        run.done.wait(max(0.0, deadline - time.monotonic()))
+
+
+class _Pool:
+    """Threads that run one callable after another; a new one starts only when none is idle.
+
+    An idle thread ends after IDLE_EXIT seconds without work, so an executor that is dropped
+    without close() (a Dask task's) leaves nothing behind for long.
+    """
+
+    IDLE_EXIT = 5.0
+
+    def __init__(self) -> None:
+        self._work: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    def run(self, task: Callable[[], Callable[[], None]]) -> None:
+        """Run `task` in a pool thread; it returns how to report its end, called once the thread is idle."""
+        with self._lock:
+            if self._idle:
+                self._idle -= 1  # taken by the put below, under the lock, so no idle thread leaves meanwhile
+                self._work.put(task)
+                return
+        threading.Thread(target=self._worker, args=(task,), name="datamake-job", daemon=True).start()
+
+    def _worker(self, task: Callable[[], Callable[[], None]]) -> None:
+        while True:
+            report = task()
+            with self._lock:
+                self._idle += 1
+            report()  # only now: whoever is told the task ended may hand this thread the next one
+            task = self._next()
+            if task is None:
+                return
+
+    def _next(self) -> Callable[[], Callable[[], None]] | None:
+        while True:
+            try:
+                return self._work.get(timeout=self.IDLE_EXIT)
+            except queue.Empty:
+                with self._lock:
+                    if self._work.empty():  # no task was handed to this thread meanwhile
+                        self._idle -= 1
+                        return None
 
 
 class _Run:
@@ -121,14 +170,19 @@ class _Run:
         self.kill_at: float | None = None  # monotonic time to escalate to SIGKILL
         self.give_up_at: float | None = None  # stop reading a pipe an escaped process holds
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
-        self.thread = threading.Thread(target=self._main, name=f"job-{job.key}", daemon=True)
+        self.done = threading.Event()
 
-    def _main(self) -> None:
+    def main(self) -> Callable[[], None]:
+        """Run the job to its end (in a pool thread); returns what reports its result."""
         try:
             result = self._execute()
         except Exception as exc:  # never lose a job to a bug in the pump: report it as its error
             result = self.result(None, f"internal error: {type(exc).__name__}: {exc}")
-        self.emit(("done", self, result))
+
+        def report() -> None:
+            self.emit(("done", self, result))
+            self.done.set()
+        return report
 
     def _execute(self) -> JobResult:
         try:
@@ -221,8 +275,8 @@ class _Run:
             self.kill_at, self.give_up_at = None, time.monotonic() + 1.0
         else:
             self.kill_at = time.monotonic() + TERM_GRACE
-        if self.proc is None:
-            return
+        if self.proc is None or self.proc.returncode is not None:
+            return  # not started, or reaped: its group id may be someone else's by now
         try:
             os.killpg(self.proc.pid, signum)
         except (ProcessLookupError, PermissionError):
@@ -254,6 +308,10 @@ def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
     if job.protocol not in _SUFFIXES:
         raise ProtocolError(f"unknown protocol {job.protocol}")
     interpreter = _interpreter(job)
+    if job.protocol == "shell" and len(job.script) < _INLINE_LIMIT:
+        # No temp file to write, have bash read and remove: ~0.4 ms less per step. $0 names us
+        # in bash's messages ("datamake: line 2: ..."), as the script's path would.
+        return [*interpreter, "-c", job.script, "datamake"], job.env, None
     script = _write_script(job.script, _SUFFIXES[job.protocol])
     return [*interpreter, script], job.env, script
 
@@ -292,10 +350,11 @@ def _write_script(text: str, suffix: str) -> str:
 
 
 def _log_file(path: str):
-    directory = os.path.dirname(path)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    return open(path, "wb", buffering=0)  # unbuffered: a killed run keeps every line
+    try:
+        return open(path, "wb", buffering=0)  # unbuffered: a killed run keeps every line
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        return open(path, "wb", buffering=0)
 
 
 def _spawn(argv: list[str], env: dict[str, str], cwd: str, stdin) -> subprocess.Popen:
