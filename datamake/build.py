@@ -292,9 +292,10 @@ class Builder:
             if attempt.stage:
                 attempt.stage.cleanup()
         if error is None:
-            self._record_success(step, result)
+            with self.store.transaction():  # one commit for both records
+                self._record_success(step, result)
+                self._record_attempt(step, attempt, result, "success")
             self.result.ran.append(index)
-            self._record_attempt(step, attempt, result, "success")
             self.reporter.step_finished(step, result, "success")
             self.plan.succeeded(index)
             return

@@ -93,7 +93,8 @@ class StateStore:
         self.logs_dir = os.path.join(state_dir, "logs")
         self.db = db
         self.warnings = warnings
-        self._lock = threading.Lock()  # the connection is shared by the Builder's threads
+        self._lock = threading.RLock()  # the connection is shared by the Builder's threads
+        self._batched = False  # inside transaction(): writes wait for its one commit
 
     @classmethod
     def open(cls, state_dir: str) -> StateStore:
@@ -210,10 +211,24 @@ class StateStore:
         with self._lock, self.db:
             self.db.executemany("INSERT OR REPLACE INTO content_hashes VALUES (?, ?, ?, ?, ?)", list(rows))
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Writes inside the block are committed together at its end (or none of them, on an error)."""
+        with self._lock, self.db:
+            self._batched = True
+            try:
+                yield
+            finally:
+                self._batched = False
+
     def _write(self, sql: str, params: tuple) -> None:
         # One statement, committed at once: a killed run keeps everything recorded before it.
-        with self._lock, self.db:
-            self.db.execute(sql, params)
+        with self._lock:
+            if self._batched:
+                self.db.execute(sql, params)
+                return
+            with self.db:
+                self.db.execute(sql, params)
 
 
 class _Unusable(Exception):

@@ -273,10 +273,13 @@ def publish(tmp: str, final: str) -> None:
     if is_url(final):
         _publish_remote(tmp, final)
         return
-    if os.path.isdir(final) and not os.path.islink(final):
-        shutil.rmtree(final)
-    ensure_parent(final)
-    os.replace(tmp, final)
+    try:
+        os.replace(tmp, final)  # the temporary sits beside the target: its directory exists
+    except OSError:
+        if not os.path.isdir(final) or os.path.islink(final):
+            raise
+        shutil.rmtree(final)  # a directory output replacing its old tree
+        os.replace(tmp, final)
 
 
 def _publish_remote(tmp: str, final: str) -> None:
@@ -331,16 +334,19 @@ def discard(name: str) -> None:
             if fs.exists(path):
                 fs.rm(path, recursive=True)
         return
-    if os.path.isdir(name) and not os.path.islink(name):
+    try:
+        os.remove(name)  # a file or link, or usually nothing: one system call either way
+    except FileNotFoundError:
+        pass
+    except (IsADirectoryError, PermissionError):  # Linux says EISDIR, POSIX allows EPERM
+        if not os.path.isdir(name):
+            raise
         shutil.rmtree(name, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(name)
 
 
 def ensure_parent(name: str) -> None:
     """Create the directory a local output will be written into (stores make their own)."""
     if not is_url(name):
         parent = os.path.dirname(name)
-        if parent:
+        if parent and not os.path.isdir(parent):  # usually there: one stat, not mkdir and stat
             os.makedirs(parent, exist_ok=True)

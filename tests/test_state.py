@@ -233,3 +233,20 @@ def test_a_stale_lock_file_from_a_dead_process_is_taken_over(tmp_path):
     assert (state / "lock").read_text() == f"{killed.pid}\n"
     with acquire_lock(str(state)):
         assert (state / "lock").read_text() == f"{os.getpid()}\n"
+
+
+def test_a_transaction_commits_its_writes_together_or_not_at_all(tmp_path, store):
+    run = store.begin_run([])
+    with store.transaction():
+        store.record_success("/p/a.csv", "h1", {}, {}, 1.0, 2.0)
+        store.record_attempt(run, "/p/a.csv", 0, "a.csv", "success", 1.0, 2.0, None, "missing output")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.record_success("/p/b.csv", "h2", {}, {}, 1.0, 2.0)
+            raise RuntimeError("the process dies between the two writes")
+    other = StateStore.open(str(tmp_path / ".datamake"))
+    try:
+        assert sorted(other.load_successes()) == ["/p/a.csv"]
+        assert [a.key for a in other.last_run_attempts()] == ["/p/a.csv"]
+    finally:
+        other.close()
