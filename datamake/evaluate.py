@@ -15,6 +15,8 @@ from .syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Synta
 from .step_options import Given, build_options, parse_options
 
 _STEP_VAR = re.compile(r"(INPUT|OUTPUT)(S|N|\d+)?\Z")
+_DEFAULT_OPTIONS = build_options({})
+_NO_ROOTS: frozenset[str] = frozenset()
 _BODY_VAR = re.compile(r"\$\[([A-Za-z0-9_-]+)\]")
 
 
@@ -135,13 +137,17 @@ class _Evaluator:
         roots: set[str] = set()
         outputs, out_tags = self.targets(decl.outputs, scope, place, roots, inputs=False)
         inputs, in_tags = self.targets(decl.inputs, scope, place, roots, inputs=True)
-        given, body = self.options_and_body(decl, scope, place)
-        options = build_options(given)
+        if decl.options:
+            given, body = self.options_and_body(decl, scope, place)
+            options = build_options(given)
+        elif decl.body:  # most steps: no options, their own body
+            body, options = decl.body, _DEFAULT_OPTIONS
+        else:
+            raise WorkflowError("step has an empty body: indent its commands below the header", decl.loc)
         counts = {"INPUT": len(inputs), "OUTPUT": len(outputs)}
         parts = _body_parts(body, scope, counts)
-        return Step(index=len(self.steps), outputs=outputs, inputs=inputs, output_tags=out_tags,
-                    input_tags=in_tags, options=options, body_parts=parts, vars=scope.visible(),
-                    workdir=place.workdir, loc=decl.loc, header_roots=frozenset(roots))
+        return Step(len(self.steps), outputs, inputs, out_tags, in_tags, options, parts, scope.visible(),
+                    place.workdir, decl.loc, frozenset(roots) if roots else _NO_ROOTS)
 
     def targets(self, texts, scope: Scope, place: _Place, roots: set[str], inputs: bool):
         files: list[Target] = []
@@ -151,10 +157,11 @@ class _Evaluator:
             if not SPECIAL.isdisjoint(value):  # $[VAR], $(cmd), quotes or escapes to expand
                 value, used = expand(value, text.loc, scope, place.workdir)
                 roots |= used
-            if value.startswith("%"):
+            first = value[:1]
+            if first == "%":
                 tags.append(value[1:])
                 continue
-            optional = value.startswith("?")
+            optional = first == "?"
             if optional and not inputs:
                 raise WorkflowError("only inputs can be optional: remove the '?' from this output", text.loc)
             if optional:
@@ -162,7 +169,7 @@ class _Evaluator:
             if not value:
                 raise WorkflowError("empty file name", text.loc)
             name = resolve_name(value, scope.values["BASE"], place.workdir)
-            files.append(Target(name, text.value, optional, text.loc))
+            files.append(Target(name, text.value, optional, SourceLocation(text.path, text.line, text.col)))
         return tuple(files), tuple(tags)
 
     def options_and_body(self, decl: StepDecl, scope: Scope, place: _Place):
@@ -223,6 +230,8 @@ def resolve_name(value: str, base: str, workdir: str) -> str:
 
 def _body_parts(lines: tuple[BodyLine, ...], scope: Scope, counts: dict[str, int]):
     """Body text with $[VAR] substituted and step variables kept as StepVar placeholders."""
+    if len(lines) == 1 and "$[" not in lines[0].text:  # the common one-line body
+        return (lines[0].text,) if lines[0].text else ()
     parts: list = []
     for i, line in enumerate(lines):
         text = line.text + ("\n" if i < len(lines) - 1 else "")

@@ -126,8 +126,11 @@ class Step:
     @property
     def body(self) -> str:
         """The text that would run, with step variables naming the real targets."""
-        if all(type(p) is str for p in self.body_parts):  # most bodies: no $[INPUT] & co
-            return "".join(self.body_parts)
+        parts = self.body_parts
+        if len(parts) == 1 and type(parts[0]) is str:  # most bodies: one text, no $[INPUT] & co
+            return parts[0]
+        if all(type(p) is str for p in parts):
+            return "".join(parts)
         return render_body(self.body_parts, self.step_vars())
 
     def step_vars(self, outputs: tuple[str, ...] | None = None,

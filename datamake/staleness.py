@@ -176,7 +176,8 @@ def _by_command(step: Step, record) -> Reason | None:
 
 def command_hash(step: Step) -> str:
     """A digest of what the step runs: protocol, body (real names) and options as given."""
-    options = tuple(sorted((k, str(v)) for k, v in step.options.given.items()))
+    given = step.options.given
+    options = tuple(sorted((k, str(v)) for k, v in given.items())) if given else ()
     return _digest(step.protocol, step.body, options)
 
 

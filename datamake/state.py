@@ -78,6 +78,8 @@ class Attempt:
 
 def step_key(step: Step) -> str:
     """A step's identity across runs: its sorted outputs, else its output tags, else its index."""
+    if len(step.outputs) == 1:
+        return step.outputs[0].name
     if step.outputs:
         return "\n".join(sorted(t.name for t in step.outputs))
     if step.output_tags:
