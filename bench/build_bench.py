@@ -14,6 +14,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -155,14 +156,18 @@ def clean(root: Path) -> None:
 
 def measure(cmd: list[str], cwd: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one run, from the kernel's accounting of that child."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        err = proc.stderr.read().decode(errors="replace")[-500:] if proc.stderr else ""
-        raise RuntimeError(f"{' '.join(cmd[:2])} failed ({proc.returncode}): {err}")
+    # stderr goes to a file: a pipe nobody reads until the end fills up and stalls a chatty tool
+    # (Snakemake prints a line per scheduling round even with --quiet).
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            err = errors.read().decode(errors="replace")[-500:]
+            raise RuntimeError(f"{' '.join(cmd[:2])} failed ({proc.returncode}): {err}")
     return elapsed, usage.ru_maxrss / 1024
 
 
