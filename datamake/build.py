@@ -109,6 +109,9 @@ def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, repo
 
 def _preview(sg: StepGraph, selection, check: str, state_dir: str, warn) -> BuildResult:
     """Decide against a read-only copy of the state: a preview never creates, changes or moves it."""
+    if not os.path.exists(os.path.join(state_dir, "state.db")):  # never built: nothing recorded to copy
+        entries = decide(sg, selection, check=check, record_of=lambda step: None)
+        return BuildResult(plan=[(e.step, e.reason) for e in entries])
     store = StateStore.open_readonly(state_dir)
     fingerprint.use_cache(store)  # the recorded content hashes spare re-reading unchanged files
     try:
