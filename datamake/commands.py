@@ -7,6 +7,9 @@ import sys
 from .cli import workflow_path
 
 
+_configured: list = [None]  # the (--storage-option values, workflow dir) the storage layer was set up with
+
+
 def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
     """Parse and evaluate the workflow named by -w with the variables of -v/--var/--base.
 
@@ -19,7 +22,10 @@ def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
     from .parser import load_workflow, parse_var_args
 
     path = workflow_path(args.workflow)
-    storage.configure(storage_options.gather(getattr(args, "storage_option", []), os.path.dirname(path)))
+    settings = (tuple(getattr(args, "storage_option", [])), os.path.dirname(path))
+    if settings != _configured[0]:  # a schedule evaluates once per interval: read the config once
+        storage.configure(storage_options.gather(list(settings[0]), settings[1]))
+        _configured[0] = settings
     variables = parse_var_args(args.vars, args.var)
     if extra_vars:
         variables.update(extra_vars)

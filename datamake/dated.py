@@ -94,11 +94,11 @@ def adapt(workflow: Workflow, succeeded: set[str], variables: dict[str, str]) ->
     """
     steps = []
     for step in workflow.steps:
-        options = dataclasses.replace(step.options, retries=0)
+        options = dataclasses.replace(step.options, retries=0) if step.options.retries else step.options
         if (is_dated(step) and not step.inputs and step.outputs and step_name(step, variables) in succeeded
                 and all(storage.exists(t.name) for t in step.outputs)):
             options = dataclasses.replace(options, timecheck=False)
-        steps.append(dataclasses.replace(step, options=options))
+        steps.append(step if options is step.options else dataclasses.replace(step, options=options))
     return dataclasses.replace(workflow, steps=tuple(steps))
 
 
