@@ -141,6 +141,7 @@ def test_long_running_mode_wakes_at_the_next_interval_end(project):
     import signal
     import subprocess
     import sys
+    import threading
     import time
 
     from tests.conftest import ROOT
@@ -149,12 +150,20 @@ def test_long_running_mode_wakes_at_the_next_interval_end(project):
     proc = subprocess.Popen([sys.executable, "-m", "datamake", "--schedule", "hourly", "--now=2026-11-24T09:59:58Z"],
                             cwd=project.path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
                             stderr=subprocess.PIPE, text=True)
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(proc.stderr), daemon=True)
+    reader.start()
+    # The 08:00 interval is due at once; the runner then sleeps until 10:00 and builds 09:00.
+    woke = "interval 2026-11-24T09:00+00:00: success"
     try:
-        deadline = time.monotonic() + 20
-        while not project.exists("report/2026-11-24.csv") and time.monotonic() < deadline:
+        deadline = time.monotonic() + 30
+        while not any(woke in line for line in said) and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
+        reader.join(timeout=5)
+    err = "".join(said)
     assert project.exists("report/2026-11-24.csv"), err
     assert "next interval due at 2026-11-24T10:00:00+00:00" in err
+    assert woke in err
