@@ -28,7 +28,7 @@ from .errors import DatamakeError, Interrupted, UsageError
 from .executors.base import Executor, Job, JobResult
 from .executors.resources import step_resources
 from .graph import StepGraph, build_graph
-from .interrupts import Stop as _Stop, on_signals as _on_signals  # schedule_cancel raises _Stop too
+from .interrupts import Stop as _Stop, on_signals as _on_signals
 from .model import Step, Workflow, relative_to, render_body
 from .plan import Entry, Plan, decide
 from .select import select

@@ -9,7 +9,7 @@ from typing import Iterator
 
 # The Builder's own "a signal came" exception: raised from an executor's wait() it unwinds the
 # run exactly as SIGINT/SIGTERM do in the main thread (jobs killed, temporaries removed, recorded).
-from .build import _Stop as StopRun
+from .interrupts import Stop as StopRun
 
 POLL = 0.1  # seconds between a waiting build's looks at the flag
 

@@ -124,20 +124,22 @@ class Runner:
         starts = [datetime.fromisoformat(r.start) for r in records.values()]
         return max(starts) if starts else None
 
-    def _backfill_reason(self, interval: Interval, records) -> str | None:
-        rec = records.get(interval.key)
+    def _rerun_reason(self, rec) -> str | None:
+        """The reason --rerun all|failed gives (None: not rerun); only for those modes."""
         if self.req.rerun == "all":
             return "--rerun all"
-        if self.req.rerun == "failed":
-            return "last attempt failed" if rec and rec.state in ("failed", "retry", "interrupted") else None
+        return "last attempt failed" if rec and rec.state in ("failed", "retry", "interrupted") else None
+
+    def _backfill_reason(self, interval: Interval, records) -> str | None:
+        rec = records.get(interval.key)
+        if self.req.rerun != "missing":
+            return self._rerun_reason(rec)
         return _record_reason(rec) or "in the backfill range"
 
     def _catch_up_reason(self, interval: Interval, records) -> str | None:
         rec = records.get(interval.key)
-        if self.req.rerun == "all":
-            return "--rerun all"
-        if self.req.rerun == "failed":
-            return "last attempt failed" if rec and rec.state in ("failed", "retry", "interrupted") else None
+        if self.req.rerun != "missing":
+            return self._rerun_reason(rec)
         why = _record_reason(rec)
         if why is None and not self.done(interval):
             why = "targets missing"
