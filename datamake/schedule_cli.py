@@ -10,6 +10,7 @@ import threading
 from datetime import datetime, timezone
 
 from . import dated
+from .dated_template import DatedTemplate
 from .build import BuildResult
 from .errors import DatamakeError, UsageError
 from .intervals import INTERVAL_VARS, Interval, Schedule, parse_time
@@ -53,8 +54,12 @@ def load(args: argparse.Namespace, variables: dict[str, str]):
 
 def shape(args: argparse.Namespace):
     """The workflow evaluated with stand-in interval values (None if it cannot be, e.g. $(cmd $[DATE]))."""
+    return _evaluated_or_none(args, dict(dated.SENTINELS))
+
+
+def _evaluated_or_none(args: argparse.Namespace, variables: dict[str, str]):
     try:
-        return load(args, dict(dated.SENTINELS))
+        return load(args, variables)
     except DatamakeError:
         return None
 
@@ -165,6 +170,7 @@ class IntervalBuilder:
         self.args = args
         self.state_dir = state_dir
         self.shape = shape
+        self.template = DatedTemplate.of(shape, lambda v: _evaluated_or_none(args, v)) if shape else None
         self.cancel = cancel or Cancel()
         self.idle: list[tuple[CancellableExecutor, _Slot]] = []
         self.lock = threading.Lock()
@@ -178,7 +184,8 @@ class IntervalBuilder:
             executor.close()
 
     def evaluate(self, interval: Interval):
-        workflow = load(self.args, interval.variables())
+        variables = interval.variables()
+        workflow = self.template.workflow(variables) if self.template else load(self.args, variables)
         if not dated.dated_steps(workflow):
             raise UsageError("no step uses the interval variables ($[DATE], $[HOUR], $[INTERVAL_START], ...)",
                              hint="name dated outputs such as report/$[DATE].csv, or run without --schedule")

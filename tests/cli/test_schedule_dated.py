@@ -118,3 +118,47 @@ def test_the_declared_time_zone_and_start_apply_and_the_command_line_wins(projec
     r = project.run("--tz", "UTC", "--start", "2026-11-22", "--json", NOW)
     assert [i["key"] for i in json.loads(r.stdout)["intervals"]] == ["2026-11-22"]
     assert project.read("out/2026-11-22.txt").strip() == "2026-11-22T00:00:00+00:00"
+
+
+def test_names_computed_from_an_interval_value_are_evaluated_for_each_interval(project):
+    # A `$(command)` that cuts the date apart cannot be filled in from one evaluation.
+    project.workflow("""
+        %schedule daily
+        YEAR=$(echo $[DATE] | cut -c1-4)
+        MONTH=$(echo $[DATE_NODASH] | cut -c5-6)
+        by-month/$[YEAR]/$[MONTH]/$[DATE].txt <-
+          echo "$[YEAR] $[MONTH] $HOUR" > $OUTPUT
+    """)
+    r = project.run("--from", "2026-10-31", "--to", "2026-11-01", NOW)
+    assert r.returncode == 0, r.stderr
+    assert project.read("by-month/2026/10/2026-10-31.txt").split() == ["2026", "10", "00"]
+    assert project.read("by-month/2026/11/2026-11-01.txt").split() == ["2026", "11", "00"]
+
+
+def test_every_step_sees_its_own_interval_in_names_bodies_options_and_variables(project):
+    project.workflow("""
+        %schedule daily
+        STAMP=day-$[DATE_NODASH]
+        ROOT=out/$[DATE]
+        shared.txt <-
+          echo "shared $DATE $STAMP" >> shared.log
+          echo shared > $OUTPUT
+
+        $[ROOT]/a.txt, %day-$[DATE] <- shared.txt [resources:"slot=$[HOUR]"]
+          echo "$[STAMP] $STAMP $INTERVAL_END" > $OUTPUT
+
+        $[ROOT]/b.txt <- %day-$[DATE], $[ROOT]/a.txt
+          cat $INPUT > $OUTPUT
+    """)
+    r = project.run("--from", "2026-11-20", "--to", "2026-11-21", "--json", NOW)
+    assert r.returncode == 0, r.stderr
+    assert project.read("out/2026-11-20/b.txt").split() == [
+        "day-20261120", "day-20261120", "2026-11-21T00:00:00+00:00"]
+    assert project.read("out/2026-11-21/a.txt").split() == [
+        "day-20261121", "day-20261121", "2026-11-22T00:00:00+00:00"]
+    # A shared step with no inputs runs for each interval, with that interval's variables.
+    assert lines(project, "shared.log") == ["shared", "2026-11-20", "day-20261120",
+                                            "shared", "2026-11-21", "day-20261121"]
+    preview = project.run("-P", "--from", "2026-11-22", "--to", "2026-11-22", "--json", NOW)
+    steps = json.loads(preview.stdout)["intervals"][0]["steps"]
+    assert [s["outputs"] for s in steps] == [["shared.txt"], ["out/2026-11-22/a.txt"], ["out/2026-11-22/b.txt"]]
