@@ -90,35 +90,31 @@ def parse_text(text: str, path: str) -> Syntax:
 def parse_file(path: str, loc: SourceLocation | None = None) -> Syntax:
     """Parse a file, reusing the result while its mtime and size are unchanged.
 
-    Big files are also cached on disk between runs (see syntax_cache).
+    Parses are also cached on disk between runs, by content (see syntax_cache).
     """
-    from . import syntax_cache
-
     try:
         st = os.stat(path)
         key = (st.st_mtime_ns, st.st_size)
         cached = _CACHE.get(path)
         if cached and cached[0] == key:
             return cached[1]
-        syntax = _parse_big(path, st) if st.st_size >= syntax_cache.MIN_SIZE else None
-        if syntax is None:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                syntax = parse_text(handle.read(), path)
+        syntax = _parse_cached(path)
     except OSError as exc:
         raise WorkflowError(f"cannot read workflow {path}: {exc.strerror}", loc) from None
     _CACHE[path] = (key, syntax)
     return syntax
 
 
-def _parse_big(path: str, st: os.stat_result) -> Syntax:
+def _parse_cached(path: str) -> Syntax:
     """Parse through the on-disk cache: its entry when the key matches, else parse and store one."""
     from . import syntax_cache
 
-    entry = syntax_cache.key(os.path.abspath(path), st, grammar_text())
+    with open(path, "rb") as handle:
+        data = handle.read()
+    entry = syntax_cache.key(os.path.abspath(path), data, grammar_text())
     syntax = syntax_cache.load(path, entry)
     if syntax is None:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            syntax = parse_text(handle.read(), path)
+        syntax = parse_text(data.decode("utf-8", errors="replace"), path)
         syntax_cache.store(path, entry, syntax)
     return syntax
 

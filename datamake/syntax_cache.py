@@ -1,12 +1,13 @@
-"""An on-disk cache of parsed workflow files: big files skip lark on every run after the first.
+"""An on-disk cache of parsed workflow files: a run after the first never imports lark.
 
 The syntax of a file is a pure function of its bytes, the grammar and the parser's code, so
-an entry is keyed by the file's absolute path and stat (size, mtime_ns, ctime_ns, inode),
-datamake's version, the grammar's hash, the Python version and the stat of the code that
-parses (lark's package and datamake's syntax modules, so an upgrade or an edit invalidates
-it). Evaluation still runs each time (variables, `$(command)`), so caching never changes
-what a workflow means. Entries are `marshal`ed tuples of plain values (fast to read);
-anything unreadable or stale is ignored and the file is parsed again.
+an entry is keyed by the file's absolute path and the hash of its bytes, datamake's version,
+the grammar's hash, the Python version and the stat of the code that parses (lark's package
+and datamake's syntax modules, so an upgrade or an edit invalidates it). Keying by content,
+not by stat, means a rewrite within one timestamp tick can never look fresh. Evaluation still
+runs each time (variables, `$(command)`), so caching never changes what a workflow means.
+Entries are `marshal`ed tuples of plain values (fast to read); anything unreadable or stale
+is ignored and the file is parsed again. The folder keeps the MAX_ENTRIES newest entries.
 """
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ import os
 import sys
 import tempfile
 
+import xxhash
+
 from . import __version__
 from .errors import SourceLocation
 from .syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, Text, VarDef
 
-# Smaller files parse in a few milliseconds: not worth a file in the user's cache.
-MIN_SIZE = 64 * 1024
-_FORMAT = 1  # bump when the encoding below changes
+MAX_ENTRIES = 500  # one per workflow file; the least recently written go first
+_FORMAT = 2  # bump when the encoding or the key below changes
 
 _STEP, _VAR, _METHOD, _INCLUDE, _SCHEDULE = range(5)
 
@@ -35,11 +37,15 @@ def cache_dir() -> str:
     return os.path.join(root, "datamake", "syntax")
 
 
-def key(path: str, st: os.stat_result, grammar: str) -> tuple:
-    """Everything the syntax of `path` depends on besides its bytes, and what identifies those bytes."""
-    digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
-    return (_FORMAT, path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, __version__, digest,
+def key(path: str, data: bytes, grammar: str) -> tuple:
+    """Everything the syntax of the file at `path` holding `data` depends on."""
+    return (_FORMAT, path, xxhash.xxh3_128_hexdigest(data), __version__, _grammar_digest(grammar),
             sys.hexversion, _code_stamp())
+
+
+@functools.lru_cache(maxsize=1)
+def _grammar_digest(grammar: str) -> str:
+    return hashlib.sha256(grammar.encode()).hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,8 +90,23 @@ def store(path: str, entry_key: tuple, syntax: Syntax) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        _prune(os.path.dirname(target))
     except OSError:
         pass  # a read-only or full cache only costs the next run a parse
+
+
+def _prune(folder: str) -> None:
+    """Keep the MAX_ENTRIES newest entries; another process may be pruning too."""
+    with os.scandir(folder) as found:
+        entries = [(e.stat().st_mtime_ns, e.path) for e in found if e.name.endswith(".bin")]
+    if len(entries) <= MAX_ENTRIES:
+        return
+    entries.sort()
+    for _mtime, old in entries[:len(entries) - MAX_ENTRIES]:
+        try:
+            os.unlink(old)
+        except FileNotFoundError:
+            pass
 
 
 def _entry_path(entry_key: tuple) -> str:

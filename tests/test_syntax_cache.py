@@ -93,13 +93,31 @@ def test_an_unreadable_entry_is_ignored_and_replaced(tmp_path, monkeypatch):
     assert entry.stat().st_size > 1000
 
 
-def test_small_files_leave_no_entry(tmp_path, monkeypatch):
+def test_a_small_file_is_cached_too_and_a_rewrite_at_once_is_seen(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     path = tmp_path / "Drakefile"
     path.write_text("a <- b\n  true\n")
-    fresh_load(path)
-    assert os.path.getsize(path) < syntax_cache.MIN_SIZE
-    assert entries(tmp_path / "cache") == []
+    assert fresh_load(path).items[0].body[0].text == "true"
+    assert len(entries(tmp_path / "cache")) == 1
+    path.write_text("a <- b\n  echo\n")  # same size, most likely the same timestamp tick
+    assert fresh_load(path).items[0].body[0].text == "echo"
+    assert len(entries(tmp_path / "cache")) == 1
+
+
+def test_the_folder_keeps_only_the_newest_entries(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(syntax_cache, "MAX_ENTRIES", 3)
+    for i in range(5):
+        path = tmp_path / f"w{i}.drake"
+        path.write_text(f"out{i} <-\n  true\n")
+        fresh_load(path)
+        folder = tmp_path / "cache" / "datamake" / "syntax"
+        for n, entry in enumerate(sorted(folder.iterdir(), key=os.path.getmtime)):
+            os.utime(entry, (1_000_000 + n, 1_000_000 + n))  # written in this order, seconds apart
+    assert len(entries(tmp_path / "cache")) == 3
+    assert fresh_load(tmp_path / "w4.drake").items[0].outputs[0].value == "out4"
+    kept = {marshal.loads(p.read_bytes())[0][1] for p in (tmp_path / "cache" / "datamake" / "syntax").iterdir()}
+    assert kept == {str(tmp_path / f"w{i}.drake") for i in (2, 3, 4)}
 
 
 def test_cached_runs_print_and_fail_like_parsed_ones(project, tmp_path):
@@ -110,7 +128,7 @@ def test_cached_runs_print_and_fail_like_parsed_ones(project, tmp_path):
     assert runs[0].returncode == runs[1].returncode == 2
     assert runs[0].stderr == runs[1].stderr == (
         "Drakefile:3015:8: error: $[INPUT3] is out of range: the step has 1 input\n  echo $[INPUT3]\n       ^\n")
-    assert len(entries(tmp_path / "cache")) == 1
+    assert len(entries(tmp_path / "cache")) == 2  # the Drakefile and more.drake
     project.workflow(big_workflow(1500))
     printed = [json.loads(project.run("-p", "--json", env=env).stdout) for _ in range(2)]
     assert printed[0] == printed[1] and len(printed[0]["steps"]) == 1501
