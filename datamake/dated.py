@@ -16,8 +16,11 @@ _SHAPES = {"DATE": r"\d{4}-\d{2}-\d{2}", "DATE_NODASH": r"\d{8}", "HOUR": r"\d{2
            "INTERVAL_START": r"\d{4}-\d{2}-\d{2}T[0-9:.+-]+", "INTERVAL_END": r"\d{4}-\d{2}-\d{2}T[0-9:.+-]+"}
 
 
+_INTERVAL_VARS = frozenset(INTERVAL_VARS)
+
+
 def is_dated(step: Step) -> bool:
-    return bool(step.header_roots & set(INTERVAL_VARS))
+    return not _INTERVAL_VARS.isdisjoint(step.header_roots)
 
 
 def dated_steps(workflow: Workflow) -> list[Step]:

@@ -183,8 +183,8 @@ class IntervalBuilder:
         for executor, _slot in idle:
             executor.close()
 
-    def evaluate(self, interval: Interval):
-        variables = interval.variables()
+    def evaluate(self, interval: Interval, variables: dict[str, str] | None = None):
+        variables = variables or interval.variables()
         workflow = self.template.workflow(variables) if self.template else load(self.args, variables)
         if not dated.dated_steps(workflow):
             raise UsageError("no step uses the interval variables ($[DATE], $[HOUR], $[INTERVAL_START], ...)",
@@ -199,8 +199,8 @@ class IntervalBuilder:
         return not missing
 
     def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False):
-        workflow = self.evaluate(interval)
         variables = interval.variables()
+        workflow = self.evaluate(interval, variables)
         adapted = dated.adapt(workflow, succeeded, variables)
         if preview:
             return self._run(adapted, dated.targets(workflow, force), preview=True)
