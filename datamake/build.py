@@ -10,8 +10,9 @@ Library use::
     for step, reason in result.plan: print(step.label(), reason)
 
 `build(workflow, targets=(), *, jobs=1, check="timestamp", preview=False, why=False,
-auto=False, fail_fast=False, state_dir=None, executor=None, reporter=None) -> BuildResult`
-decides every selected step up front; with `preview` it stops there (no lock, nothing run).
+auto=False, fail_fast=False, state_dir=None, executor=None, reporter=None, preview_state=None)
+-> BuildResult` decides every selected step up front; with `preview` it stops there (no lock,
+nothing run).
 A run takes the lock on the state directory (default `.datamake` beside the workflow).
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .graph import StepGraph, build_graph
 from .interrupts import Stop as _Stop, on_signals as _on_signals
 from .model import Step, Workflow, relative_to, render_body
 from .plan import Entry, Plan, decide
+from .preview import ReadOnlyState
 from .select import select
 from .staging import Staging
 from .staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
@@ -60,18 +62,18 @@ class BuildResult:
 
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
           why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
-          executor: Executor | None = None, reporter=None) -> BuildResult:
+          executor: Executor | None = None, reporter=None, preview_state: ReadOnlyState | None = None) -> BuildResult:
     """Select `targets` (SPEC §2), decide each step (§3), and unless `preview`, run them (§4).
 
     `why` asks the reporter to show every decision with its evidence. Raises UsageError /
     WorkflowError before anything runs, Interrupted on SIGINT/SIGTERM; step failures are
-    in the result (`ok` is False), not raised.
+    in the result (`ok` is False), not raised. `preview_state` lets many previews share one read.
     """
     sg = build_graph(workflow)
     selection = select(sg, targets)
     state_dir = state_dir or os.path.join(workflow.directory, ".datamake")
     if preview:
-        return _preview(sg, selection, check, state_dir, reporter.warning if reporter else _warn)
+        return _preview(sg, selection, check, state_dir, reporter.warning if reporter else _warn, preview_state)
     own_reporter = reporter is None
     if own_reporter:
         from .report import make_reporter  # the renderers sit below the builder
@@ -107,21 +109,13 @@ def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, repo
         store.close()
 
 
-def _preview(sg: StepGraph, selection, check: str, state_dir: str, warn) -> BuildResult:
+def _preview(sg: StepGraph, selection, check: str, state_dir: str, warn, state: ReadOnlyState | None) -> BuildResult:
     """Decide against a read-only copy of the state: a preview never creates, changes or moves it."""
-    if not os.path.exists(os.path.join(state_dir, "state.db")):  # never built: nothing recorded to copy
-        entries = decide(sg, selection, check=check, record_of=lambda step: None)
-        return BuildResult(plan=[(e.step, e.reason) for e in entries])
-    store = StateStore.open_readonly(state_dir)
-    fingerprint.use_cache(store)  # the recorded content hashes spare re-reading unchanged files
-    try:
-        for text in store.warnings:
-            warn(text)
-        records = store.load_successes()
-        entries = decide(sg, selection, check=check, record_of=_record_lookup(records))
-    finally:
-        fingerprint.use_cache(None)
-        store.close()
+    if state is None:
+        with ReadOnlyState(state_dir, warn) as own:
+            entries = own.decide(sg, selection, check)
+    else:
+        entries = state.decide(sg, selection, check)
     return BuildResult(plan=[(e.step, e.reason) for e in entries])
 
 

@@ -137,6 +137,27 @@ def test_preview_lists_due_intervals_and_why_without_running(project):
     assert lines(project, "downloads") == ["2026-11-22"]
 
 
+def test_preview_of_built_intervals_reads_their_records_and_changes_nothing(project):
+    setup(project)
+    assert project.run("--schedule", "daily", "--from", "2026-11-20", "--to", "2026-11-22", NOW).returncode == 0
+    db = project.path / ".datamake" / "state.db"
+    before = db.read_bytes()
+    project.workflow(DAILY.replace("wc -c < $INPUT", "cat $INPUT"))
+    r = project.run("-P", "--json", "--schedule", "daily", "--rerun", "all", "--from", "2026-11-20",
+                    "--to", "2026-11-22", NOW)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["intervals"]
+    assert [i["key"] for i in got] == ["2026-11-20", "2026-11-21", "2026-11-22"]
+    assert {s["reason"] for i in got for s in i["steps"]} == {"forced"}
+    r = project.run("-P", "--json", "--from", "2026-11-20", "--to", "2026-11-22", NOW)
+    got = json.loads(r.stdout)["intervals"]
+    # Only the changed command runs again, in each interval: the others are up to date by their records.
+    assert [[s["outputs"] for s in i["steps"]] for i in got] == [[[f"report/2026-11-{d}.csv"]] for d in (20, 21, 22)]
+    assert all(i["steps"][0]["reason"].startswith("command changed") for i in got)
+    assert db.read_bytes() == before
+    assert lines(project, "reports") == ["2026-11-20", "2026-11-21", "2026-11-22"]
+
+
 def test_long_running_mode_wakes_at_the_next_interval_end(project):
     import signal
     import subprocess
