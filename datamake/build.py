@@ -36,7 +36,7 @@ from .preview import ReadOnlyState
 from .select import select
 from .staging import Staging
 from .staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
-from .state import StateStore, acquire_lock, step_key
+from .state import KEYED_READ_LIMIT, StateStore, acquire_lock, step_key
 
 
 @dataclass
@@ -99,7 +99,7 @@ def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, repo
     try:
         for text in store.warnings:
             reporter.warning(text)
-        records = store.load_successes()
+        records = store.load_successes(_keys_of(sg, selection))
         entries = decide(sg, selection, check=options.check, record_of=_record_lookup(records))
         pairs = [(e.step, e.reason) for e in entries]
         reporter.plan(pairs if why else [(s, r) for s, r in pairs if r.dirty])
@@ -121,6 +121,11 @@ def _preview(sg: StepGraph, selection, check: str, state_dir: str, warn, state: 
 
 def _warn(text: str) -> None:
     print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
+
+
+def _keys_of(sg: StepGraph, selection) -> list[str] | None:
+    """The selected steps' keys when they are few (a schedule's interval), so only their records are read."""
+    return [step_key(sg.step(s.index)) for s in selection] if len(selection) <= KEYED_READ_LIMIT else None
 
 
 def _record_lookup(records):

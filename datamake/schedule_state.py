@@ -164,12 +164,15 @@ class ScheduleState:
             return self.db.execute("SELECT MAX(start) FROM schedule_intervals WHERE workflow=?",
                                    (self.workflow,)).fetchone()[0]
 
-    def steps(self) -> dict[str, dict[str, str]]:
-        """Step outcomes by interval key: {key: {step label: state}}."""
+    def steps(self, key: str | None = None) -> dict[str, dict[str, str]]:
+        """Step outcomes by interval key: {key: {step label: state}}, of every interval or of `key`'s."""
         out: dict[str, dict[str, str]] = {}
+        query = "SELECT key, step, state FROM schedule_steps WHERE workflow=?"
         with self.lock:
-            rows = self.db.execute("SELECT key, step, state FROM schedule_steps WHERE workflow=?",
-                                   (self.workflow,)).fetchall()
+            if key is None:
+                rows = self.db.execute(query, (self.workflow,)).fetchall()
+            else:
+                rows = self.db.execute(query + " AND key=?", (self.workflow, key)).fetchall()
         for key, step, state in rows:
             out.setdefault(key, {})[step] = state
         return out

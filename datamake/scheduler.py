@@ -242,7 +242,7 @@ class Runner:
                                    os.getpid(), None)
         if attempt is None:
             return None, Outcome(ok=True)
-        succeeded = {name for name, st in self.state.steps().get(interval.key, {}).items() if st == "success"}
+        succeeded = {name for name, st in self.state.steps(interval.key).get(interval.key, {}).items() if st == "success"}
         force = self.req.rerun == "all"
         try:
             return attempt, self.build(interval, force, succeeded)

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator, NamedTuple
+from typing import Collection, Iterable, Iterator, NamedTuple
 
 from .errors import UsageError
 from .model import Step, relative_to
@@ -38,6 +38,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 STATE_SCHEMA_VERSION = len(MIGRATIONS)
+KEYED_READ_LIMIT = 500  # more bound parameters than that: reading the whole table is as quick
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: another process is writing, not corruption
 
 
@@ -143,11 +144,16 @@ class StateStore:
 
     # ------------------------------------------------------------ successes
 
-    def load_successes(self) -> dict[str, SuccessRecord]:
-        """Every step's last success by step key, in one query."""
+    def load_successes(self, keys: Collection[str] | None = None) -> dict[str, SuccessRecord]:
+        """The last success by step key of every step, or of those `keys` (a schedule's interval
+        reads its own few, not every interval's), in one query."""
+        query = "SELECT key, command_hash, inputs, outputs, started, finished FROM successes"
         with self._lock:
-            rows = self.db.execute(
-                "SELECT key, command_hash, inputs, outputs, started, finished FROM successes").fetchall()
+            if keys is None or len(keys) > KEYED_READ_LIMIT:
+                rows = self.db.execute(query).fetchall()
+            else:
+                keys = list(keys)
+                rows = self.db.execute(f"{query} WHERE key IN ({','.join('?' * len(keys))})", keys).fetchall()
         return {row[0]: SuccessRecord._make(row) for row in rows}
 
     def record_success(self, key: str, command_hash: str, inputs: dict[str, str], outputs: dict[str, str],
