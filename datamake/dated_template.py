@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from .dated import SENTINELS
+from .expand import commands_run
 from .model import Options, Step, StepVar, Target, Workflow
 
 # A second set of stand-ins: other letters and other lengths, so a value computed from a
@@ -40,6 +41,8 @@ class DatedTemplate:
 
         `evaluate` gives the workflow for other interval variables (None if it cannot be evaluated).
         """
+        if any(_MARK in command for command in commands_run()):
+            return None  # a $(command) saw an interval value: run it with real ones only, per interval
         other = evaluate(dict(_OTHERS))
         if other is None:
             return None

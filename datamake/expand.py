@@ -134,6 +134,12 @@ def _var(m: re.Match, loc: SourceLocation, scope: Scope, roots: set[str]) -> str
     return scope.lookup(m.group(1), at(loc, m.start()))
 
 
+def commands_run() -> list[str]:
+    """The text (after substitution) of every $(command) this process has run."""
+    with _COMMANDS_LOCK:
+        return [command for command, _cwd in _COMMANDS]
+
+
 def run_command(cmd: str, loc: SourceLocation, scope: Scope, cwd: str, roots: set[str]) -> str:
     """Run `$(cmd)` with bash in `cwd` once per process; stdout minus trailing newlines."""
     command = substitute_vars(cmd, loc, scope, roots)

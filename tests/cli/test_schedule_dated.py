@@ -124,7 +124,7 @@ def test_names_computed_from_an_interval_value_are_evaluated_for_each_interval(p
     # A `$(command)` that cuts the date apart cannot be filled in from one evaluation.
     project.workflow("""
         %schedule daily
-        YEAR=$(echo $[DATE] | cut -c1-4)
+        YEAR=$(echo $[DATE] | tee -a commands.log | cut -c1-4)
         MONTH=$(echo $[DATE_NODASH] | cut -c5-6)
         by-month/$[YEAR]/$[MONTH]/$[DATE].txt <-
           echo "$[YEAR] $[MONTH] $HOUR" > $OUTPUT
@@ -133,6 +133,8 @@ def test_names_computed_from_an_interval_value_are_evaluated_for_each_interval(p
     assert r.returncode == 0, r.stderr
     assert project.read("by-month/2026/10/2026-10-31.txt").split() == ["2026", "10", "00"]
     assert project.read("by-month/2026/11/2026-11-01.txt").split() == ["2026", "11", "00"]
+    # Once to see the workflow's shape (with a stand-in date), then once for each interval.
+    assert lines(project, "commands.log")[1:] == ["2026-10-31", "2026-11-01"]
 
 
 def test_every_step_sees_its_own_interval_in_names_bodies_options_and_variables(project):
