@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import queue
 import socket
 import tempfile
 import threading
@@ -13,7 +12,7 @@ import uuid
 from dataclasses import replace
 
 import dask
-from distributed import Client, Future, LocalCluster
+from distributed import Client, Future, LocalCluster, as_completed
 from distributed.comm import get_address_host_port
 from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
@@ -30,19 +29,22 @@ WORKER_LOST = "worker lost"
 _LOST = (KilledWorker, CommClosedError)
 
 CANCEL_POLL = 0.2  # seconds between a running task's checks for a cancel from the client
+RETRY_POLL = 0.01  # seconds between checks for a finished task while a retry delay runs out
 STOP_WAIT = TERM_GRACE + 3.0  # how long a cancel waits for a task to kill its process group
 
 # Worker side: a cancel flag and a stopped flag per running task, by token. The task's own
 # thread does the killing, because a LocalExecutor must not be driven from two threads.
 _TASKS: dict[str, tuple[threading.Event, threading.Event]] = {}
 _TASKS_LOCK = threading.Lock()
+# One LocalExecutor per worker thread, kept from task to task: a new one per task started a
+# new job thread each time, which then idled for seconds (hundreds of them on a busy worker).
+_THREAD = threading.local()
 
 
 def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
     """The task body: run `job` here with the local executor; return its result and log text."""
     job, own_log = _writable_log(job)
-    # jobs=2 because a worker has no terminal to share: the step's stdin is /dev/null.
-    executor = LocalExecutor(jobs=2)
+    executor = _thread_executor()
     cancel, stopped = threading.Event(), threading.Event()
     with _TASKS_LOCK:
         _TASKS[token] = (cancel, stopped)
@@ -57,6 +59,14 @@ def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
     if own_log:
         os.unlink(job.log_path)
     return result, text
+
+
+def _thread_executor() -> LocalExecutor:
+    executor = getattr(_THREAD, "executor", None)
+    if executor is None:
+        # jobs=2 because a worker has no terminal to share: the step's stdin is /dev/null.
+        executor = _THREAD.executor = LocalExecutor(jobs=2)
+    return executor
 
 
 def _wait_or_cancel(executor: LocalExecutor, cancel: threading.Event) -> JobResult:
@@ -125,7 +135,9 @@ class DaskExecutor:
         self._client: Client | None = None
         self._running: dict[Future, tuple[Job, str, float]] = {}
         self._finished: list[JobResult] = []
-        self._done: queue.SimpleQueue[Future] = queue.SimpleQueue()  # fed by Dask's callback thread
+        # Gathers each task's result on Dask's event loop as it finishes: no thread hop to a
+        # callback thread and no blocking round trip from this thread per result.
+        self._completed: as_completed | None = None
 
     @property
     def client(self) -> Client:
@@ -134,6 +146,7 @@ class DaskExecutor:
             if self._address is None:
                 self._cluster = _local_cluster()
             self._client = Client(self._address or self._cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            self._completed = as_completed(loop=self._client.loop, with_results=True, raise_errors=False)
         return self._client
 
     def submit(self, job: Job) -> None:
@@ -146,20 +159,28 @@ class DaskExecutor:
         future = self.client.submit(run_on_worker, job, token, key=token, pure=False, retries=0,
                                      resources=dict(job.resources) or None)
         self._running[future] = (job, token, time.time())
-        future.add_done_callback(self._done.put)
+        self._completed.add(future)
 
     def wait(self, timeout: float | None = None) -> list[JobResult]:
         """Block until at least one job finished (or `timeout`), return the finished ones."""
         results, self._finished = self._finished, []
         block = not results and bool(self._running)
-        while True:
-            try:
-                future = self._done.get(block=block, timeout=timeout if block else None)
-            except queue.Empty:
-                return results
-            block = False
+        for future, value in self._next_done(timeout if block else 0.0):
             if future in self._running:  # not one given up on by cancel_all
-                results.append(self._collect(future))
+                results.append(self._collect(future, value))
+        return results
+
+    def _next_done(self, timeout: float | None) -> list[tuple[Future, object]]:
+        """Finished futures with their results, blocking for one unless `timeout` runs out first."""
+        if self._completed is None:
+            return []
+        if timeout is None:
+            return self._completed.next_batch(block=True)
+        # as_completed has no timed wait; this only runs while a retry delay counts down.
+        deadline = time.monotonic() + timeout
+        while not self._completed.has_ready() and time.monotonic() < deadline:
+            time.sleep(max(0.0, min(RETRY_POLL, deadline - time.monotonic())))
+        return self._completed.next_batch(block=False)
 
     def cancel_all(self) -> list[JobResult]:
         """Cancel every task and kill the process groups of those already running."""
@@ -176,15 +197,15 @@ class DaskExecutor:
             self.cancel_all()
         if self._client is not None:
             self._client.close()
-            self._client = None
+            self._client = self._completed = None
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
 
-    def _collect(self, future: Future) -> JobResult:
+    def _collect(self, future: Future, value) -> JobResult:
         job, _token, started = self._running.pop(future)
         if future.status == "finished":
-            result, text = future.result()
+            result, text = value
             self._deliver(job, text)
             return result
         if future.status == "cancelled":
@@ -222,7 +243,10 @@ def _local_cluster() -> LocalCluster:
     # allowed-failures=0: a worker death fails the task at once, so datamake's retries decide.
     # No dashboard; the scheduler's small HTTP server takes any free loopback port, not 8787.
     # No statistical profiling: on a small machine its 10 ms sampling competes with the steps.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.worker.profile.enabled": False}):
+    # Workers forked from a server that imported Dask once start faster than two fresh
+    # interpreters each importing it (spawn, the default); the server leaves with this process.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.worker.profile.enabled": False,
+                          "distributed.worker.multiprocessing-method": "forkserver"}):
         return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                             dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
                             silence_logs=logging.CRITICAL)
