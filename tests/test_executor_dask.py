@@ -111,6 +111,27 @@ def test_cancel_all_kills_running_steps_on_the_workers(executor, tmp_path):
         kill_group(pgid)
 
 
+def test_a_timed_wait_returns_nothing_while_the_step_runs_then_its_result(executor, tmp_path):
+    executor.submit(make_job(tmp_path, 7, "while [ ! -e go ]; do sleep 0.05; done\necho went"))
+    assert executor.wait(timeout=0.3) == []
+    (tmp_path / "go").touch()
+    result = wait_all(executor, 1)[7]
+    assert (result.ok, result.log_tail) == (True, "went")
+
+
+def test_workers_run_new_steps_after_a_cancel(executor, tmp_path):
+    executor.submit(make_job(tmp_path, 8, "echo $$ > pid\nsleep 60"))
+    pgid = int(wait_for_file(tmp_path / "pid"))
+    try:
+        assert [r.key for r in executor.cancel_all()] == [8]
+    finally:
+        kill_group(pgid)
+    for key in (9, 10, 11):
+        executor.submit(make_job(tmp_path, key, f"echo {key} > out{key}"))
+    assert all(r.ok for r in wait_all(executor, 3).values())
+    assert [(tmp_path / f"out{k}").read_text() for k in (9, 10, 11)] == ["9\n", "10\n", "11\n"]
+
+
 def test_worker_killed_mid_step_is_reported_lost_and_a_resubmit_succeeds(executor, tmp_path):
     client = executor.client
     pids = client.run(os.getpid)
