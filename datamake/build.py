@@ -24,7 +24,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from . import fingerprint, storage
+from . import fingerprint, orphans, storage
 from .errors import DatamakeError, Interrupted, UsageError
 from .executors.base import Executor, Job, JobResult
 from .executors.resources import step_resources
@@ -165,7 +165,8 @@ class Builder:
                  options: RunOptions):
         self.sg, self.store, self.executor, self.reporter, self.opts = sg, store, executor, reporter, options
         self.records = records
-        self.environ = dict(os.environ)  # copied once: os.environ decodes every variable on each read
+        # Copied once (os.environ decodes every variable on each read); marked for orphans.py.
+        self.environ = {**os.environ, orphans.MARK: orphans.mark(options.state_dir)}
         self.plan = Plan(sg, entries)
         self.made = frozenset(t.name for e in entries for t in e.step.outputs)
         self.result = BuildResult(plan=[(e.step, e.reason) for e in entries])

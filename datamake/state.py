@@ -15,6 +15,7 @@ from typing import Collection, Iterable, Iterator, NamedTuple
 
 from .errors import UsageError
 from .model import Step, relative_to
+from .orphans import stop_orphans
 
 # Each entry upgrades the schema by one version; append, never edit a released one.
 # `PRAGMA user_version` holds how many have been applied.
@@ -336,6 +337,7 @@ def acquire_lock(state_dir: str) -> Iterator[None]:
         os.close(fd)
         raise UsageError(f"another datamake (pid {holder}) holds {_show(path)}") from None
     try:
+        _stop_orphans_of(os.pread(fd, 32, 0), state_dir)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         _HELD[held] = 1
@@ -344,6 +346,17 @@ def acquire_lock(state_dir: str) -> Iterator[None]:
         _HELD.pop(held, None)
         os.ftruncate(fd, 0)  # never unlink: a waiter may already hold the file open
         os.close(fd)
+
+
+def _stop_orphans_of(previous: bytes, state_dir: str) -> None:
+    """A pid left in the lock file is a holder that died without releasing it: stop its steps."""
+    text = previous.decode("ascii", "replace").strip()
+    if not text.isdigit() or int(text) == os.getpid():
+        return
+    stopped = stop_orphans(int(text), state_dir)
+    if stopped:
+        print(f"datamake: warning: stopped {stopped} step process group(s) left running by datamake pid {text}, "
+              "which died; their steps will run again", file=sys.stderr, flush=True)
 
 
 def _show(path: str) -> str:

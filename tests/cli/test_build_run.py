@@ -196,3 +196,39 @@ def test_a_signal_stops_cleans_and_keeps_the_old_target(project, signum, code):
         assert [a.outcome for a in store.last_run_attempts()] == ["interrupted"]
     finally:
         store.close()
+
+
+def test_steps_of_a_runner_killed_outright_are_stopped_by_the_next_run(project):
+    project.workflow("""\
+        out.csv <- in.csv
+          echo $$ > step.pid
+          echo partial > $OUTPUT
+          if [ ! -e fast ]; then sleep 30; fi
+          echo done >> $OUTPUT
+          echo ran >> runs
+        """)
+    project.write("in.csv", "new\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "datamake"], cwd=project.path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not project.exists("step.pid") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)  # no chance to stop its step, which runs on
+        proc.communicate(timeout=20)
+        step = int(project.read("step.pid"))
+        os.killpg(step, 0)
+        project.write("fast")
+        r = project.run()
+    finally:
+        try:
+            os.killpg(int(project.read("step.pid")), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert r.returncode == 0, r.stderr
+    assert f"stopped 1 step process group(s) left running by datamake pid {proc.pid}, which died" in r.stderr
+    assert project.read("out.csv") == "partial\ndone\n"
+    assert project.read("runs") == "ran\n"
+    assert temps(project) == []
+    assert project.run().stdout == "Nothing to do.\n"

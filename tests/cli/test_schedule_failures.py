@@ -76,20 +76,40 @@ def test_a_killed_runner_leaves_no_partial_target_and_the_restart_builds_it_once
     runner = start_runner(project, "--date", "2026-11-23", NOW)
     try:
         wait_for(project, "step.pid")
-        runner.send_signal(signal.SIGKILL)  # the runner alone, as a crash would
+        runner.send_signal(signal.SIGKILL)  # the runner alone, as a crash would: its step runs on
         runner.communicate(timeout=20)
-    finally:
         step = int(project.read("step.pid"))
-        os.killpg(step, signal.SIGKILL)  # the machine went down with it
-    assert not project.exists("out/2026-11-23.txt")
-    project.write("fast")
-    r = project.run("--schedule", "daily", "--once", NOW)
+        os.killpg(step, 0)  # still there
+        assert not project.exists("out/2026-11-23.txt")
+        project.write("fast")
+        r = project.run("--schedule", "daily", "--once", NOW)
+    finally:
+        _kill_group_if_alive(int(project.read("step.pid")))
     assert r.returncode == 0, r.stderr
+    assert (f"datamake: warning: stopped 1 step process group(s) left running by datamake pid {runner.pid}, "
+            "which died; their steps will run again") in r.stderr
     assert "interval 2026-11-23: its runner stopped mid-build; building it again" in r.stderr
+    assert _ended(int(project.read("step.pid")))
     assert project.read("out/2026-11-23.txt").strip() == "2026-11-23"
     assert project.read("finished").split() == ["2026-11-23"]
     again = project.run("--schedule", "daily", "--once", NOW)
     assert again.returncode == 0 and project.read("started").split() == ["2026-11-23", "2026-11-23"]
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie waiting for whoever adopted it to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _kill_group_if_alive(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def test_a_second_runner_on_the_same_state_dir_exits_2(project):
