@@ -162,6 +162,17 @@ def test_a_corrupt_state_database_warns_and_rebuilds(project):
     assert project.read("out.csv") == "1\n"
 
 
+def start_when(project, name: str) -> subprocess.Popen:
+    """Start `datamake` in the background; return once its step has written `name`."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "datamake"], cwd=project.path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while not project.exists(name) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return proc
+
+
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_cleans_and_keeps_the_old_target(project, signum, code):
     project.workflow("""\
@@ -173,13 +184,8 @@ def test_a_signal_stops_cleans_and_keeps_the_old_target(project, signum, code):
     project.write("in.csv", "new\n")
     project.write("out.csv", "old\n")
     os.utime(project.path / "out.csv", (1, 1))
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "datamake"], cwd=project.path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_when(project, "started")
     try:
-        deadline = time.monotonic() + 20
-        while not project.exists("started") and time.monotonic() < deadline:
-            time.sleep(0.02)
         proc.send_signal(signum)
         _out, err = proc.communicate(timeout=20)
     finally:
@@ -208,13 +214,8 @@ def test_steps_of_a_runner_killed_outright_are_stopped_by_the_next_run(project):
           echo ran >> runs
         """)
     project.write("in.csv", "new\n")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "datamake"], cwd=project.path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_when(project, "step.pid")
     try:
-        deadline = time.monotonic() + 20
-        while not project.exists("step.pid") and time.monotonic() < deadline:
-            time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)  # no chance to stop its step, which runs on
         proc.communicate(timeout=20)
         step = int(project.read("step.pid"))
