@@ -14,7 +14,6 @@ import signal
 import time
 
 MARK = "DATAMAKE_RUNNER"
-TERM_GRACE = 2.0  # seconds between SIGTERM and SIGKILL, as for a cancelled step
 
 
 def mark(state_dir: str) -> str:
@@ -24,6 +23,8 @@ def mark(state_dir: str) -> str:
 
 def stop_orphans(dead_pid: int, state_dir: str) -> int:
     """Stop the process groups marked by runner `dead_pid` on `state_dir`; returns how many there were."""
+    from .executors.local import TERM_GRACE  # the grace a cancelled step gets, given here too
+
     wanted = f"{MARK}={dead_pid}:{os.path.realpath(state_dir)}".encode()
     found = {group for group in (_marked_group(pid, wanted) for pid in _pids()) if group is not None}
     _signal(found, signal.SIGTERM)
