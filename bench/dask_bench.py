@@ -51,7 +51,7 @@ def noop(i: int) -> tuple[int, str]:
 
 def dask_alone(tasks: int, in_flight: int) -> float:
     """Seconds per no-op task through Dask alone, `in_flight` at a time, on the executor's cluster."""
-    from datamake.executors.dask import DaskExecutor
+    from datamake.build.executors.dask import DaskExecutor
 
     executor = DaskExecutor(jobs=in_flight)
     try:

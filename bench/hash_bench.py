@@ -52,7 +52,7 @@ def median_run(root: Path, repeat: int, *args: str) -> float:
 
 def throughput(paths: list[Path]) -> tuple[float, float]:
     """MB/s of datamake's file hashing and of md5sum over the same files."""
-    from datamake import fingerprint
+    from datamake.decide import fingerprint
 
     total = sum(p.stat().st_size for p in paths) / 1e6
     subprocess.run(["cat", *map(str, paths)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from datamake import parser  # noqa: E402
+from datamake.language import parser  # noqa: E402
 
 
 def generate(steps: int) -> str:

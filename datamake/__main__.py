@@ -1,4 +1,4 @@
 """`python -m datamake` runs the command line."""
-from .cli import main
+from datamake.cli.main import main
 
 raise SystemExit(main())

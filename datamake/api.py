@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
-from .build import BuildResult, build
-from .model import Workflow
+from datamake.build.builder import BuildResult, build
+from datamake.model import Workflow
 
 
 def load(path: str | os.PathLike | None = None, **variables: object) -> Workflow:
@@ -14,9 +14,10 @@ def load(path: str | os.PathLike | None = None, **variables: object) -> Workflow
     Keyword arguments are variables, as with `--var NAME=value` (values become strings);
     `BASE=...` sets BASE like `--base`. Raises WorkflowError / UsageError (DatamakeErrors).
     """
-    from . import storage, storage_options
-    from .cli import workflow_path
-    from .parser import load_workflow
+    from datamake.store import storage
+    from datamake.store import storage_options
+    from datamake.cli.main import workflow_path
+    from datamake.language.parser import load_workflow
 
     found = workflow_path(os.fspath(path) if path is not None else None)
     storage.configure(storage_options.gather([], os.path.dirname(found)))  # its datamake.cfg, if any
@@ -40,7 +41,7 @@ def run(workflow: Workflow | str | os.PathLike | None = None, targets: str | Ite
         targets = [targets]
     reporter = None
     if quiet:
-        from .report import make_reporter
+        from datamake.views.reporters import make_reporter
 
         reporter = make_reporter(False, True, False, jobs)
     return build(workflow, list(targets), jobs=jobs, check=check, preview=preview, why=why, auto=auto,

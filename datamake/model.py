@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Union
 
-from .errors import SourceLocation
+from datamake.errors import SourceLocation
 
 PROTOCOLS = ("shell", "python", "ruby", "node", "R", "eval")
 METHOD_MODES = ("use", "append", "replace")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from datamake.errors import WorkflowError
-from datamake.executors.base import Job, JobResult
-from datamake.executors.dask import DaskExecutor
-from datamake.executors.resources import parse_resources
+from datamake.build.executors.base import Job, JobResult
+from datamake.build.executors.dask import DaskExecutor
+from datamake.build.executors.resources import parse_resources
 
 
 @pytest.fixture(scope="module")

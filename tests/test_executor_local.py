@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from datamake.executors.base import Job, JobResult
-from datamake.executors.local import LocalExecutor
+from datamake.build.executors.base import Job, JobResult
+from datamake.build.executors.local import LocalExecutor
 
 
 def job(tmp_path: Path, key: int, script: str, protocol: str = "shell", **kw) -> Job:
@@ -180,7 +180,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path, executor):
 
 
 def test_timeout_escalates_to_sigkill_when_sigterm_is_ignored(tmp_path, monkeypatch):
-    monkeypatch.setattr("datamake.executors.local.TERM_GRACE", 0.3)
+    monkeypatch.setattr("datamake.build.executors.local.TERM_GRACE", 0.3)
     ex = LocalExecutor(2)
     try:
         script = "trap '' TERM\ntouch ready\nwhile true; do sleep 0.05; done\n"

@@ -7,8 +7,9 @@ import textwrap
 
 import pytest
 
-from datamake import fingerprint, storage
-from datamake.cli import main
+from datamake.decide import fingerprint
+from datamake.store import storage
+from datamake.cli.main import main
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
 
 
@@ -49,7 +50,7 @@ def test_directory_fingerprint_follows_names_and_contents(tmp_path):
 
 
 def test_the_state_store_keeps_fingerprints_between_processes(tmp_path):
-    from datamake.state import StateStore
+    from datamake.store.statedb import StateStore
 
     path = tmp_path / "big.bin"
     path.write_bytes(os.urandom(1 << 16))

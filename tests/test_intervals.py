@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from datamake.errors import UsageError
-from datamake.intervals import Schedule, parse_time
+from datamake.schedule.intervals import Schedule, parse_time
 
 NY = "America/New_York"
 

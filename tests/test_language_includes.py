@@ -3,7 +3,7 @@ import os
 
 from language_helpers import load, write
 
-from datamake import parser
+from datamake.language import parser
 
 
 def test_include_leaks_variables_and_methods_call_does_not(tmp_path):

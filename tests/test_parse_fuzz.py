@@ -5,9 +5,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datamake.errors import DatamakeError, caret_under
-from datamake.evaluate import evaluate
+from datamake.language.evaluate import evaluate
 from datamake.model import Workflow
-from datamake.parser import parse_text
+from datamake.language.parser import parse_text
 
 # Pieces of the language, so random text reaches deep into the grammar and the evaluator.
 PIECES = ["a", "b.csv", "out/x", " ", "\t", "\n", "\n  ", "  ", ",", ", ", "<-", " <- ", "[", "]", "'", '"',

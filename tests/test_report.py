@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from datamake.errors import SourceLocation
-from datamake.executors.base import JobResult
+from datamake.build.executors.base import JobResult
 from datamake.model import Options, Step, Target
-from datamake.report import JsonReporter, PlainReporter, QuietReporter, RichReporter, make_reporter
-from datamake.staleness import Reason
+from datamake.views.reporters import JsonReporter, PlainReporter, QuietReporter, RichReporter, make_reporter
+from datamake.decide.staleness import Reason
 
 
 def make_step(index: int, output: str) -> Step:

@@ -2,8 +2,8 @@
 import pytest
 
 from datamake.errors import UsageError
-from datamake.graph import build_graph
-from datamake.select import select
+from datamake.graph.step_graph import build_graph
+from datamake.graph.select import select
 from stepkit import wf
 
 

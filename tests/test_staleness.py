@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from datamake.errors import UsageError
-from datamake.staleness import Facts, command_hash, explain, recorded_inputs, why_dirty
+from datamake.decide.staleness import Facts, command_hash, explain, recorded_inputs, why_dirty
 from stepkit import wf
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from datamake.errors import SourceLocation, UsageError
 from datamake.model import Options, Step, Target
-from datamake.state import STATE_SCHEMA_VERSION, StateStore, acquire_lock, step_key
+from datamake.store.statedb import STATE_SCHEMA_VERSION, StateStore, acquire_lock, step_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,7 +109,7 @@ def test_runs_attempts_and_last_outcomes(tmp_path, store):
 
 def test_writes_survive_a_killed_process(tmp_path):
     state = tmp_path / ".datamake"
-    code = ("import os, sys; from datamake.state import StateStore; s = StateStore.open(sys.argv[1]); "
+    code = ("import os, sys; from datamake.store.statedb import StateStore; s = StateStore.open(sys.argv[1]); "
             "r = s.begin_run(['x']); s.record_success('/p/a', 'h', {}, {}, 1.0, 2.0); "
             "s.record_attempt(r, '/p/a', 0, 'a', 'success', 1.0, 2.0, None, 'forced'); os._exit(9)")
     proc = subprocess.run([sys.executable, "-c", code, str(state)], env=_env(), capture_output=True, text=True)
@@ -188,7 +188,7 @@ def _env() -> dict[str, str]:
 
 HOLDER = """
 import sys, time
-from datamake.state import acquire_lock
+from datamake.store.statedb import acquire_lock
 with acquire_lock(sys.argv[1]):
     print("locked", flush=True)
     sys.stdin.readline()

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from datamake.errors import WorkflowError
-from datamake.graph import build_graph
+from datamake.graph.step_graph import build_graph
 from stepkit import wf
 
 

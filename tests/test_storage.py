@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from datamake import storage
-from datamake.staging import Staging
+from datamake.store import storage
+from datamake.build.staging import Staging
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
 
 

@@ -3,7 +3,7 @@ import json
 import marshal
 import os
 
-from datamake import parser, syntax_cache
+from datamake.language import parser, parse_cache as syntax_cache
 
 
 def big_workflow(steps: int = 1500) -> str:

@@ -9,7 +9,7 @@ import time
 import pytest
 from stepkit import wf
 
-from datamake import viz, viz_html, viz_render
+from datamake.views import graph_view as viz, graph_html as viz_html, graph_render as viz_render
 from datamake.errors import UsageError
 
 D = "/proj"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from datamake.state import StateStore, acquire_lock
+from datamake.store.statedb import StateStore, acquire_lock
 from conftest import ROOT
 
 

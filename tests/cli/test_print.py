@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from datamake.cli import main
+from datamake.cli.main import main
 from datamake.errors import UsageError
-from datamake.parser import parse_var_args
+from datamake.language.parser import parse_var_args
 
 WORKFLOW = """\
 ; two steps and a method

@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import sys
 
-from datamake.schedule_state import ScheduleState
+from datamake.store.intervals import ScheduleState
 
 
 def dead_pid() -> int:

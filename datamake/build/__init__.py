@@ -1,0 +1,1 @@
+"""Building a plan: the builder, executors, staging, signals, the lock and orphaned steps."""

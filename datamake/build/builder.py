@@ -1,0 +1,401 @@
+"""The Builder: select, decide, then run the plan through an Executor (like ninja's Builder).
+
+Library use::
+
+    from datamake.language.parser import load_workflow
+    from datamake.build.builder import build
+
+    result = build(load_workflow("Drakefile"), ["report.csv"], jobs=4)
+    result.ok, result.ran, result.failed, result.skipped   # step indexes, file order
+    for step, reason in result.plan: print(step.label(), reason)
+
+`build(workflow, targets=(), *, jobs=1, check="timestamp", preview=False, why=False,
+auto=False, fail_fast=False, state_dir=None, executor=None, reporter=None, preview_state=None)
+-> BuildResult` decides every selected step up front; with `preview` it stops there (no lock,
+nothing run).
+A run takes the lock on the state directory (default `.datamake` beside the workflow).
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+from datamake.decide import fingerprint
+from datamake.build import orphans
+from datamake.store import storage
+from datamake.errors import DatamakeError, Interrupted, UsageError
+from datamake.build.executors.base import Executor, Job, JobResult
+from datamake.build.executors.resources import step_resources
+from datamake.graph.step_graph import StepGraph, build_graph
+from datamake.build.signals import Stop as _Stop, on_signals as _on_signals
+from datamake.model import Step, Workflow, relative_to, render_body
+from datamake.decide.plan import Entry, Plan, decide
+from datamake.decide.preview import ReadOnlyState
+from datamake.graph.select import select
+from datamake.build.staging import Staging
+from datamake.decide.staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
+from datamake.store.statedb import KEYED_READ_LIMIT, StateStore, acquire_lock, step_key
+
+
+@dataclass
+class BuildResult:
+    """What a build decided and did; indexes are 0-based in file order."""
+
+    plan: list[tuple[Step, Reason]]
+    ran: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    up_to_date: list[int] = field(default_factory=list)  # projected steps found unchanged when re-checked
+    errors: dict[int, str] = field(default_factory=dict)  # failed step index -> why
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def wanted(self) -> list[tuple[Step, Reason]]:
+        """The planned steps that will run, with their reasons."""
+        return [(step, reason) for step, reason in self.plan if reason.dirty]
+
+
+def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
+          why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
+          executor: Executor | None = None, reporter=None, preview_state: ReadOnlyState | None = None) -> BuildResult:
+    """Select `targets` (SPEC §2), decide each step (§3), and unless `preview`, run them (§4).
+
+    `why` asks the reporter to show every decision with its evidence. Raises UsageError /
+    WorkflowError before anything runs, Interrupted on SIGINT/SIGTERM; step failures are
+    in the result (`ok` is False), not raised. `preview_state` lets many previews share one read.
+    """
+    sg = build_graph(workflow)
+    selection = select(sg, targets)
+    state_dir = state_dir or os.path.join(workflow.directory, ".datamake")
+    if preview:
+        return _preview(sg, selection, check, state_dir, reporter.warning if reporter else _warn, preview_state)
+    own_reporter = reporter is None
+    if own_reporter:
+        from datamake.views.reporters import make_reporter  # the renderers sit below the builder
+
+        reporter = make_reporter(sys.stdout.isatty(), False, False, jobs, why=why)
+    options = RunOptions(jobs, check, auto, fail_fast, state_dir)
+    runner = executor or _default_executor(jobs, reporter, sg)
+    try:
+        with acquire_lock(state_dir):
+            return _run(sg, selection, options, runner, reporter, why, list(targets))
+    finally:
+        if executor is None:
+            runner.close()
+        if own_reporter:  # a live display must end even when the run is interrupted
+            reporter.close()
+
+
+def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, reporter, why: bool,
+         argv: list[str]) -> BuildResult:
+    """Decide and run under the lock, with the state store as the fingerprint cache."""
+    store = StateStore.open(options.state_dir)
+    fingerprint.use_cache(store)
+    try:
+        for text in store.warnings:
+            reporter.warning(text)
+        records = store.load_successes(_keys_of(sg, selection))
+        entries = decide(sg, selection, check=options.check, record_of=_record_lookup(records))
+        pairs = [(e.step, e.reason) for e in entries]
+        reporter.plan(pairs if why else [(s, r) for s, r in pairs if r.dirty])
+        return Builder(sg, entries, records, store, executor, reporter, options).run(argv)
+    finally:
+        fingerprint.use_cache(None)
+        store.close()
+
+
+def _preview(sg: StepGraph, selection, check: str, state_dir: str, warn, state: ReadOnlyState | None) -> BuildResult:
+    """Decide against a read-only copy of the state: a preview never creates, changes or moves it."""
+    if state is None:
+        with ReadOnlyState(state_dir, warn) as own:
+            entries = own.decide(sg, selection, check)
+    else:
+        entries = state.decide(sg, selection, check)
+    return BuildResult(plan=[(e.step, e.reason) for e in entries])
+
+
+def _warn(text: str) -> None:
+    print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
+
+
+def _keys_of(sg: StepGraph, selection) -> list[str] | None:
+    """The selected steps' keys when they are few (a schedule's interval), so only their records are read."""
+    return [step_key(sg.step(s.index)) for s in selection] if len(selection) <= KEYED_READ_LIMIT else None
+
+
+def _record_lookup(records):
+    return lambda step: records.get(step_key(step))
+
+
+def _default_executor(jobs: int, reporter, sg: StepGraph) -> Executor:
+    from datamake.build.executors.local import LocalExecutor
+
+    return LocalExecutor(jobs, on_output=lambda job, line: reporter.step_output(sg.step(job.key), line))
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    jobs: int
+    check: str
+    auto: bool
+    fail_fast: bool
+    state_dir: str
+
+
+@dataclass
+class Attempt:
+    """One submitted try of a step: its number (0 first), temporary outputs, log."""
+
+    number: int
+    started: float
+    log_path: str
+    temps: dict[str, str]  # output name -> temporary name (empty when -atomic)
+    stage: Staging | None = None  # `+local`: local copies of remote inputs and outputs
+
+
+class Builder:
+    """Runs a decided plan: up to `jobs` in flight, re-checks, atomic outputs, retries, signals."""
+
+    def __init__(self, sg: StepGraph, entries: list[Entry], records, store, executor: Executor, reporter,
+                 options: RunOptions):
+        self.sg, self.store, self.executor, self.reporter, self.opts = sg, store, executor, reporter, options
+        self.records = records
+        # Copied once (os.environ decodes every variable on each read); marked for orphans.py.
+        self.environ = {**os.environ, orphans.MARK: orphans.mark(options.state_dir)}
+        self.plan = Plan(sg, entries)
+        self.made = frozenset(t.name for e in entries for t in e.step.outputs)
+        self.result = BuildResult(plan=[(e.step, e.reason) for e in entries])
+        self.reasons = {e.step.index: e.reason for e in entries}  # updated by re-checks
+        self.running: dict[int, Attempt] = {}
+        self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
+        self.stopping = False
+        self.starting = False  # inside executor.submit: a signal waits until the job is tracked
+        self.pending_signal: int | None = None
+
+    def run(self, argv: list[str]) -> BuildResult:
+        """Run every wanted step; raises Interrupted after cleaning up on SIGINT/SIGTERM."""
+        self.run_id = self.store.begin_run(argv)
+        try:
+            with _on_signals(self._on_signal):
+                self._loop()
+        except _Stop as stop:
+            self._interrupt(stop.signum)
+        self.result.skipped = sorted(self.plan.skipped)
+        self.store.end_run(self.run_id, "success" if self.result.ok else "failed")
+        self.reporter.finished(self.result)
+        return self.result
+
+    def _loop(self) -> None:
+        while True:
+            self._launch_ready()
+            if not self.running and not self.retry_at:
+                return
+            for result in self.executor.wait(self._next_retry_wait()):
+                self._finish(result)
+            self._resubmit_due()
+
+    def _launch_ready(self) -> None:
+        while not self.stopping and self.plan.has_ready() and len(self.running) < self.opts.jobs:
+            index = self.plan.pop_ready()
+            step = self.sg.step(index)
+            blocker = self._recheck(index) or self._confirm(step)
+            if blocker == "up to date":
+                self.result.up_to_date.append(index)
+                self.reporter.step_skipped(step, self.reasons[index])  # with its evidence for --why
+                self.plan.succeeded(index)
+            elif blocker:
+                self._fail(index, blocker)
+            else:
+                self._submit(index, 0)
+
+    def _recheck(self, index: int) -> str | None:
+        """A projected step runs only if its inputs really changed once upstream finished."""
+        if self.reasons[index].label != "projected":
+            return None
+        step = self.sg.step(index)
+        try:
+            reason = explain(step, Facts(made=self.made, check=self.opts.check, record=self._record(step)))
+        except UsageError as err:
+            return err.message
+        self.reasons[index] = reason
+        return None if reason.dirty else "up to date"
+
+    def _confirm(self, step: Step) -> str | None:
+        """`+confirm` asks on a terminal; without one, and without -a, the step cannot run."""
+        if not step.options.confirm or self.opts.auto:
+            return None
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            return "step needs confirmation: rerun with -a"
+        print(f"Run step {step.label()}? [y/n] ", end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline().strip().lower()
+        return None if answer in ("y", "yes") else "not confirmed"
+
+    def _submit(self, index: int, number: int) -> None:
+        step = self.sg.step(index)
+        atomic = step.options.atomic
+        temps = {t.name: storage.temp_name(t.name) for t in step.outputs} if atomic else {}
+        for target in step.outputs:
+            storage.ensure_parent(target.name)
+            if atomic:
+                storage.discard(temps[target.name])  # a crashed run's leftover
+        try:
+            stage = Staging.prepare([t.name for t in step.inputs], [t.name for t in step.outputs]) \
+                if step.options.local else None
+        except DatamakeError as err:  # a remote input could not be fetched
+            self._fail(index, err.message)
+            return
+        temps.update(stage.outputs if stage else {})  # staged outputs are uploaded by publish
+        job = self._job(step, number, temps, stage)
+        self.running[index] = Attempt(number, time.time(), job.log_path, temps, stage)
+        self.reporter.step_started(step, self.reasons[index], number)
+        self.starting = True
+        try:
+            self.executor.submit(job)
+        finally:
+            self.starting = False
+        if self.pending_signal is not None:
+            raise _Stop(self.pending_signal)
+
+    def _on_signal(self, signum, _frame):
+        # Stopping inside submit could leave a started process the executor does not know to kill.
+        if self.starting:
+            self.pending_signal = signum
+            return
+        raise _Stop(signum)
+
+    def _job(self, step: Step, number: int, temps: dict[str, str], stage: Staging | None = None) -> Job:
+        outs = tuple(relative_to(temps.get(t.name, t.name), step.workdir) for t in step.outputs)
+        ins = tuple(relative_to(stage.local(t.name), step.workdir) for t in step.inputs) if stage else None
+        values = step.step_vars(outputs=outs, inputs=ins)
+        env = {**self.environ, **step.vars, **values}
+        return Job(key=step.index, label=step.label(), protocol=step.protocol,
+                   script=render_body(step.body_parts, values), env=env, cwd=step.workdir,
+                   log_path=self._log_path(step, number), timeout=step.options.timeout,
+                   prefix=step.label() if self.opts.jobs > 1 else None, resources=step_resources(step))
+
+    def _log_path(self, step: Step, number: int) -> str:
+        logs = os.path.join(self.opts.state_dir, "logs")  # the executor creates it if it went missing
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", step.label())[:80].strip("_") or "step"
+        return os.path.join(logs, f"{step.index:04d}-{safe}.{number + 1}.log")
+
+    def _finish(self, result: JobResult) -> None:
+        index = result.key
+        attempt = self.running.pop(index)
+        step = self.sg.step(index)
+        try:
+            error = _job_error(result) or self._publish(step, attempt)
+        except DatamakeError as err:  # an upload or remote copy failed: the step failed
+            error = err.message
+        finally:
+            if attempt.stage:
+                attempt.stage.cleanup()
+        if error is None:
+            with self.store.transaction():  # one commit for both records
+                self._record_success(step, result)
+                self._record_attempt(step, attempt, result, "success")
+            self.result.ran.append(index)
+            self.reporter.step_finished(step, result, "success")
+            self.plan.succeeded(index)
+            return
+        for tmp in attempt.temps.values():
+            storage.discard(tmp)
+        if attempt.number < step.options.retries and not self.stopping:
+            delay = step.options.retry_delay * 2 ** attempt.number
+            self.retry_at[index] = (time.monotonic() + delay, attempt.number + 1)
+            self._record_attempt(step, attempt, result, "retry", error)
+            self.reporter.step_finished(step, result, "retry")
+            return
+        self._record_attempt(step, attempt, result, "failed", error)
+        self.reporter.step_finished(step, result, "failed")
+        self._fail(index, error)
+
+    def _publish(self, step: Step, attempt: Attempt) -> str | None:
+        """Check every output was made, then move each temporary onto its target."""
+        for target in step.outputs:
+            if not storage.exists(attempt.temps.get(target.name, target.name)):
+                return f"step did not create its output: {relative_to(target.name, step.workdir)}"
+        for name, tmp in attempt.temps.items():
+            storage.publish(tmp, name)
+        return None
+
+    def _fail(self, index: int, error: str) -> None:
+        self.result.failed.append(index)
+        self.result.errors[index] = error
+        for below in self.plan.failed(index):
+            self.reporter.step_skipped(self.sg.step(below), self.plan.skipped[below])
+        if self.opts.fail_fast:
+            self.stopping = True
+            for rest in self.plan.abandon("not started: --fail-fast after a failure"):
+                self.reporter.step_skipped(self.sg.step(rest), self.plan.skipped[rest])
+
+    def _next_retry_wait(self) -> float | None:
+        if not self.retry_at:
+            return None
+        return max(0.0, min(when for when, _n in self.retry_at.values()) - time.monotonic())
+
+    def _resubmit_due(self) -> None:
+        now = time.monotonic()
+        for index, (when, number) in sorted(self.retry_at.items()):
+            if when <= now and len(self.running) < self.opts.jobs:
+                del self.retry_at[index]
+                self._submit(index, number)
+
+    def _record(self, step: Step):
+        return self.records.get(step_key(step))
+
+    def _record_success(self, step: Step, result: JobResult) -> None:
+        outputs = {t.name: stamp_text(s) for t in step.outputs if (s := storage.stat(t.name)) is not None}
+        self.store.record_success(step_key(step), command_hash(step), recorded_inputs(step, self.opts.check),
+                                  outputs, result.started, result.finished)
+
+    def _record_attempt(self, step: Step, attempt: Attempt, result: JobResult, outcome: str,
+                        error: str | None = None) -> None:
+        self.store.record_attempt(self.run_id, step_key(step), step.index, step.label(), outcome,
+                                  attempt.started, result.finished, attempt.log_path,
+                                  str(self.reasons[step.index]), error)
+
+    def _interrupt(self, signum: int) -> None:
+        """Stop every job, clean their temporaries, record what finished, then raise Interrupted."""
+        self.stopping = True
+        with _on_signals(signal.SIG_IGN):  # cleanup must finish even if Ctrl-C comes again
+            for result in self.executor.cancel_all():
+                if result.key not in self.running:
+                    continue
+                if result.ok:  # finished just before the signal: keep it
+                    self._finish(result)
+                    continue
+                self._drop(result)
+            for index, attempt in list(self.running.items()):  # jobs the executor did not report
+                self._drop(JobResult(index, None, attempt.started, time.time(), interrupted=True, error="interrupted"))
+            self.plan.abandon("interrupted")
+            self.result.skipped = sorted(self.plan.skipped)
+            self.store.end_run(self.run_id, "interrupted")
+        raise Interrupted(signum)
+
+    def _drop(self, result: JobResult) -> None:
+        """An interrupted job: remove its temporaries, record and report it."""
+        attempt = self.running.pop(result.key)
+        for tmp in attempt.temps.values():
+            storage.discard(tmp)
+        if attempt.stage:
+            attempt.stage.cleanup()
+        step = self.sg.step(result.key)
+        self._record_attempt(step, attempt, result, "interrupted")
+        self.reporter.step_finished(step, result, "interrupted")
+
+
+def _job_error(result: JobResult) -> str | None:
+    if result.ok:
+        return None
+    if result.error:
+        return result.error
+    if result.timed_out:
+        return "timed out"
+    return f"exit status {result.returncode}"

@@ -1,0 +1,266 @@
+"""Run jobs as Dask tasks: each task runs the step's process on a worker, as the local pool would."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import replace
+
+import dask
+from distributed import Client, Future, LocalCluster, as_completed
+from distributed.comm import get_address_host_port
+from distributed.comm.core import CommClosedError
+from distributed.scheduler import KilledWorker
+
+from datamake.errors import UsageError
+from datamake.build.executors.base import Job, JobResult
+from datamake.build.executors.local import TERM_GRACE, LocalExecutor, OutputCallback
+
+LOG_TEXT_LIMIT = 1 << 20  # bytes of log sent back to the client, for when its disk is not the worker's
+CONNECT_TIMEOUT = "10s"
+PROBE_TIMEOUT = 5.0
+WORKER_LOST = "worker lost"
+# Errors that mean the worker (or the path to it) went away mid-task, not that the step failed.
+_LOST = (KilledWorker, CommClosedError)
+
+CANCEL_POLL = 0.2  # seconds between a running task's checks for a cancel from the client
+RETRY_POLL = 0.01  # seconds between checks for a finished task while a retry delay runs out
+STOP_WAIT = TERM_GRACE + 3.0  # how long a cancel waits for a task to kill its process group
+
+# Worker side: a cancel flag and a stopped flag per running task, by token. The task's own
+# thread does the killing, because a LocalExecutor must not be driven from two threads.
+_TASKS: dict[str, tuple[threading.Event, threading.Event]] = {}
+_TASKS_LOCK = threading.Lock()
+# One LocalExecutor per worker thread, kept from task to task: a new one per task started a
+# new job thread each time, which then idled for seconds (hundreds of them on a busy worker).
+_THREAD = threading.local()
+
+
+def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
+    """The task body: run `job` here with the local executor; return its result and log text."""
+    job, own_log = _writable_log(job)
+    executor = _thread_executor()
+    cancel, stopped = threading.Event(), threading.Event()
+    with _TASKS_LOCK:
+        _TASKS[token] = (cancel, stopped)
+    try:
+        executor.submit(job)
+        result = _wait_or_cancel(executor, cancel)
+    finally:
+        with _TASKS_LOCK:
+            _TASKS.pop(token, None)
+        stopped.set()
+    text = _read_tail(job.log_path)
+    if own_log:
+        os.unlink(job.log_path)
+    return result, text
+
+
+def _thread_executor() -> LocalExecutor:
+    executor = getattr(_THREAD, "executor", None)
+    if executor is None:
+        # jobs=2 because a worker has no terminal to share: the step's stdin is /dev/null.
+        executor = _THREAD.executor = LocalExecutor(jobs=2)
+    return executor
+
+
+def _wait_or_cancel(executor: LocalExecutor, cancel: threading.Event) -> JobResult:
+    while not cancel.is_set():
+        results = executor.wait(CANCEL_POLL)
+        if results:
+            return results[0]
+    return executor.cancel_all()[0]
+
+
+async def cancel_on_worker(tokens: list[str]) -> int:
+    """Make the tasks with these tokens running here kill their process groups; wait for it."""
+    with _TASKS_LOCK:
+        flags = [_TASKS[t] for t in tokens if t in _TASKS]
+    for cancel, _stopped in flags:
+        cancel.set()
+    deadline = time.monotonic() + STOP_WAIT
+    # A coroutine, so the worker's event loop keeps its heartbeats going meanwhile.
+    while not all(stopped.is_set() for _c, stopped in flags) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return len(flags)
+
+
+def _writable_log(job: Job) -> tuple[Job, bool]:
+    """Keep the job's log path when this worker can write there, else use a temporary file."""
+    try:
+        os.makedirs(os.path.dirname(job.log_path) or ".", exist_ok=True)
+        return job, False
+    except OSError:
+        fd, path = tempfile.mkstemp(prefix="datamake-", suffix=".log")
+        os.close(fd)
+        return replace(job, log_path=path), True
+
+
+def _read_tail(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(path) - LOG_TEXT_LIMIT))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _interrupted(job: Job, started: float) -> JobResult:
+    return JobResult(key=job.key, returncode=None, started=started, finished=time.time(),
+                     interrupted=True, error="interrupted")
+
+
+class DaskExecutor:
+    """Runs each job as one Dask task on a cluster; the Builder bounds how many are in flight.
+
+    Without `scheduler_address` a LocalCluster of two process workers on 127.0.0.1 is started
+    at the first submit (a run with nothing to do starts nothing) and closed with the executor. Dask never retries a task itself (`retries=0`, and a
+    started cluster allows no re-run after a worker death): a lost worker comes back as a
+    failed JobResult with error `worker lost`, and datamake's own `retries` decide.
+    Step output reaches `on_output` when the step finishes, not line by line.
+    """
+
+    def __init__(self, jobs: int, scheduler_address: str | None = None, on_output: OutputCallback | None = None):
+        self.jobs = jobs
+        self._on_output = on_output
+        self._address = scheduler_address
+        if scheduler_address is not None:
+            _probe(scheduler_address)  # a bad address is a usage error before anything runs
+        self._cluster: LocalCluster | None = None
+        self._client: Client | None = None
+        self._running: dict[Future, tuple[Job, str, float]] = {}
+        self._finished: list[JobResult] = []
+        # Gathers each task's result on Dask's event loop as it finishes: no thread hop to a
+        # callback thread and no blocking round trip from this thread per result.
+        self._completed: as_completed | None = None
+
+    @property
+    def client(self) -> Client:
+        """The Dask client, connecting (or starting the local cluster) on first use."""
+        if self._client is None:
+            if self._address is None:
+                self._cluster = _local_cluster()
+            self._client = Client(self._address or self._cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            self._completed = as_completed(loop=self._client.loop, with_results=True, raise_errors=False)
+        return self._client
+
+    def submit(self, job: Job) -> None:
+        """Send `job` to the cluster now (to a worker offering its resources)."""
+        missing = job.resources and self._missing_resources(job.resources)
+        if missing:
+            self._finished.append(_failed(job, time.time(), f"no Dask worker offers resource {missing}"))
+            return
+        token = f"datamake-{job.key}-{uuid.uuid4().hex[:12]}"
+        future = self.client.submit(run_on_worker, job, token, key=token, pure=False, retries=0,
+                                     resources=dict(job.resources) or None)
+        self._running[future] = (job, token, time.time())
+        self._completed.add(future)
+
+    def wait(self, timeout: float | None = None) -> list[JobResult]:
+        """Block until at least one job finished (or `timeout`), return the finished ones."""
+        results, self._finished = self._finished, []
+        block = not results and bool(self._running)
+        for future, value in self._next_done(timeout if block else 0.0):
+            if future in self._running:  # not one given up on by cancel_all
+                results.append(self._collect(future, value))
+        return results
+
+    def _next_done(self, timeout: float | None) -> list[tuple[Future, object]]:
+        """Finished futures with their results, blocking for one unless `timeout` runs out first."""
+        if self._completed is None:
+            return []
+        if timeout is None:
+            return self._completed.next_batch(block=True)
+        # as_completed has no timed wait; this only runs while a retry delay counts down.
+        deadline = time.monotonic() + timeout
+        while not self._completed.has_ready() and time.monotonic() < deadline:
+            time.sleep(max(0.0, min(RETRY_POLL, deadline - time.monotonic())))
+        return self._completed.next_batch(block=False)
+
+    def cancel_all(self) -> list[JobResult]:
+        """Cancel every task and kill the process groups of those already running."""
+        results = self.wait(timeout=0)
+        running, self._running = self._running, {}
+        if running:
+            self._client.cancel(list(running), force=True)
+            self._client.run(cancel_on_worker, [token for _, token, _ in running.values()])
+        return results + [_interrupted(job, started) for job, _, started in running.values()]
+
+    def close(self) -> None:
+        """Stop what still runs, close the client and any cluster this executor started."""
+        if self._running:
+            self.cancel_all()
+        if self._client is not None:
+            self._client.close()
+            self._client = self._completed = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def _collect(self, future: Future, value) -> JobResult:
+        job, _token, started = self._running.pop(future)
+        if future.status == "finished":
+            result, text = value
+            self._deliver(job, text)
+            return result
+        if future.status == "cancelled":
+            return _interrupted(job, started)
+        exc = future.exception()
+        if isinstance(exc, _LOST):
+            return _failed(job, started, WORKER_LOST)
+        return _failed(job, started, f"task failed on its worker: {type(exc).__name__}: {exc}")
+
+    def _deliver(self, job: Job, text: str) -> None:
+        """Write the log here when the worker's disk is not ours; replay output lines."""
+        if not os.path.exists(job.log_path):
+            os.makedirs(os.path.dirname(job.log_path) or ".", exist_ok=True)
+            with open(job.log_path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        if self._on_output is not None:
+            for line in text.splitlines():
+                self._on_output(job, line)
+
+    def _missing_resources(self, wanted: dict[str, float]) -> str | None:
+        """The first resource no connected worker offers enough of (a task would wait forever)."""
+        workers = self.client.scheduler_info()["workers"].values()
+        for name, amount in wanted.items():
+            if not any(w.get("resources", {}).get(name, 0) >= amount for w in workers):
+                return f"{name}={amount:g}"
+        return None
+
+
+def _failed(job: Job, started: float, error: str) -> JobResult:
+    return JobResult(key=job.key, returncode=None, started=started, finished=time.time(), error=error)
+
+
+def _local_cluster() -> LocalCluster:
+    # Quiet: datamake reports lost workers itself, and shutdown chatter is not the user's concern.
+    # allowed-failures=0: a worker death fails the task at once, so datamake's retries decide.
+    # No dashboard; the scheduler's small HTTP server takes any free loopback port, not 8787.
+    # No statistical profiling: on a small machine its 10 ms sampling competes with the steps.
+    # Workers forked from a server that imported Dask once start faster than two fresh
+    # interpreters each importing it (spawn, the default); the server leaves with this process.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.worker.profile.enabled": False,
+                          "distributed.worker.multiprocessing-method": "forkserver"}):
+        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                            silence_logs=logging.CRITICAL)
+
+
+def _probe(address: str) -> None:
+    """Fail fast with a clear message: a Client that cannot connect spends half a minute giving up."""
+    try:
+        host, port = get_address_host_port(address)
+    except ValueError as exc:
+        raise UsageError(f"bad Dask scheduler address {address!r}: {exc}",
+                         hint="write tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786") from None
+    try:
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}",
+                         hint="start one with `dask scheduler`, or leave out --dask-scheduler") from None

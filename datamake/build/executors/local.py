@@ -1,0 +1,375 @@
+"""Run jobs as local processes: one process group each, output to a log and a callback."""
+from __future__ import annotations
+
+import os
+import queue
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from functools import lru_cache
+from typing import Callable
+
+from datamake.build.executors.base import Job, JobResult
+
+TERM_GRACE = 2.0  # seconds a process group gets between SIGTERM and SIGKILL
+TAIL_LINES = 20
+_SUFFIXES = {"shell": ".sh", "python": ".py", "ruby": ".rb", "node": ".js", "R": ".R"}
+# Shell bodies shorter than this (in characters, so at most 4x in bytes) run as `bash -c BODY`:
+# well under Linux's 128 KiB limit on one argument. Longer ones go through a temp file.
+_INLINE_LIMIT = 16 * 1024
+
+OutputCallback = Callable[[Job, str], None]
+
+
+class ProtocolError(Exception):
+    """A job cannot start: unknown protocol or its interpreter is missing."""
+
+
+class LocalExecutor:
+    """Runs steps on this machine, each in its own process group (the Builder bounds how many).
+
+    Each job is driven by a thread of a small pool that grows to the number of jobs running at
+    once and is reused after (starting a thread per job cost more than most steps' own work).
+    Output lines reach `on_output` in the thread that calls `wait()`, so reporters never
+    see two threads at once. A job ends when its process has exited and its output pipe is
+    closed (a background child still holding the pipe keeps it going, as in ninja), or when
+    its timeout kills the whole group.
+    """
+
+    def __init__(self, jobs: int, on_output: OutputCallback | None = None):
+        self.jobs = jobs
+        self._on_output = on_output
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._running: set[_Run] = set()
+        self._pool = _Pool()
+
+    def submit(self, job: Job) -> None:
+        """Start `job` now."""
+        # Only a lone job may read the terminal (prompts, pdb); several would fight over it.
+        stdin = None if self.jobs == 1 else subprocess.DEVNULL
+        run = _Run(job, stdin, self._events.put)
+        self._running.add(run)
+        self._pool.run(run.main)
+    def wait(self, timeout: float | None = None) -> list[JobResult]:
+        """Block until at least one job finished (or `timeout`), delivering output meanwhile."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        results: list[JobResult] = []
+        while True:
+            block = not results and bool(self._running)
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                event = self._events.get(block=block, timeout=remaining if block else None)
+            except queue.Empty:
+                return results
+            result = self._handle(event)
+            if result is not None:
+                results.append(result)
+
+    def _handle(self, event: tuple) -> JobResult | None:
+        kind, run, payload = event
+        if kind == "output":
+            if self._on_output is not None:
+                for line in payload:
+                    self._on_output(run.job, line)
+            return None
+        if run not in self._running:
+            return None  # already given up on by cancel_all
+        self._running.discard(run)
+        return payload
+
+    def cancel_all(self) -> list[JobResult]:
+        """SIGTERM every running process group, SIGKILL after a grace; return every result."""
+        runs = list(self._running)
+        for run in runs:
+            run.send(signal.SIGTERM, cancel=True)
+        _join_all(runs, TERM_GRACE)
+        for run in runs:
+            if not run.done.is_set():
+                run.send(signal.SIGKILL, cancel=True)
+        _join_all(runs, 1.0)
+        results = self.wait(timeout=0)
+        # A pipe held open by a process that left the group (setsid) must not hang us.
+        for run in [r for r in runs if r in self._running]:
+            self._running.discard(run)
+            results.append(run.result(None, "interrupted"))
+        return results
+
+    def close(self) -> None:
+        """Stop whatever still runs; nothing else is held."""
+        if self._running:
+            self.cancel_all()
+
+
+def _join_all(runs: list[_Run], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    for run in runs:
+        run.done.wait(max(0.0, deadline - time.monotonic()))
+
+
+class _Pool:
+    """Threads that run one callable after another; a new one starts only when none is idle.
+
+    An idle thread ends after IDLE_EXIT seconds without work, so an executor that is dropped
+    without close() (a Dask task's) leaves nothing behind for long.
+    """
+
+    IDLE_EXIT = 5.0
+
+    def __init__(self) -> None:
+        self._work: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    def run(self, task: Callable[[], Callable[[], None]]) -> None:
+        """Run `task` in a pool thread; it returns how to report its end, called once the thread is idle."""
+        with self._lock:
+            if self._idle:
+                self._idle -= 1  # taken by the put below, under the lock, so no idle thread leaves meanwhile
+                self._work.put(task)
+                return
+        threading.Thread(target=self._worker, args=(task,), name="datamake-job", daemon=True).start()
+
+    def _worker(self, task: Callable[[], Callable[[], None]]) -> None:
+        while True:
+            report = task()
+            with self._lock:
+                self._idle += 1
+            report()  # only now: whoever is told the task ended may hand this thread the next one
+            task = self._next()
+            if task is None:
+                return
+
+    def _next(self) -> Callable[[], Callable[[], None]] | None:
+        while True:
+            try:
+                return self._work.get(timeout=self.IDLE_EXIT)
+            except queue.Empty:
+                with self._lock:
+                    if self._work.empty():  # no task was handed to this thread meanwhile
+                        self._idle -= 1
+                        return None
+
+
+class _Run:
+    """One job's process, its output pump and its timeout, driven by one thread."""
+
+    def __init__(self, job: Job, stdin, emit: Callable[[tuple], None]):
+        self.job = job
+        self.stdin = stdin
+        self.emit = emit
+        self.proc: subprocess.Popen | None = None
+        self.started = time.time()
+        self.cancelled = self.timed_out = False
+        self.deadline = None if job.timeout is None else time.monotonic() + job.timeout
+        self.kill_at: float | None = None  # monotonic time to escalate to SIGKILL
+        self.give_up_at: float | None = None  # stop reading a pipe an escaped process holds
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.done = threading.Event()
+
+    def main(self) -> Callable[[], None]:
+        """Run the job to its end (in a pool thread); returns what reports its result."""
+        try:
+            result = self._execute()
+        except Exception as exc:  # never lose a job to a bug in the pump: report it as its error
+            result = self.result(None, f"internal error: {type(exc).__name__}: {exc}")
+
+        def report() -> None:
+            self.emit(("done", self, result))
+            self.done.set()
+        return report
+
+    def _execute(self) -> JobResult:
+        try:
+            argv, env, script = command_for(self.job)
+        except ProtocolError as exc:
+            return self.result(None, str(exc))
+        try:
+            return self._run_logged(argv, env)
+        finally:
+            if script:
+                _unlink(script)
+
+    def _run_logged(self, argv: list[str], env: dict[str, str]) -> JobResult:
+        try:
+            log = _log_file(self.job.log_path)
+        except OSError as exc:
+            return self.result(None, f"cannot write log {self.job.log_path}: {exc.strerror or exc}")
+        with log:
+            try:
+                self.proc = _spawn(argv, env, self.job.cwd, self.stdin)
+            except OSError as exc:
+                return self.result(None, _start_error(exc, argv[0], self.job.cwd))
+            if self.cancelled:  # cancel_all came while we were starting
+                self.send(signal.SIGTERM)
+            self._pump(log)
+            self._reap()
+        return self.result(self.proc.returncode, None)
+
+    def _pump(self, log) -> None:
+        """Copy output to the log and the callback until the pipe closes."""
+        fd = self.proc.stdout.fileno()
+        partial = b""
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while True:
+                if not sel.select(self._next_timeout()):
+                    if self._tick():
+                        break
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                log.write(chunk)
+                partial = self._lines(partial + chunk)
+        if partial:
+            self._lines(partial + b"\n")
+        self.proc.stdout.close()
+
+    def _lines(self, data: bytes) -> bytes:
+        """Emit the complete lines in `data`; return the unfinished rest."""
+        *complete, rest = data.split(b"\n")
+        if complete:
+            lines = [c.decode("utf-8", "replace") for c in complete]
+            self.tail.extend(lines)
+            self.emit(("output", self, lines))
+        return rest
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                self.proc.wait(self._next_timeout())
+                return
+            except subprocess.TimeoutExpired:
+                if self._tick():
+                    self.proc.wait()  # SIGKILL was sent: the leader cannot outlive it
+                    return
+
+    def _next_timeout(self) -> float | None:
+        """Seconds until the next thing to do (time out, escalate), or None to wait forever."""
+        marks = (self.kill_at, self.give_up_at, None if self.timed_out else self.deadline)
+        marks = [m for m in marks if m is not None]
+        return max(0.0, min(marks) - time.monotonic()) if marks else None
+
+    def _tick(self) -> bool:
+        """Act on a passed deadline; True when the pipe should be abandoned."""
+        now = time.monotonic()
+        if self.give_up_at is not None and now >= self.give_up_at:
+            return True
+        if self.kill_at is not None and now >= self.kill_at:
+            self.send(signal.SIGKILL)
+        elif self.deadline is not None and not self.timed_out and now >= self.deadline:
+            self.timed_out = True
+            self.send(signal.SIGTERM)
+        return False
+
+    def send(self, signum: int, cancel: bool = False) -> None:
+        """Send `signum` to the job's whole process group (safe from any thread)."""
+        self.cancelled = self.cancelled or cancel
+        if signum == signal.SIGKILL:
+            self.kill_at, self.give_up_at = None, time.monotonic() + 1.0
+        else:
+            self.kill_at = time.monotonic() + TERM_GRACE
+        if self.proc is None or self.proc.returncode is not None:
+            return  # not started, or reaped: its group id may be someone else's by now
+        try:
+            os.killpg(self.proc.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is already gone
+
+    def result(self, returncode: int | None, error: str | None) -> JobResult:
+        interrupted = self.cancelled and returncode != 0
+        if error is None and (returncode != 0 or self.timed_out):
+            error = self._exit_error(returncode, interrupted)
+        return JobResult(key=self.job.key, returncode=returncode, started=self.started, finished=time.time(),
+                         timed_out=self.timed_out, interrupted=interrupted and not self.timed_out,
+                         error=error, log_tail="\n".join(self.tail))
+
+    def _exit_error(self, returncode: int, interrupted: bool) -> str:
+        if self.timed_out:
+            return f"timed out after {self.job.timeout:g}s"
+        if interrupted:
+            return "interrupted"
+        if returncode < 0:
+            return f"killed by signal {-returncode}"
+        return f"exit {returncode}"
+
+
+def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
+    """The argv and environment running `job`, and the temp script to remove afterwards."""
+    if job.protocol == "eval":
+        first, _, rest = job.script.partition("\n")
+        return [_need(job, "bash"), "-c", first], {**job.env, "CODE": rest}, None
+    if job.protocol not in _SUFFIXES:
+        raise ProtocolError(f"unknown protocol {job.protocol}")
+    interpreter = _interpreter(job)
+    if job.protocol == "shell" and len(job.script) < _INLINE_LIMIT:
+        # No temp file to write, have bash read and remove: ~0.4 ms less per step. $0 names us
+        # in bash's messages ("datamake: line 2: ..."), as the script's path would.
+        return [*interpreter, "-c", job.script, "datamake"], job.env, None
+    script = _write_script(job.script, _SUFFIXES[job.protocol])
+    return [*interpreter, script], job.env, script
+
+
+def _interpreter(job: Job) -> list[str]:
+    path = job.env.get("PATH", os.defpath)
+    if job.protocol == "shell":
+        return [_need(job, "bash"), "-e", "-o", "pipefail"]
+    if job.protocol == "python":
+        return [_which("python3", path) or sys.executable]
+    if job.protocol == "R":
+        if _which("Rscript", path):
+            return [_which("Rscript", path)]
+        return [_need(job, "R"), "--slave", "-f"]
+    return [_need(job, job.protocol)]
+
+
+def _need(job: Job, program: str) -> str:
+    found = _which(program, job.env.get("PATH", os.defpath))
+    if found is None:
+        raise ProtocolError(f"protocol {job.protocol} needs '{program}' on PATH")
+    return found
+
+
+@lru_cache(maxsize=64)
+def _which(program: str, path: str) -> str | None:
+    # Cached: a thousand-step build would otherwise walk PATH a thousand times.
+    return shutil.which(program, path=path)
+
+
+def _write_script(text: str, suffix: str) -> str:
+    fd, path = tempfile.mkstemp(prefix="datamake-", suffix=suffix)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
+    return path
+
+
+def _log_file(path: str):
+    try:
+        return open(path, "wb", buffering=0)  # unbuffered: a killed run keeps every line
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        return open(path, "wb", buffering=0)
+
+
+def _spawn(argv: list[str], env: dict[str, str], cwd: str, stdin) -> subprocess.Popen:
+    return subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _start_error(exc: OSError, program: str, cwd: str) -> str:
+    if not os.path.isdir(cwd):
+        return f"working directory does not exist: {cwd}"
+    return f"cannot run {program}: {exc.strerror or exc}"
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,256 @@
+"""The schedule flags turned into a Runner: which schedule, which intervals, preview, --status."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from datetime import datetime, timezone
+
+from datamake.schedule import dated
+from datamake.errors import UsageError
+from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
+from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
+from datamake.model import relative_to
+from datamake.schedule.cancel import Cancel
+from datamake.schedule.runner import Clock, Request, Runner
+from datamake.store.intervals import ScheduleState
+
+# A step can depend on an interval variable only through `$[NAME]` written in the workflow or in
+# a file it includes: without either, the workflow is not evaluated a second time to find out.
+_USES_INTERVAL = r"\$\[(" + "|".join(INTERVAL_VARS) + r")\]"
+_MAY_BE_DATED = re.compile(_USES_INTERVAL + r"|^[ \t]*%(include|call|context)\b", re.M)
+
+
+def scheduled(args: argparse.Namespace) -> bool:
+    """True when a plain `datamake` run must go through the runner: a step's names use interval variables.
+
+    Decided by evaluating the workflow with stand-in interval values and looking at each step's
+    header roots, so names built through variables or in `%include`d files count.
+    """
+    from datamake.cli.main import workflow_path
+    from datamake.language.parser import parse_var_args
+
+    if set(parse_var_args(args.vars, args.var)) & set(INTERVAL_VARS):
+        return False  # the user bound DATE themselves: an ordinary build
+    with open(workflow_path(args.workflow), encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    if ("$[" not in text and "%" not in text) or not _MAY_BE_DATED.search(text):
+        return False  # (the substring tests first: the regex takes ~30 ms on a 2 MB workflow)
+    workflow = shape(args)
+    if workflow is None:  # cannot evaluate with stand-ins: let whichever path reports it
+        return bool(re.search(_USES_INTERVAL, text))
+    return bool(dated.dated_steps(workflow))
+
+
+def shape(args: argparse.Namespace):
+    """The workflow evaluated with stand-in interval values (None if it cannot be, e.g. $(cmd $[DATE]))."""
+    return evaluated_or_none(args, dict(dated.SENTINELS))
+
+
+def schedule_of(args: argparse.Namespace, declared) -> tuple[Schedule, str | None]:
+    """--schedule/--tz/--start win over `%schedule`; --date, --from or a dated target alone mean daily."""
+    decl = dict(declared or {})
+    spec = args.schedule or decl.get("spec")
+    if spec is None:
+        if not (args.date or args.from_ or args.to or args.targets):
+            raise UsageError("the workflow uses interval variables ($[DATE], ...) but has no schedule",
+                             hint="pass --schedule daily (or another SPEC), --date D, or add `%schedule daily`")
+        spec = "daily"
+    return Schedule(spec, args.tz or decl.get("tz")), args.start or decl.get("start")
+
+
+def request_of(args: argparse.Namespace, sched: Schedule, start: str | None, date: datetime | None) -> Request:
+    at = (lambda text: parse_time(text, sched.tz) if text else None)
+    long_running = bool(args.schedule) and not (args.once or args.date or args.from_ or args.to or date)
+    return Request(sched, start=at(start), first=at(args.from_), last=at(args.to), date=date or at(args.date),
+                   rerun=args.rerun, max_active=args.max_active, once=not long_running,
+                   on_failure=args.on_failure, on_success=args.on_success)
+
+
+def state_dir_of(args: argparse.Namespace) -> str:
+    from datamake.cli.main import workflow_path
+
+    return args.state_dir or os.path.join(os.path.dirname(workflow_path(args.workflow)), ".datamake")
+
+
+def open_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
+    """The schedule tables, once StateStore.open has set aside a corrupt or unknown database (with a warning)."""
+    from datamake.cli.main import workflow_path
+    from datamake.store.statedb import StateStore
+
+    store = StateStore.open(state_dir)
+    store.close()
+    for text in store.warnings:
+        print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
+    return ScheduleState(state_dir, workflow_path(args.workflow))
+
+
+def run(args: argparse.Namespace) -> int:
+    """`datamake --schedule ...` (or a dated workflow): build due, backfilled or named intervals.
+
+    With --json, one object {"intervals": [{key, status, ran, failed, skipped}]} on stdout at the
+    end (the long-running mode prints one per round).
+    """
+    from datamake.store.statedb import acquire_lock
+
+    workflow = shape(args)
+    sched, start = schedule_of(args, workflow.schedule if workflow else None)
+    dates = _dates_from_targets(args, workflow, sched)
+    clock = Clock(parse_time(args.now, sched.tz) if args.now else None)
+    state_dir = state_dir_of(args)
+    requests = [request_of(args, sched, start, d) for d in dates] or [request_of(args, sched, start, None)]
+    if args.preview:
+        return preview(args, requests, state_dir, clock, workflow)
+    report: list[dict] = []
+    once = all(r.once for r in requests)
+    on_round = report.extend if once else _print_json if args.json else None
+    cancel = Cancel()
+    with acquire_lock(state_dir):
+        state = open_state(args, state_dir)
+        builder = IntervalBuilder(args, state_dir, workflow, cancel)
+        try:
+            for request in requests:
+                Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round).run()
+        finally:
+            builder.close()
+            state.close()
+            if args.json and once:
+                _print_json(report)
+    return 0
+
+
+def _print_json(results: list[dict]) -> None:
+    print(json.dumps({"intervals": results}), flush=True)
+
+
+def _dates_from_targets(args, workflow, sched: Schedule) -> list[datetime]:
+    """Targets naming dated outputs (`report/2026-11-23.csv`) pick their intervals; others are an error."""
+    if not args.targets:
+        return []
+    match = dated.name_matcher(workflow) if workflow else (lambda _t: None)
+    dates = []
+    for target in args.targets:
+        values = match(target.lstrip("+-=^"))
+        if values is None:
+            raise UsageError(f"target not found: {target}",
+                             hint="with a schedule, name a dated output such as report/2026-11-23.csv")
+        dates.append(parse_time(dated.instant_of(values), sched.tz))
+    return dates
+
+
+def _say(args: argparse.Namespace):
+    return _quiet if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+
+
+def _quiet(_text: str) -> None:
+    pass
+
+
+def _warn(text: str) -> None:
+    print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
+
+
+def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock, workflow) -> int:
+    """-P: each interval that would be built, why, and the steps it would run."""
+    from datamake.decide.preview import ReadOnlyState
+
+    state = _read_state(args, state_dir)
+    builder = IntervalBuilder(args, state_dir, workflow)
+    report = []
+    try:
+        recorded = state.steps()
+        # An unreadable database was reported by _read_state already.
+        builder.preview_state = ReadOnlyState(state_dir, _quiet if isinstance(state, _NoState) else _warn)
+        for request in requests:
+            runner = Runner(request, state, builder.build, builder.done, clock, _say(args))
+            report += [_preview_interval(builder, recorded.get(interval.key, {}), request, interval, why)
+                       for interval, why in runner.plan()]
+    finally:
+        if builder.preview_state is not None:
+            builder.preview_state.close()
+        state.close()
+    if args.json:
+        print(json.dumps({"intervals": report}))
+        return 0
+    for item in report:
+        print(f"interval {item['key']}: {item['reason']}")
+        for step in item["steps"]:
+            print(f"  {step['index']}. {', '.join(step['outputs'])}: {step['reason']}")
+    if not report:
+        print("nothing due")
+    return 0
+
+
+def _preview_interval(builder: IntervalBuilder, recorded: dict[str, str], request: Request, interval: Interval,
+                      why: str) -> dict:
+    succeeded = {name for name, st in recorded.items() if st == "success"}
+    result = builder.build(interval, request.rerun == "all", succeeded, preview=True)
+    steps = [{"index": s.index, "outputs": [relative_to(t.name, s.workdir) for t in s.outputs], "reason": str(r)}
+             for s, r in result.wanted]
+    return {"key": interval.key, "start": interval.start.isoformat(), "end": interval.end.isoformat(),
+            "reason": why, "steps": steps}
+
+
+def _read_state(args: argparse.Namespace, state_dir: str):
+    """The schedule records for -P and --status, which never create, change or set aside the database."""
+    import sqlite3
+
+    from datamake.cli.main import workflow_path
+
+    if not os.path.exists(os.path.join(state_dir, "state.db")):
+        return _NoState()
+    try:
+        return ScheduleState(state_dir, workflow_path(args.workflow), readonly=True)
+    except sqlite3.DatabaseError as exc:
+        print(f"datamake: warning: state database {os.path.join(state_dir, 'state.db')} is unreadable ({exc}); "
+              "treated as empty (a run will set it aside)", file=sys.stderr)
+        return _NoState()
+
+
+class _NoState:
+    """An empty schedule record, for previews of a project that has never run (or whose records are unreadable)."""
+
+    def intervals(self):
+        return {}
+
+    def steps(self):
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+def status(args: argparse.Namespace) -> int:
+    """--status: intervals by step, as a table or --json; a success whose dated outputs are gone shows as missing."""
+    from datamake.views import status as view
+
+    workflow = shape(args)
+    declared = workflow.schedule if workflow else None
+    sched, start = schedule_of(args, declared) if args.schedule or declared else (None, None)
+    names = [dated.step_name(s, dict(dated.SENTINELS)) for s in dated.dated_steps(workflow)] if workflow else []
+    state = _read_state(args, state_dir_of(args))
+    try:
+        expected = _expected(args, sched, start, state) if sched else []
+        columns, rows = view.collect(state, expected, names, _missing_check(workflow, sched))
+    finally:
+        state.close()
+    (view.render_json if args.json else view.render_table)(columns, rows, sys.stdout)
+    return 0
+
+
+def _expected(args: argparse.Namespace, sched: Schedule, start: str | None, state) -> list[Interval]:
+    """The due intervals --status lists even when never built: from --start, else the first record."""
+    now = parse_time(args.now, sched.tz) if args.now else datetime.now(timezone.utc)
+    first = state.intervals()
+    since = parse_time(start, sched.tz) if start else (
+        datetime.fromisoformat(min(r.start for r in first.values())) if first else sched.latest_due(now).start)
+    return sched.due(now, since)
+
+
+def _missing_check(workflow, sched: Schedule | None):
+    """For --status: from an interval's start, its dated steps whose outputs are gone (a stat per output)."""
+    if workflow is None or sched is None:
+        return None
+    return lambda start: dated.missing_steps(workflow, sched.containing(datetime.fromisoformat(start)).variables())

@@ -1,0 +1,145 @@
+"""What each command-line mode does, in terms of the library (cli.py only parses and dispatches)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from datamake.cli.main import workflow_path
+
+
+_configured: list = [None]  # the (--storage-option values, workflow dir) the storage layer was set up with
+
+
+def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
+    """Parse and evaluate the workflow named by -w with the variables of -v/--var/--base.
+
+    Also sets the storage options (--storage-option over the config file's [storage]) every mode needs.
+    """
+    import gc
+    import os
+
+    from datamake.store import storage
+    from datamake.store import storage_options
+    from datamake.language.parser import load_workflow, parse_var_args
+
+    path = workflow_path(args.workflow)
+    settings = (tuple(getattr(args, "storage_option", [])), os.path.dirname(path))
+    if settings != _configured[0]:  # a schedule evaluates once per interval: read the config once
+        storage.configure(storage_options.gather(list(settings[0]), settings[1]))
+        _configured[0] = settings
+    variables = parse_var_args(args.vars, args.var)
+    if extra_vars:
+        variables.update(extra_vars)
+    workflow = load_workflow(path, variables=variables, base=args.base)
+    gc.freeze()  # the workflow lives as long as the command: later collections need not walk it again
+    return workflow
+
+
+def print_workflow(args: argparse.Namespace) -> int:
+    from datamake.views.workflow import render_json, render_text
+
+    workflow = load(args)
+    sys.stdout.write(render_json(workflow) if args.json else render_text(workflow))
+    return 0
+
+
+def build(args: argparse.Namespace) -> int:
+    """The default command: preview or run the selected steps; exit 1 lists every failed step."""
+    import json
+    import os
+
+    from datamake.build.builder import build as run_build
+    from datamake.errors import StepFailure
+    from datamake.decide.plan import format_plan
+    from datamake.views.reporters import make_reporter, preview_json
+
+    workflow = load(args)
+    common = dict(jobs=args.jobs, check=args.check or "timestamp", why=args.why, auto=args.auto,
+                  fail_fast=args.fail_fast, state_dir=args.state_dir and os.path.abspath(args.state_dir))
+    if args.preview:
+        result = run_build(workflow, args.targets, preview=True, **common)
+        sys.stdout.write(json.dumps(preview_json(result.plan, args.why)) + "\n" if args.json
+                         else format_plan(result.plan, args.why))
+        return 0
+    # The progress display and the step lines go to stdout: a terminal there gets the live display.
+    reporter = make_reporter(sys.stdout.isatty(), args.quiet, args.json, args.jobs, why=args.why)
+    executor = make_executor(args, workflow, reporter)
+    try:
+        result = run_build(workflow, args.targets, executor=executor, reporter=reporter, **common)
+    finally:
+        executor.close()
+        reporter.close()
+    if not result.ok:
+        failures = [f"{workflow.steps[i].label()} ({result.errors[i]})" for i in sorted(result.failed)]
+        head = "step failed: " if len(failures) == 1 else f"{len(failures)} steps failed: "
+        raise StepFailure(head + ", ".join(failures))
+    return 0
+
+
+def make_executor(args: argparse.Namespace, workflow, reporter):
+    """`--executor`: where steps run; each executor passes output lines to the reporter."""
+    def on_output(job, line):
+        reporter.step_output(workflow.steps[job.key], line)
+
+    from datamake.build.executors.local import LocalExecutor
+    from datamake.build.executors.resources import step_resources
+
+    for step in workflow.steps:  # a bad `resources:` is a workflow error before anything runs
+        step_resources(step)
+    if args.executor == "dask" or args.dask_scheduler:
+        from datamake.build.executors.dask import DaskExecutor
+
+        return DaskExecutor(args.jobs, scheduler_address=args.dask_scheduler, on_output=on_output)
+
+    return LocalExecutor(args.jobs, on_output=on_output)
+
+
+def graph(args: argparse.Namespace) -> int:
+    """--graph: draw the selected steps with their states (from a preview) and the last run; exit 0."""
+    import os
+
+    from datamake.store import storage
+    from datamake.store import storage_options
+    from datamake.build.builder import build as decide_build
+    from datamake.views.graph_view import view_of_plan
+    from datamake.views.graph_render import choose_format, render
+
+    fmt = choose_format(args.graph, args.output)
+    workflow = load(args)
+    storage.configure(storage_options.gather(args.storage_option, workflow.directory))
+    state_dir = args.state_dir or os.path.join(workflow.directory, ".datamake")
+    result = decide_build(workflow, args.targets, check=args.check or "timestamp", preview=True,
+                          state_dir=state_dir)
+    view = view_of_plan(result.plan, state_dir, workflow.directory, os.path.basename(workflow.directory))
+    color = fmt == "text" and args.output is None and sys.stdout.isatty()
+    _write_graph(render(view, fmt, color), args.output, fmt)
+    return 0
+
+
+def _write_graph(data: str | bytes, output: str | None, fmt: str) -> None:
+    from datamake.errors import UsageError
+
+    if output:
+        raw = data if isinstance(data, bytes) else data.encode("utf-8")
+        with open(output, "wb") as handle:
+            handle.write(raw)
+    elif isinstance(data, bytes):
+        if sys.stdout.isatty():
+            raise UsageError(f"--graph {fmt} is binary; write it to a file with -o graph.{fmt}")
+        sys.stdout.buffer.write(data)
+    else:
+        sys.stdout.write(data)
+
+
+def schedule(args: argparse.Namespace) -> int:
+    """The schedule runner (SPEC §6): due intervals, catch-up, backfill, --date, dated targets."""
+    from datamake.cli.cmd_schedule import run
+
+    return run(args)
+
+
+def status(args: argparse.Namespace) -> int:
+    """`--status`: recorded and due intervals by step, as a table or JSON."""
+    from datamake.cli.cmd_schedule import status as show
+
+    return show(args)

@@ -1,0 +1,1 @@
+"""Rebuild decisions: stamps and fingerprints, the staleness rules, the plan, read-only previews."""

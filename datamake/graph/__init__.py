@@ -1,0 +1,1 @@
+"""The step graph: steps linked by their files, cycles and duplicate outputs; target selection."""

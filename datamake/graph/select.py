@@ -1,0 +1,128 @@
+"""Target expressions `[+|-][^|=]NAME`, left to right -> selected steps in dependency order."""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from datamake.errors import UsageError
+from datamake.graph.step_graph import StepGraph, tag_key
+from datamake.model import is_url, relative_to
+
+
+@dataclass
+class Selected:
+    """One selected step with how it was chosen: `via` is "tag", "method" or None."""
+
+    index: int
+    forced: bool = False
+    via: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetExpr:
+    """A parsed target expression: `+`/`-` action, `^`/`=`/"" expansion, NAME."""
+
+    action: str  # "+", "-" or ""
+    expand: str  # "^", "=" or ""
+    name: str
+
+
+def parse_target(text: str) -> TargetExpr:
+    action = text[0] if text[:1] in ("+", "-") else ""
+    rest = text[len(action):]
+    expand = rest[0] if rest[:1] in ("^", "=") else ""
+    name = rest[len(expand):]
+    if not name:
+        raise UsageError(f"empty target: {text!r}", hint="a target is [+|-][^|=]NAME")
+    return TargetExpr(action, expand, name)
+
+
+def select(sg: StepGraph, targets: Sequence[str] = ()) -> list[Selected]:
+    """Apply target expressions left to right (none means `=...`); dependencies come first.
+
+    Ties in the order follow the file. Raises UsageError for unknown names and
+    WorkflowError for a cycle or duplicate output that the selection reaches.
+    """
+    chosen: dict[int, Selected] = {}
+    for text in targets or ("=...",):
+        expr = parse_target(text)
+        roots, via = resolve(sg, expr.name)
+        if expr.expand == "=":
+            expansion = set(roots)
+        elif expr.expand == "^":
+            expansion = sg.descendants(roots)
+        else:
+            expansion = sg.ancestors(roots)
+        if expr.action == "-":
+            for n in expansion:
+                chosen.pop(n, None)
+            continue
+        for n in expansion:
+            entry = chosen.setdefault(n, Selected(n))
+            entry.forced = entry.forced or expr.action == "+"
+            if via and n in roots and entry.via is None:
+                entry.via = via
+    return [chosen[n] for n in sg.order(chosen)]
+
+
+def resolve(sg: StepGraph, name: str) -> tuple[set[int], str | None]:
+    """The steps NAME names, and "tag"/"method" when chosen that way."""
+    steps = sg.workflow.steps
+    if name == "...":
+        return set(range(len(steps))), None
+    if name == "%...":
+        return {s.index for s in steps if s.output_tags}, "tag"
+    if name == "...()":
+        return {s.index for s in steps if s.options.method}, "method"
+    if name.startswith("%"):
+        return set(sg.tag_producers.get(tag_key(name), ())) or _not_found(sg, name), "tag"
+    if name.endswith("()"):
+        found = {s.index for s in steps if s.options.method == name[:-2]}
+        return found or _not_found(sg, name), "method"
+    if name.startswith("@"):
+        return _by_regex(sg, name), None
+    for key in _candidate_keys(sg, name):
+        if key in sg.producers:
+            return set(sg.producers[key]), None
+    return _not_found(sg, name), None
+
+
+def _by_regex(sg: StepGraph, name: str) -> set[int]:
+    try:
+        pattern = re.compile(name[1:])
+    except re.error as err:
+        raise UsageError(f"bad regular expression in target {name}: {err}") from None
+    directory = sg.workflow.directory
+    found = {
+        s.index
+        for s in sg.workflow.steps
+        for t in s.outputs
+        if pattern.search(relative_to(t.name, directory)) or pattern.search(t.written)
+    }
+    return found or _not_found(sg, name)
+
+
+def _candidate_keys(sg: StepGraph, name: str) -> Iterator[str]:
+    """NAME as is, normalised against the workflow dir, BASE and the current dir, then as written."""
+    if name.startswith("file:"):
+        name = name[len("file:"):]
+    yield name
+    if is_url(name):
+        return
+    bases = [sg.workflow.directory, os.getcwd()]
+    bases += [s.vars["BASE"] for s in sg.workflow.steps[:1] if s.vars.get("BASE")]
+    for base in bases:
+        yield os.path.normpath(os.path.join(base, name))
+    yield from (t.name for s in sg.workflow.steps for t in s.outputs if t.written == name)
+
+
+def _not_found(sg: StepGraph, name: str):
+    directory = sg.workflow.directory
+    known = [relative_to(t.name, directory) for s in sg.workflow.steps for t in s.outputs]
+    known += ["%" + tag for tag in sg.tag_producers]
+    known += sorted({s.options.method + "()" for s in sg.workflow.steps if s.options.method})
+    close = difflib.get_close_matches(name, known, n=1)
+    raise UsageError(f"target not found: {name}", hint=f"did you mean {close[0]}?" if close else None)

@@ -1,0 +1,135 @@
+"""Workflow -> step graph (plain adjacency lists); cycles and duplicate outputs, found on demand."""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from datamake.errors import WorkflowError
+from datamake.model import Step, Workflow, relative_to
+
+
+def tag_key(tag: str) -> str:
+    """Tags compare without their `%` prefix, however the parser stored them."""
+    return tag[1:] if tag.startswith("%") else tag
+
+
+@dataclass
+class StepGraph:
+    """The dependency graph of a workflow: edge producer -> consumer, nodes are step indices.
+
+    `pred[i]` and `succ[i]` list step i's producers and consumers (each once, in the order
+    the edges were found). `producers` maps each output name (normalised) to the steps
+    writing it, in file order; more than one entry is a duplicate output, reported only
+    when a selection reaches it.
+    """
+
+    workflow: Workflow
+    pred: list[list[int]]
+    succ: list[list[int]]
+    producers: dict[str, list[int]] = field(default_factory=dict)
+    tag_producers: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def graph(self):
+        """The same graph as a networkx DiGraph, for graph algorithms (imported only when asked)."""
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(len(self.pred)))
+        graph.add_edges_from((p, n) for n, preds in enumerate(self.pred) for p in preds)
+        return graph
+
+    def step(self, index: int) -> Step:
+        return self.workflow.steps[index]
+
+    def ancestors(self, roots: Iterable[int]) -> set[int]:
+        """The roots and every step they depend on, transitively."""
+        return _reach(roots, self.pred)
+
+    def descendants(self, roots: Iterable[int]) -> set[int]:
+        """The roots and every step depending on them, transitively."""
+        return _reach(roots, self.succ)
+
+    def order(self, nodes: Iterable[int]) -> list[int]:
+        """`nodes` in a topological order of the graph restricted to them, ties by file order.
+
+        Raises WorkflowError naming the cycle when the restricted graph has one.
+        """
+        chosen = set(nodes)
+        self.check_duplicates(chosen)
+        pred, succ = self.pred, self.succ
+        if len(chosen) == len(pred):  # everything: every edge counts
+            pending = {n: len(pred[n]) for n in chosen}
+        else:
+            pending = {n: sum(1 for p in pred[n] if p in chosen) for n in chosen}
+        ready = [n for n, count in pending.items() if count == 0]
+        heapq.heapify(ready)
+        result: list[int] = []
+        while ready:
+            n = heapq.heappop(ready)
+            result.append(n)
+            for s in succ[n]:
+                if s in chosen:
+                    pending[s] -= 1
+                    if pending[s] == 0:
+                        heapq.heappush(ready, s)
+        if len(result) < len(chosen):
+            self._raise_cycle(chosen.difference(result))
+        return result
+
+    def check_duplicates(self, chosen: set[int]) -> None:
+        """Two steps writing one output is an error once either of them is selected."""
+        if len(self.producers) == sum(len(s.outputs) for s in self.workflow.steps):
+            return  # every output has one writer
+        for n in sorted(chosen):
+            for target in self.step(n).outputs:
+                writers = self.producers[target.name]
+                if len(writers) > 1:
+                    second = self.step(writers[1])
+                    name = relative_to(target.name, self.workflow.directory)
+                    raise WorkflowError(f"duplicated outputs: {name}", loc=second.loc,
+                                        hint=f"step at {self.step(writers[0]).loc} writes it too")
+
+    def _raise_cycle(self, stuck: set[int]) -> None:
+        import networkx as nx
+
+        sub = self.graph.subgraph(stuck)
+        edges = nx.find_cycle(sub, source=min(stuck))
+        names = [self.step(u).label() for u, _v in edges] + [self.step(edges[0][0]).label()]
+        raise WorkflowError("cycle dependency detected: " + " -> ".join(names), loc=self.step(edges[0][0]).loc)
+
+
+def build_graph(workflow: Workflow) -> StepGraph:
+    """Index outputs and tags, then link each producer to each consumer (once per pair)."""
+    count = len(workflow.steps)
+    sg = StepGraph(workflow, [[] for _ in range(count)], [[] for _ in range(count)])
+    producers, tag_producers = sg.producers, sg.tag_producers
+    for step in workflow.steps:
+        for target in step.outputs:
+            producers.setdefault(target.name, []).append(step.index)
+        for tag in step.output_tags:
+            tag_producers.setdefault(tag_key(tag), []).append(step.index)
+    no_producer: list[int] = []
+    for step in workflow.steps:
+        found: list[int] = []
+        for target in step.inputs:
+            found += producers.get(target.name, no_producer)
+        for tag in step.input_tags:
+            found += tag_producers.get(tag_key(tag), no_producer)
+        if found:
+            preds = sg.pred[step.index] = list(dict.fromkeys(found))
+            for p in preds:
+                sg.succ[p].append(step.index)
+    return sg
+
+
+def _reach(roots: Iterable[int], adjacency) -> set[int]:
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        for nxt in adjacency[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen

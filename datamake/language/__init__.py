@@ -1,0 +1,1 @@
+"""Workflow text -> model.Workflow: grammar, syntax items, expansion, options, evaluation, loading."""

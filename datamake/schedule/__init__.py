@@ -1,0 +1,1 @@
+"""The schedule layer: intervals, dated steps, the runner and one interval's build."""

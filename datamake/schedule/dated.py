@@ -1,0 +1,150 @@
+"""Dated steps: which steps use interval variables, their targets per interval, and names back to intervals."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from typing import Callable
+
+from datamake.store import storage
+from datamake.schedule.intervals import INTERVAL_VARS
+from datamake.model import Step, Workflow, relative_to
+
+# Stand-ins bound to the interval variables to see a workflow's shape without a real interval.
+SENTINELS = {name: f"DMK{name}X" for name in INTERVAL_VARS}
+_SHAPES = {"DATE": r"\d{4}-\d{2}-\d{2}", "DATE_NODASH": r"\d{8}", "HOUR": r"\d{2}",
+           "INTERVAL_START": r"\d{4}-\d{2}-\d{2}T[0-9:.+-]+", "INTERVAL_END": r"\d{4}-\d{2}-\d{2}T[0-9:.+-]+"}
+
+
+_INTERVAL_VARS = frozenset(INTERVAL_VARS)
+
+
+def is_dated(step: Step) -> bool:
+    return not _INTERVAL_VARS.isdisjoint(step.header_roots)
+
+
+def dated_steps(workflow: Workflow) -> list[Step]:
+    return [s for s in workflow.steps if is_dated(s)]
+
+
+def step_name(step: Step, variables: dict[str, str]) -> str:
+    """A name for the step that is the same in every interval: `raw/$[DATE].json`."""
+    label = step.label()
+    for name in sorted(variables, key=lambda n: -len(variables[n])):  # INTERVAL_START before DATE
+        if variables[name]:
+            label = label.replace(variables[name], f"$[{name}]")
+    return label
+
+
+def targets(workflow: Workflow, force: bool) -> list[str]:
+    """Target expressions for every dated step's outputs (with their dependencies)."""
+    mark = "+" if force else ""
+    return [mark + t.name for s in dated_steps(workflow) for t in s.outputs]
+
+
+def shared_targets(workflow: Workflow, force: bool) -> list[str]:
+    """Target expressions for the shared steps the dated ones depend on, without the dated ones."""
+    return targets(workflow, force) + ["-=" + t.name for s in dated_steps(workflow) for t in s.outputs]
+
+
+def dated_only_targets(workflow: Workflow, force: bool) -> list[str]:
+    """Target expressions for the dated steps alone (their shared inputs already built)."""
+    mark = "+=" if force else "="
+    return [mark + t.name for s in dated_steps(workflow) for t in s.outputs]
+
+
+def targets_exist(workflow: Workflow) -> bool:
+    return all(storage.exists(t.name) for s in dated_steps(workflow) for t in s.outputs)
+
+
+def outputs_by_step(shape: Workflow, variables: dict[str, str]) -> dict[str, list[str]] | None:
+    """Each dated step's output names for one interval, from the SENTINELS shape without re-evaluating.
+
+    None when some dated output does not carry a sentinel verbatim (e.g. made by `$(cmd $[DATE])`):
+    then only evaluating the workflow for that interval tells its names.
+    """
+    out: dict[str, list[str]] = {}
+    for step in dated_steps(shape):
+        names = []
+        for target in step.outputs:
+            if not any(s in target.name for s in SENTINELS.values()):
+                return None
+            names.append(_fill(target.name, variables))
+        out[step_name(step, SENTINELS)] = names
+    return out
+
+
+def missing_steps(shape: Workflow, variables: dict[str, str]) -> set[str] | None:
+    """The dated steps (by stable name) with an output missing for this interval: one stat per output."""
+    outputs = outputs_by_step(shape, variables)
+    if outputs is None:
+        return None
+    return {name for name, paths in outputs.items() if not all(storage.exists(p) for p in paths)}
+
+
+def _fill(name: str, variables: dict[str, str]) -> str:
+    for var, sentinel in SENTINELS.items():
+        name = name.replace(sentinel, variables[var])
+    return name
+
+
+def adapt(workflow: Workflow, succeeded: set[str], variables: dict[str, str]) -> Workflow:
+    """The workflow as the runner builds it for one interval.
+
+    Retries are the runner's job (per interval, without blocking others), so steps get none.
+    A dated step with no file inputs whose outputs exist and which succeeded for this interval
+    before is up to date (-timecheck): past intervals are never re-downloaded.
+    """
+    steps = []
+    for step in workflow.steps:
+        options = dataclasses.replace(step.options, retries=0) if step.options.retries else step.options
+        if (is_dated(step) and not step.inputs and step.outputs and step_name(step, variables) in succeeded
+                and all(storage.exists(t.name) for t in step.outputs)):
+            options = dataclasses.replace(options, timecheck=False)
+        steps.append(step if options is step.options else dataclasses.replace(step, options=options))
+    return dataclasses.replace(workflow, steps=tuple(steps))
+
+
+def name_matcher(shape: Workflow) -> Callable[[str], dict[str, str] | None]:
+    """From a workflow evaluated with SENTINELS: a function from a target name to the interval values it names."""
+    patterns = [_pattern(name) for s in dated_steps(shape) for t in s.outputs
+                for name in {t.name, t.written, relative_to(t.name, shape.directory)}]
+
+    def match(target: str) -> dict[str, str] | None:
+        candidates = {target, os.path.normpath(os.path.join(shape.directory, target)),
+                      os.path.normpath(os.path.abspath(target))}
+        for pattern in patterns:
+            for candidate in candidates:
+                found = pattern.fullmatch(candidate)
+                if found:
+                    return found.groupdict()
+        return None
+
+    return match
+
+
+def _pattern(name: str) -> re.Pattern:
+    seen: set[str] = set()
+    parts = re.split("(" + "|".join(SENTINELS.values()) + ")", name)
+    out = []
+    for part in parts:
+        var = next((n for n, s in SENTINELS.items() if s == part), None)
+        if var is None:
+            out.append(re.escape(part))
+        else:
+            out.append(f"(?P={var})" if var in seen else f"(?P<{var}>{_SHAPES[var]})")
+            seen.add(var)
+    return re.compile("".join(out))
+
+
+def instant_of(values: dict[str, str]) -> str:
+    """The ISO time (date, or date and hour) a matched name points at."""
+    if values.get("INTERVAL_START"):
+        return values["INTERVAL_START"]
+    day = values.get("DATE") or _dashed(values.get("DATE_NODASH", ""))
+    return f"{day}T{values['HOUR']}:00" if values.get("HOUR") else day
+
+
+def _dashed(nodash: str) -> str:
+    return f"{nodash[:4]}-{nodash[4:6]}-{nodash[6:]}" if nodash else ""
+

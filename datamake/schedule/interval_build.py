@@ -1,0 +1,175 @@
+"""Building one interval of a schedule: its workflow (filled in from a template), the build, its outcome."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import threading
+
+from datamake.schedule import dated
+from datamake.build.builder import BuildResult
+from datamake.schedule.template import DatedTemplate
+from datamake.errors import DatamakeError, UsageError
+from datamake.schedule.intervals import Interval
+from datamake.schedule.cancel import Cancel, CancellableExecutor
+from datamake.schedule.runner import Outcome
+
+
+def load(args: argparse.Namespace, variables: dict[str, str]):
+    """The workflow of the command line, evaluated with these interval variables as well."""
+    from datamake.cli.commands import load as load_workflow
+
+    return load_workflow(args, extra_vars=variables)
+
+
+def evaluated_or_none(args: argparse.Namespace, variables: dict[str, str]):
+    """Like load, but None when the workflow cannot be evaluated with these values."""
+    try:
+        return load(args, variables)
+    except DatamakeError:
+        return None
+
+
+class IntervalBuilder:
+    """Builds one interval like a normal run of its dated targets, on the executor a plain build would use.
+
+    Executors are kept between intervals (one per interval building at once), so a Dask cluster
+    starts once per schedule run, not once per interval.
+    """
+
+    def __init__(self, args: argparse.Namespace, state_dir: str, shape=None, cancel: Cancel | None = None):
+        self.args = args
+        self.state_dir = state_dir
+        self.shape = shape
+        self.preview_state = None  # one read of the state for every interval a preview decides
+        self.template = DatedTemplate.of(shape, lambda v: evaluated_or_none(args, v)) if shape else None
+        self.cancel = cancel or Cancel()
+        self.idle: list[tuple[CancellableExecutor, _Slot]] = []
+        self.lock = threading.Lock()
+        self.shared_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close every executor (and any cluster they started)."""
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for executor, _slot in idle:
+            executor.close()
+
+    def evaluate(self, interval: Interval, variables: dict[str, str] | None = None):
+        variables = variables or interval.variables()
+        workflow = self.template.workflow(variables) if self.template else load(self.args, variables)
+        if not dated.dated_steps(workflow):
+            raise UsageError("no step uses the interval variables ($[DATE], $[HOUR], $[INTERVAL_START], ...)",
+                             hint="name dated outputs such as report/$[DATE].csv, or run without --schedule")
+        return workflow
+
+    def done(self, interval: Interval) -> bool:
+        """The interval's dated targets exist: one stat per output when the names follow from the shape."""
+        missing = dated.missing_steps(self.shape, interval.variables()) if self.shape else None
+        if missing is None:
+            return dated.targets_exist(self.evaluate(interval))
+        return not missing
+
+    def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False):
+        variables = interval.variables()
+        workflow = self.evaluate(interval, variables)
+        adapted = dated.adapt(workflow, succeeded, variables)
+        if preview:
+            return self._run(adapted, dated.targets(workflow, force), preview=True)
+        if self.args.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
+            result = self._run(adapted, dated.targets(workflow, force))
+        else:
+            result = self._in_two_phases(adapted, force)
+        return outcome_of(workflow, result, variables, self.state_dir)
+
+    def _in_two_phases(self, workflow, force: bool):
+        """Intervals built at once share their shared steps' names, temporaries and logs: those steps are
+        brought up to date one interval at a time, then each interval's dated steps run alongside the others'."""
+        with self.shared_lock:
+            first = self._run(workflow, dated.shared_targets(workflow, force))
+        if not first.ok:
+            return first
+        second = self._run(workflow, dated.dated_only_targets(workflow, force))
+        return BuildResult(plan=first.plan + second.plan, ran=first.ran + second.ran, failed=second.failed,
+                           skipped=second.skipped, up_to_date=first.up_to_date + second.up_to_date,
+                           errors=second.errors)
+
+    def _run(self, workflow, targets: list[str], preview: bool = False):
+        from datamake.build.builder import build
+
+        common = dict(jobs=self.args.jobs, check=self.args.check or "timestamp", auto=self.args.auto,
+                      fail_fast=self.args.fail_fast, state_dir=self.state_dir)
+        reporter = self._reporter(preview)
+        if preview:
+            return build(workflow, targets, preview=True, reporter=reporter, preview_state=self.preview_state,
+                         **common)
+        executor, slot = self._lease(workflow, reporter)
+        try:
+            return build(workflow, targets, executor=executor, reporter=reporter, **common)
+        finally:
+            self._give_back(executor, slot)
+            reporter.close()
+
+    def _lease(self, workflow, reporter) -> tuple[CancellableExecutor, _Slot]:
+        from datamake.cli.commands import make_executor
+
+        with self.lock:
+            executor, slot = self.idle.pop() if self.idle else (None, _Slot())
+        slot.steps, slot.reporter = workflow.steps, reporter
+        if executor is None:
+            executor = CancellableExecutor(make_executor(self.args, slot, slot), self.cancel)
+        return executor, slot
+
+    def _give_back(self, executor: CancellableExecutor, slot: _Slot) -> None:
+        with self.lock:
+            self.idle.append((executor, slot))
+
+    def _reporter(self, preview: bool):
+        from datamake.views.reporters import make_reporter
+
+        # --json keeps stdout for its one object; several intervals at once share plain lines.
+        quiet = preview or self.args.quiet or self.args.json
+        terminal = sys.stderr.isatty() and not quiet and self.args.max_active == 1
+        return make_reporter(terminal, quiet, False, self.args.jobs)
+
+
+class _Slot:
+    """What a kept executor's output lines belong to: re-pointed at the interval it builds now.
+
+    make_executor takes a workflow (for `.steps`) and a reporter (for `.step_output`); this is both.
+    """
+
+    steps: tuple = ()
+    reporter = None
+
+    def step_output(self, step, line: str) -> None:
+        self.reporter.step_output(step, line)
+
+
+def outcome_of(workflow, result, variables: dict[str, str], state_dir: str) -> Outcome:
+    """A BuildResult as the runner records it: step states by stable name, errors, retry policy, log."""
+    steps = {}
+    for step, _reason in result.plan:
+        state = "failed" if step.index in result.failed else "missing" if step.index in result.skipped else "success"
+        steps[dated.step_name(step, variables)] = state
+    failed = [workflow.steps[i] for i in result.failed]
+    error = "; ".join(f"{s.label()}: {result.errors.get(s.index, 'failed')}" for s in failed) or None
+    policy = max(failed, key=lambda s: s.options.retries, default=None)
+    return Outcome(ok=result.ok, steps=steps, failed=[s.label() for s in failed], error=error,
+                   log_path=_log_of(state_dir, failed[0]) if failed else None,
+                   retries=policy.options.retries if policy else 0,
+                   retry_delay=policy.options.retry_delay if policy else 1.0,
+                   ran=sorted(result.ran), failed_steps=sorted(result.failed), skipped=sorted(result.skipped))
+
+
+def _log_of(state_dir: str, step) -> str | None:
+    """The newest log the Builder wrote for this step (logs/NNNN-label.N.log)."""
+    logs = os.path.join(state_dir, "logs")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", step.label())[:80].strip("_") or "step"
+    prefix = f"{step.index:04d}-{safe}."
+    try:
+        found = [os.path.join(logs, n) for n in os.listdir(logs) if n.startswith(prefix)]
+    except FileNotFoundError:
+        return None
+    return max(found, key=os.path.getmtime) if found else None

@@ -1,0 +1,211 @@
+"""Interval math for schedules: calendar grids and cron ticks in a time zone, DST-correct."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from datamake.errors import UsageError
+
+UTC = timezone.utc
+GRIDS = ("hourly", "daily", "weekly", "monthly", "yearly")
+PRESETS = {"@hourly": "hourly", "@daily": "daily", "@midnight": "daily", "@weekly": "weekly",
+           "@monthly": "monthly", "@yearly": "yearly", "@annually": "yearly"}
+INTERVAL_VARS = ("DATE", "DATE_NODASH", "HOUR", "INTERVAL_START", "INTERVAL_END")
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """One `[start, end)` period of a schedule; `start`/`end` are UTC, `tz` is the schedule's zone."""
+
+    start: datetime
+    end: datetime
+    key: str = field(compare=False)
+    tz: ZoneInfo = field(compare=False, repr=False)
+
+    @property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(self.tz)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.end.astimezone(self.tz)
+
+    def variables(self) -> dict[str, str]:
+        """DATE, DATE_NODASH, HOUR, INTERVAL_START, INTERVAL_END for this interval."""
+        start = self.local_start
+        return {
+            "DATE": start.strftime("%Y-%m-%d"),
+            "DATE_NODASH": start.strftime("%Y%m%d"),
+            "HOUR": start.strftime("%H"),
+            "INTERVAL_START": start.isoformat(),
+            "INTERVAL_END": self.local_end.isoformat(),
+        }
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """A time zone by IANA name (default UTC); an unknown name is a usage error."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"unknown time zone: {name}", hint="use an IANA name such as UTC or Europe/Paris") from None
+
+
+def resolve_local(naive: datetime, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall time: the first occurrence if ambiguous, the end of the gap if missing."""
+    first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == naive:
+        return first
+    # In a gap fold=1 lands before the transition and fold=0 after: bisect for the transition itself.
+    lo = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    after = first.astimezone(tz).utcoffset()
+    lo_min, hi_min = 0, int((first - lo).total_seconds() // 60)
+    while hi_min - lo_min > 1:
+        mid = (lo_min + hi_min) // 2
+        if (lo + timedelta(minutes=mid)).astimezone(tz).utcoffset() == after:
+            hi_min = mid
+        else:
+            lo_min = mid
+    return lo + timedelta(minutes=hi_min)
+
+
+class Schedule:
+    """A schedule SPEC in a zone: a calendar grid (hourly..yearly) or a 5-field cron expression."""
+
+    def __init__(self, spec: str, tz: str | None = None):
+        self.spec = spec.strip()
+        self.tz = zone(tz)
+        self.tz_name = tz or "UTC"
+        self.grid = PRESETS.get(self.spec.lower(), self.spec.lower())
+        if self.grid not in GRIDS:
+            self.grid = None
+            self._check_cron()
+
+    def _check_cron(self) -> None:
+        from croniter import croniter
+
+        if len(self.spec.split()) != 5 or not croniter.is_valid(self.spec):
+            raise UsageError(f"bad schedule: {self.spec!r}",
+                             hint="use hourly, daily, weekly, monthly, @daily-style presets or 5-field cron")
+
+    def __repr__(self) -> str:
+        return f"Schedule({self.spec!r}, tz={self.tz_name!r})"
+
+    @property
+    def keyed_by_date(self) -> bool:
+        """True when no two intervals start on the same local date, so DATE is a unique key."""
+        if self.grid:
+            return self.grid != "hourly"
+        minute, hour = self.spec.split()[:2]
+        return minute.isdigit() and hour.isdigit()
+
+    def floor(self, t: datetime) -> datetime:
+        """The latest interval boundary at or before instant `t` (UTC in, UTC out)."""
+        if self.grid == "hourly":
+            local = t.astimezone(self.tz)
+            return (t - timedelta(minutes=local.minute, seconds=local.second,
+                                  microseconds=local.microsecond)).astimezone(UTC)
+        if self.grid:
+            day = self._grid_day(t.astimezone(self.tz).date())
+            boundary = resolve_local(datetime.combine(day, time()), self.tz)
+            if boundary > t:
+                boundary = resolve_local(datetime.combine(self._grid_day(day - timedelta(days=1)), time()), self.tz)
+            return boundary
+        return self._cron_prev(t)
+
+    def next(self, t: datetime) -> datetime:
+        """The first interval boundary strictly after instant `t`."""
+        if self.grid == "hourly":
+            return self.floor(t) + timedelta(hours=1)
+        if self.grid:
+            day = self._grid_day(self.floor(t).astimezone(self.tz).date())
+            return resolve_local(datetime.combine(self._step_day(day), time()), self.tz)
+        return self._cron_next(t)
+
+    def _grid_day(self, day: date) -> date:
+        if self.grid == "weekly":
+            return day - timedelta(days=day.weekday())
+        if self.grid == "monthly":
+            return day.replace(day=1)
+        if self.grid == "yearly":
+            return day.replace(month=1, day=1)
+        return day
+
+    def _step_day(self, day: date) -> date:
+        if self.grid == "weekly":
+            return day + timedelta(days=7)
+        if self.grid == "monthly":
+            return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        if self.grid == "yearly":
+            return date(day.year + 1, 1, 1)
+        return day + timedelta(days=1)
+
+    def _cron_next(self, t: datetime) -> datetime:
+        from croniter import croniter
+
+        # Iterate naive wall-clock ticks (plain calendar math) and place each in the zone ourselves.
+        ticks = croniter(self.spec, t.astimezone(self.tz).replace(tzinfo=None))
+        while True:
+            instant = resolve_local(ticks.get_next(datetime), self.tz)
+            if instant > t:
+                return instant
+
+    def _cron_prev(self, t: datetime) -> datetime:
+        from croniter import croniter
+
+        local = t.astimezone(self.tz)
+        # In a repeated hour, a tick later on the wall clock may be an earlier instant (its first occurrence).
+        ambiguous = local.replace(fold=1 - local.fold).astimezone(UTC) != t
+        margin = timedelta(hours=3) if ambiguous else timedelta(microseconds=1)
+        ticks = croniter(self.spec, local.replace(tzinfo=None) + margin)
+        while True:
+            instant = resolve_local(ticks.get_prev(datetime), self.tz)
+            if instant <= t:
+                return instant
+
+    def interval_at(self, start: datetime) -> Interval:
+        """The interval starting at boundary `start`."""
+        end = self.next(start)
+        local = start.astimezone(self.tz)
+        key = local.strftime("%Y-%m-%d") if self.keyed_by_date else local.isoformat(timespec="minutes")
+        return Interval(start, end, key, self.tz)
+
+    def containing(self, t: datetime) -> Interval:
+        """The interval that holds instant `t`."""
+        return self.interval_at(self.floor(t))
+
+    def between(self, first: datetime, last: datetime) -> list[Interval]:
+        """Intervals from the one holding `first` to the one holding `last`, both inclusive, oldest first."""
+        out: list[Interval] = []
+        current = self.containing(first)
+        while current.start <= last:
+            out.append(current)
+            current = self.interval_at(current.end)
+        return out
+
+    def due(self, now: datetime, since: datetime) -> list[Interval]:
+        """Intervals from the one holding `since` whose end is at or before `now`, oldest first."""
+        return [i for i in self.between(since, now) if i.end <= now]
+
+    def latest_due(self, now: datetime) -> Interval:
+        """The most recent interval that has ended by `now`."""
+        current = self.containing(now)
+        return self.containing(current.start - timedelta(microseconds=1))
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_time(text: str, tz: ZoneInfo) -> datetime:
+    """A user's date (local midnight), ISO time with offset or `Z`, or naive ISO (local) -> UTC instant."""
+    text = text.strip()
+    try:
+        if _DATE.match(text):
+            return resolve_local(datetime.combine(date.fromisoformat(text), time()), tz)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"not a date or ISO time: {text!r}", hint="write 2026-11-23 or 2026-11-23T06:00:00+00:00") from None
+    if value.tzinfo is None:
+        return resolve_local(value, tz)
+    return value.astimezone(UTC)

@@ -1,0 +1,338 @@
+"""The schedule runner: due set, catch-up and backfill, per-interval retries with backoff, hooks; the clock is passed in."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from datamake.errors import Interrupted, StepFailure
+from datamake.schedule.intervals import Interval, Schedule
+from datamake.schedule.cancel import Cancel, Wake, signals, waiting
+from datamake.store.intervals import ScheduleState
+
+
+class Clock:
+    """Wall-clock time, optionally starting from `--now` and moving on from there; sleeps really."""
+
+    def __init__(self, start: datetime | None = None):
+        self.start = start
+        self.began = time.monotonic()
+
+    def now(self) -> datetime:
+        if self.start is None:
+            return datetime.now(timezone.utc)
+        return self.start + timedelta(seconds=time.monotonic() - self.began)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the schedule flags ask for; times are UTC instants."""
+
+    schedule: Schedule
+    start: datetime | None = None
+    first: datetime | None = None  # --from
+    last: datetime | None = None  # --to
+    date: datetime | None = None
+    rerun: str = "missing"
+    max_active: int = 1
+    once: bool = True
+    on_failure: str | None = None
+    on_success: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one attempt at one interval did."""
+
+    ok: bool
+    steps: dict[str, str] = field(default_factory=dict)  # step name -> success/failed/missing
+    failed: list[str] = field(default_factory=list)  # labels of the failed steps
+    error: str | None = None
+    log_path: str | None = None
+    retries: int = 0  # how many retries the failed steps allow
+    retry_delay: float = 1.0
+    ran: list[int] = field(default_factory=list)  # step indexes, as a plain build's --json
+    failed_steps: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+
+# build(interval, force, succeeded step names) -> Outcome; done(interval) -> targets exist
+BuildFn = Callable[[Interval, bool, set], Outcome]
+DoneFn = Callable[[Interval], bool]
+
+
+class Runner:
+    """Decides which intervals to build and builds them, oldest first, recording every attempt.
+
+    The main thread owns SIGINT/SIGTERM: it sets `cancel`, which interval builds (in worker
+    threads under --max-active) watch through their executor; their intervals are recorded
+    as interrupted and redone by the next runner. `results` holds one summary per interval
+    outcome for --json; `on_round` gets each round's summaries.
+    """
+
+    def __init__(self, request: Request, state: ScheduleState, build: BuildFn, done: DoneFn,
+                 clock: Clock, say: Callable[[str], None], cancel: Cancel | None = None,
+                 on_round: Callable[[list[dict]], None] | None = None):
+        self.req = request
+        self.state = state
+        self.build = build
+        self.done = done
+        self.clock = clock
+        self.say = say
+        self.cancel = cancel or Cancel()
+        self.on_round = on_round or (lambda _results: None)
+        self.exhausted: set[str] = set()  # failed for good in this process: not retried again here
+        self.failures: list[str] = []
+        self.results: list[dict] = []
+
+    def plan(self) -> list[tuple[Interval, str]]:
+        """The intervals to build now, oldest first, each with why."""
+        req, now = self.req, self.clock.now()
+        records = self.state.intervals()
+        if req.date is not None:
+            return [(req.schedule.containing(req.date), "--date")]
+        if req.first is not None or req.last is not None:
+            span = req.schedule.between(req.first or req.last, req.last or req.first)
+            return [(i, why) for i in span if i.end <= now and (why := self._backfill_reason(i, records))]
+        since = req.start or self._last_recorded(records) or req.schedule.latest_due(now).start
+        wanted = {i.key: i for i in req.schedule.due(now, since)}
+        for key, rec in records.items():  # older unfinished business, outside the window
+            if key not in wanted and datetime.fromisoformat(rec.end) <= now and self._reopened(rec):
+                wanted[key] = req.schedule.containing(datetime.fromisoformat(rec.start))
+        out = [(i, why) for i in wanted.values() if i.key not in self.exhausted
+               and (why := self._catch_up_reason(i, records))]
+        return sorted(out, key=lambda pair: pair[0].start)
+
+    def _reopened(self, rec) -> bool:
+        """A recorded interval that was interrupted, awaits a retry, lost its targets, or (--rerun failed) failed."""
+        if rec.state in ("interrupted", "retry"):
+            return True
+        if rec.state == "failed":
+            return self.req.rerun == "failed"
+        return rec.state == "success" and self.req.rerun == "missing"
+
+    def _last_recorded(self, records) -> datetime | None:
+        starts = [datetime.fromisoformat(r.start) for r in records.values()]
+        return max(starts) if starts else None
+
+    def _rerun_reason(self, rec) -> str | None:
+        """The reason --rerun all|failed gives (None: not rerun); only for those modes."""
+        if self.req.rerun == "all":
+            return "--rerun all"
+        return "last attempt failed" if rec and rec.state in ("failed", "retry", "interrupted") else None
+
+    def _backfill_reason(self, interval: Interval, records) -> str | None:
+        rec = records.get(interval.key)
+        if self.req.rerun != "missing":
+            return self._rerun_reason(rec)
+        return _record_reason(rec) or "in the backfill range"
+
+    def _catch_up_reason(self, interval: Interval, records) -> str | None:
+        rec = records.get(interval.key)
+        if self.req.rerun != "missing":
+            return self._rerun_reason(rec)
+        why = _record_reason(rec)
+        if why is None and not self.done(interval):
+            why = "targets missing"
+        return why
+
+    def run(self) -> int:
+        """Build what is due (then, without --once, keep waking at each interval's end).
+
+        Returns 0; raises StepFailure when an interval failed for good, Interrupted on a signal.
+        """
+        with signals(self.cancel):
+            for key in self.state.recover():
+                self.say(f"interval {key}: its runner stopped mid-build; building it again")
+            while True:
+                self._round()
+                if self.req.once or self.req.date or self.req.first or self.req.last:
+                    break
+                self._sleep_until_next()
+        if self.failures:
+            raise StepFailure(f"{len(self.failures)} interval(s) failed: {', '.join(self.failures)}")
+        return 0
+
+    def _round(self) -> None:
+        start = len(self.results)
+        try:
+            todo = self.plan()
+            if not todo and self.req.once:
+                self.say("nothing due")
+            self._build_all([i for i, _ in todo])
+        finally:
+            self.on_round(self.results[start:])
+
+    def _sleep_until_next(self) -> None:
+        now = self.clock.now()
+        wake = self.req.schedule.containing(now).end
+        self.say(f"next interval due at {wake.astimezone(self.req.schedule.tz).isoformat()}")
+        self._sleep((wake - now).total_seconds() + 0.01)
+
+    def _sleep(self, seconds: float) -> None:
+        try:
+            with waiting(self.cancel):
+                self.clock.sleep(seconds)
+        except Wake:
+            pass
+        self._stop_if_cancelled()
+
+    def _stop_if_cancelled(self) -> None:
+        if self.cancel.signum is not None:
+            raise Interrupted(self.cancel.signum)
+
+    def _build_all(self, intervals: list[Interval]) -> None:
+        """Run intervals up to --max-active at once; a failed one waits for its retry while others go on."""
+        queue = [(0.0, i) for i in intervals]  # (ready at, monotonic; interval)
+        tries: dict[str, int] = {}
+        with _pool(self.req.max_active) as pool:
+            active: dict[Future, Interval] = {}
+            try:
+                while (queue or active) and self.cancel.signum is None:
+                    self._launch(pool, queue, active, tries)
+                    if not active:
+                        self._sleep(min(at for at, _ in queue) - time.monotonic())
+                        continue
+                    for future in self._wait(active, queue):
+                        self._settle(active.pop(future), future, tries, queue)
+            finally:
+                self._drain(active, tries, queue)
+        self._stop_if_cancelled()
+
+    def _wait(self, active: dict[Future, Interval], queue) -> set[Future]:
+        try:
+            with waiting(self.cancel):
+                return wait(active, timeout=self._retry_wait(queue), return_when=FIRST_COMPLETED)[0]
+        except Wake:
+            return set()
+
+    def _drain(self, active: dict[Future, Interval], tries, queue) -> None:
+        """After a signal or an error: let the running intervals stop (cancel is set) and record each."""
+        if not active:
+            return
+        if self.cancel.signum is None:  # an error in one interval: stop the others as Ctrl-C would
+            self.cancel.stop(signal.SIGINT)
+        for future in list(active):
+            try:
+                self._settle(active.pop(future), future, tries, queue)
+            except Exception:  # the first error is already on its way out
+                pass
+
+    def _launch(self, pool, queue, active, tries) -> None:
+        queue.sort(key=lambda pair: (pair[0] > time.monotonic(), pair[1].start))
+        while queue and len(active) < self.req.max_active and queue[0][0] <= time.monotonic():
+            _, interval = queue.pop(0)
+            tries[interval.key] = tries.get(interval.key, 0) + 1
+            active[pool.submit(self._attempt, interval)] = interval
+
+    def _retry_wait(self, queue) -> float | None:
+        return max(0.0, min(at for at, _ in queue) - time.monotonic()) if queue else None
+
+    def _attempt(self, interval: Interval) -> tuple[int | None, Outcome]:
+        attempt = self.state.claim(interval.key, interval.start.isoformat(), interval.end.isoformat(),
+                                   os.getpid(), None)
+        if attempt is None:
+            return None, Outcome(ok=True)
+        succeeded = {name for name, st in self.state.steps(interval.key).get(interval.key, {}).items() if st == "success"}
+        force = self.req.rerun == "all"
+        try:
+            return attempt, self.build(interval, force, succeeded)
+        except Interrupted as exc:  # stopped cleanly mid-build: the next runner redoes it
+            self.state.finish(attempt, interval.key, "interrupted", error=str(exc))
+            raise
+        except BaseException as exc:  # a workflow error for this interval: record it, then let it surface
+            self.state.finish(attempt, interval.key, "failed", error=str(exc))
+            raise
+
+    def _settle(self, interval: Interval, future: Future, tries, queue) -> None:
+        try:
+            attempt, outcome = future.result()
+        except Interrupted as exc:
+            self.cancel.stop(exc.exit_code - 128)
+            self._summary(interval, "interrupted", Outcome(ok=False))
+            return
+        if attempt is None:
+            self.say(f"interval {interval.key}: another runner is building it")
+            self._summary(interval, "busy", outcome)
+            return
+        n = tries[interval.key]
+        if outcome.ok:
+            self.state.finish(attempt, interval.key, "success", steps=outcome.steps)
+            self.say(f"interval {interval.key}: success ({len(outcome.ran)} step(s) ran)")
+            self._summary(interval, "success", outcome)
+            self._hook(self.req.on_success, interval, "success", outcome)
+        elif n <= outcome.retries:
+            delay = outcome.retry_delay * 2 ** (n - 1)
+            when = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat(timespec="seconds")
+            self.state.finish(attempt, interval.key, "retry", error=outcome.error, next_attempt_at=when,
+                              steps=outcome.steps)
+            self.say(f"interval {interval.key}: failed ({outcome.error}); retry {n} of {outcome.retries} in {delay:g}s")
+            queue.append((time.monotonic() + delay, interval))
+        else:
+            self.state.finish(attempt, interval.key, "failed", error=outcome.error, steps=outcome.steps)
+            self.say(f"interval {interval.key}: failed ({outcome.error})")
+            self.failures.append(interval.key)
+            self.exhausted.add(interval.key)
+            self._summary(interval, "failed", outcome)
+            self._hook(self.req.on_failure, interval, "failed", outcome)
+
+    def _summary(self, interval: Interval, status: str, outcome: Outcome) -> None:
+        self.results.append({"key": interval.key, "status": status, "ran": outcome.ran,
+                             "failed": outcome.failed_steps, "skipped": outcome.skipped})
+
+    def _hook(self, command: str | None, interval: Interval, status: str, outcome: Outcome) -> None:
+        """Run an --on-success/--on-failure shell command once for this interval's outcome."""
+        if not command:
+            return
+        env = {**os.environ, "DATAMAKE_DATE": interval.key, "DATAMAKE_STATUS": status,
+               "DATAMAKE_STEP": ", ".join(outcome.failed), "DATAMAKE_ERROR": outcome.error or "",
+               "DATAMAKE_LOG": outcome.log_path or "", **_prefixed(interval.variables())}
+        code = subprocess.run(["bash", "-c", command], env=env, stdout=sys.stderr).returncode
+        if code:
+            self.say(f"interval {interval.key}: hook exited with status {code}")
+
+
+def _pool(size: int):
+    """Worker threads for --max-active > 1; else the main thread, where the Builder can take Ctrl-C and SIGTERM."""
+    return ThreadPoolExecutor(max_workers=size) if size > 1 else _InlinePool()
+
+
+class _InlinePool:
+    """Runs each submitted call at once in the calling thread; its Future is already done."""
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: B036 - handed back through the Future like a pool would
+            future.set_exception(exc)
+        return future
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _prefixed(variables: dict[str, str]) -> dict[str, str]:
+    return {f"DATAMAKE_{name}": value for name, value in variables.items() if name != "DATE"}
+
+
+def _record_reason(rec) -> str | None:
+    if rec is None:
+        return "never built"
+    if rec.state in ("running", "interrupted"):
+        return "interrupted"
+    if rec.state in ("failed", "retry"):
+        return "last attempt failed"
+    return None

@@ -1,0 +1,364 @@
+"""What datamake remembers between runs: .datamake/state.db (SQLite, WAL, versioned) and its lock."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import pathlib
+import sqlite3
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Collection, Iterable, Iterator, NamedTuple
+
+from datamake.errors import UsageError
+from datamake.model import Step, relative_to
+from datamake.build.orphans import stop_orphans
+
+# Each entry upgrades the schema by one version; append, never edit a released one.
+# `PRAGMA user_version` holds how many have been applied.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE IF NOT EXISTS successes (
+        key TEXT PRIMARY KEY, command_hash TEXT NOT NULL, inputs TEXT NOT NULL,
+        outputs TEXT NOT NULL, started REAL, finished REAL);
+    CREATE TABLE IF NOT EXISTS runs (
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, finished REAL,
+        status TEXT NOT NULL, argv TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, key TEXT NOT NULL,
+        step_index INTEGER NOT NULL, label TEXT NOT NULL, outcome TEXT NOT NULL, started REAL,
+        finished REAL, log_path TEXT, reason TEXT, error TEXT);
+    CREATE INDEX IF NOT EXISTS attempts_by_key ON attempts (key, id);
+    CREATE INDEX IF NOT EXISTS attempts_by_run ON attempts (run_id);
+    CREATE TABLE IF NOT EXISTS content_hashes (
+        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+        inode INTEGER NOT NULL, hash TEXT NOT NULL);
+    """,
+)
+STATE_SCHEMA_VERSION = len(MIGRATIONS)
+KEYED_READ_LIMIT = 500  # more bound parameters than that: reading the whole table is as quick
+_BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: another process is writing, not corruption
+
+
+class SuccessRecord(NamedTuple):
+    """A step's last success. A tuple, and fingerprints parsed on access: 20,000 load fast."""
+
+    key: str
+    command_hash: str
+    inputs_json: str
+    outputs_json: str
+    started: float | None
+    finished: float | None
+
+    @property
+    def inputs(self) -> dict[str, str]:
+        return json.loads(self.inputs_json)
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return json.loads(self.outputs_json)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at running one step in one run."""
+
+    run_id: int
+    key: str
+    step_index: int
+    label: str
+    outcome: str  # success, failed, timeout, interrupted
+    started: float | None
+    finished: float | None
+    log_path: str | None
+    reason: str | None
+    error: str | None
+
+
+def step_key(step: Step) -> str:
+    """A step's identity across runs: its sorted outputs, else its output tags, else its index."""
+    if len(step.outputs) == 1:
+        return step.outputs[0].name
+    if step.outputs:
+        return "\n".join(sorted(t.name for t in step.outputs))
+    if step.output_tags:
+        return "\n".join("%" + t.lstrip("%") for t in sorted(step.output_tags))
+    return f"index:{step.index}"
+
+
+class StateStore:
+    """The state database of one state directory. Open it with `StateStore.open(state_dir)`."""
+
+    def __init__(self, state_dir: str, db: sqlite3.Connection, warnings: list[str]):
+        self.state_dir = state_dir
+        self.logs_dir = os.path.join(state_dir, "logs")
+        self.db = db
+        self.warnings = warnings
+        self._lock = threading.RLock()  # the connection is shared by the Builder's threads
+        self._batched = False  # inside transaction(): writes wait for its one commit
+
+    @classmethod
+    def open(cls, state_dir: str) -> StateStore:
+        """Open (or create) `state_dir/state.db`; an unusable one is set aside with a warning."""
+        try:
+            os.makedirs(os.path.join(state_dir, "logs"), exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create state directory {_show(state_dir)}: {exc.strerror or exc}") from None
+        path = os.path.join(state_dir, "state.db")
+        warnings: list[str] = []
+        try:
+            db = _connect_checked(path)
+        except _Unusable as why:
+            aside = _move_aside(path)
+            warnings.append(f"state database {_show(path)} was unreadable; moved aside to {_show(aside)}; "
+                            f"everything will be rebuilt as needed ({why})")
+            db = _connect_checked(path)
+        return cls(state_dir, db, warnings)
+
+    @classmethod
+    def open_readonly(cls, state_dir: str) -> StateStore:
+        """An in-memory copy of `state_dir/state.db` for previews; the directory is never touched.
+
+        A missing database reads as empty; so does an unusable one, with a warning: only a
+        real run sets it aside.
+        """
+        path = os.path.join(state_dir, "state.db")
+        warnings: list[str] = []
+        db = sqlite3.connect(":memory:", check_same_thread=False)
+        if os.path.exists(path):
+            try:
+                _copy_readonly(path, db)
+                _prepare(db)
+            except (sqlite3.DatabaseError, _Unusable) as why:
+                db.close()
+                db = sqlite3.connect(":memory:", check_same_thread=False)
+                warnings.append(f"state database {_show(path)} is unreadable ({why}); "
+                                "treated as empty (a run will set it aside)")
+        _prepare(db)
+        return cls(state_dir, db, warnings)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------ successes
+
+    def load_successes(self, keys: Collection[str] | None = None) -> dict[str, SuccessRecord]:
+        """The last success by step key of every step, or of those `keys` (a schedule's interval
+        reads its own few, not every interval's), in one query."""
+        query = "SELECT key, command_hash, inputs, outputs, started, finished FROM successes"
+        with self._lock:
+            if keys is None or len(keys) > KEYED_READ_LIMIT:
+                rows = self.db.execute(query).fetchall()
+            else:
+                keys = list(keys)
+                rows = self.db.execute(f"{query} WHERE key IN ({','.join('?' * len(keys))})", keys).fetchall()
+        return {row[0]: SuccessRecord._make(row) for row in rows}
+
+    def record_success(self, key: str, command_hash: str, inputs: dict[str, str], outputs: dict[str, str],
+                       started: float | None, finished: float | None) -> None:
+        """Remember that the step `key` succeeded with these fingerprints (replacing the old record)."""
+        self._write("INSERT OR REPLACE INTO successes VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, command_hash, json.dumps(inputs, sort_keys=True), json.dumps(outputs, sort_keys=True),
+                     started, finished))
+
+    def forget(self, key: str) -> None:
+        """Drop a step's success record, so its next decision starts from scratch."""
+        self._write("DELETE FROM successes WHERE key = ?", (key,))
+
+    # ------------------------------------------------------------ runs and attempts
+
+    def begin_run(self, argv: list[str] | None = None) -> int:
+        """Open a run record (argv defaults to this process's arguments); returns its id."""
+        argv = sys.argv[1:] if argv is None else argv
+        with self._lock, self.db:
+            cur = self.db.execute("INSERT INTO runs (started, status, argv) VALUES (?, 'running', ?)",
+                                  (time.time(), json.dumps(list(argv))))
+        return cur.lastrowid
+
+    def end_run(self, run_id: int, status: str) -> None:
+        """Close a run with its status (success, failed, interrupted)."""
+        self._write("UPDATE runs SET finished = ?, status = ? WHERE run_id = ?", (time.time(), status, run_id))
+
+    def record_attempt(self, run_id: int, key: str, step_index: int, label: str, outcome: str,
+                       started: float | None, finished: float | None, log_path: str | None,
+                       reason: str | None, error: str | None = None) -> None:
+        """Record one try at a step: outcome is success, failed, timeout or interrupted."""
+        self._write("INSERT INTO attempts (run_id, key, step_index, label, outcome, started, finished, "
+                    "log_path, reason, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, key, step_index, label, outcome, started, finished, log_path, reason, error))
+
+    def last_run_attempts(self) -> list[Attempt]:
+        """The attempts of the latest run that attempted anything, in order."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT run_id, key, step_index, label, outcome, started, finished, log_path, reason, error "
+                "FROM attempts WHERE run_id = (SELECT MAX(run_id) FROM attempts) ORDER BY id").fetchall()
+        return [Attempt(*row) for row in rows]
+
+    def last_outcomes(self) -> dict[str, str]:
+        """Each step's latest attempt outcome by step key."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT key, outcome FROM attempts WHERE id IN (SELECT MAX(id) FROM attempts GROUP BY key)")
+            return dict(rows.fetchall())
+
+    # ------------------------------------------------------------ content-hash cache
+
+    def get_hash(self, path: str, size: int, mtime_ns: int, inode: int) -> str | None:
+        """The cached content hash of `path` if its stat still matches, else None."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT hash FROM content_hashes WHERE path = ? AND size = ? AND mtime_ns = ? AND inode = ?",
+                (path, size, mtime_ns, inode)).fetchone()
+        return row[0] if row else None
+
+    def put_hashes(self, rows: Iterable[tuple[str, int, int, int, str]]) -> None:
+        """Cache (path, size, mtime_ns, inode, hash) rows in one transaction."""
+        with self._lock, self.db:
+            self.db.executemany("INSERT OR REPLACE INTO content_hashes VALUES (?, ?, ?, ?, ?)", list(rows))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Writes inside the block are committed together at its end (or none of them, on an error)."""
+        with self._lock, self.db:
+            self._batched = True
+            try:
+                yield
+            finally:
+                self._batched = False
+
+    def _write(self, sql: str, params: tuple) -> None:
+        # One statement, committed at once: a killed run keeps everything recorded before it.
+        with self._lock:
+            if self._batched:
+                self.db.execute(sql, params)
+                return
+            with self.db:
+                self.db.execute(sql, params)
+
+
+class _Unusable(Exception):
+    """The database file cannot be trusted: corrupt, or from an unknown schema version."""
+
+
+def _connect_checked(path: str) -> sqlite3.Connection:
+    """Connect, verify, migrate to the current schema; raise _Unusable when that is unsafe."""
+    db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    try:
+        _prepare(db)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        if getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES:
+            raise UsageError(f"state database {_show(path)} is busy: {exc}") from None
+        raise _Unusable(str(exc)) from None
+    except _Unusable:
+        db.close()
+        raise
+    return db
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > STATE_SCHEMA_VERSION:
+        raise _Unusable(f"schema version {version}; this datamake knows up to {STATE_SCHEMA_VERSION}")
+    check = db.execute("PRAGMA quick_check").fetchone()[0]
+    if check != "ok":
+        raise _Unusable(f"integrity check failed: {check}")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: commits survive a killed process
+    for number in range(version, STATE_SCHEMA_VERSION):
+        with db:
+            db.executescript(MIGRATIONS[number])
+            db.execute(f"PRAGMA user_version = {number + 1}")
+
+
+def _copy_readonly(path: str, into: sqlite3.Connection) -> None:
+    """Copy the database into `into` without creating files beside it.
+
+    With no WAL file (no writer, clean shutdown) `immutable` reads it without lock or -shm
+    files; a live WAL exists already, so `mode=ro` may use it to see the latest commits.
+    """
+    mode = "mode=ro" if os.path.exists(path + "-wal") else "immutable=1"
+    source = sqlite3.connect(f"{pathlib.Path(path).as_uri()}?{mode}", uri=True, timeout=30)
+    try:
+        source.backup(into)
+    finally:
+        source.close()
+
+
+def _move_aside(path: str) -> str:
+    """Rename the database (and its WAL files) to `state.db.corrupt-<timestamp>`."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside, n = f"{path}.corrupt-{stamp}", 1
+    while os.path.exists(aside):
+        n += 1
+        aside = f"{path}.corrupt-{stamp}-{n}"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.replace(path + suffix, aside + suffix)
+    return aside
+
+
+# State directories this process holds the lock of, with how many holders share it.
+_HELD: dict[str, int] = {}
+_HELD_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def acquire_lock(state_dir: str) -> Iterator[None]:
+    """Hold `state_dir/lock` exclusively for the block; another holder is a UsageError.
+
+    The lock is an fcntl lock, which the kernel drops when its process dies, so a lock
+    file left by a crashed datamake is simply taken over. A process that already holds it
+    (the schedule runner, building one interval after another) takes it again freely.
+    """
+    held = os.path.realpath(state_dir)
+    with _HELD_GUARD:
+        nested = _HELD.get(held, 0)
+        if nested:
+            _HELD[held] = nested + 1
+    if nested:
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                _HELD[held] -= 1
+        return
+    os.makedirs(state_dir, exist_ok=True)
+    path = os.path.join(state_dir, "lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise UsageError(f"another datamake (pid {holder}) holds {_show(path)}") from None
+    try:
+        _stop_orphans_of(os.pread(fd, 32, 0), state_dir)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        _HELD[held] = 1
+        yield
+    finally:
+        _HELD.pop(held, None)
+        os.ftruncate(fd, 0)  # never unlink: a waiter may already hold the file open
+        os.close(fd)
+
+
+def _stop_orphans_of(previous: bytes, state_dir: str) -> None:
+    """A pid left in the lock file is a holder that died without releasing it: stop its steps."""
+    text = previous.decode("ascii", "replace").strip()
+    if not text.isdigit() or int(text) == os.getpid():
+        return
+    stopped = stop_orphans(int(text), state_dir)
+    if stopped:
+        print(f"datamake: warning: stopped {stopped} step process group(s) left running by datamake pid {text}, "
+              "which died; their steps will run again", file=sys.stderr, flush=True)
+
+
+def _show(path: str) -> str:
+    """`path` relative to the working directory when inside it, as users wrote it."""
+    return relative_to(os.path.abspath(path), os.getcwd())

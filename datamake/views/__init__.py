@@ -1,0 +1,1 @@
+"""Read-only renderings: reporters, the printed workflow, status tables and graphs."""
