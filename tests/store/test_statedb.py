@@ -14,7 +14,7 @@ from datamake.errors import SourceLocation, UsageError
 from datamake.model import Options, Step, Target
 from datamake.store.statedb import STATE_SCHEMA_VERSION, StateStore, acquire_lock, step_key
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_step(index: int, outputs=(), tags=()) -> Step:
