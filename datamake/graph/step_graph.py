@@ -31,14 +31,9 @@ class StepGraph:
     tag_producers: dict[str, list[int]] = field(default_factory=dict)
 
     @property
-    def graph(self):
-        """The same graph as a networkx DiGraph, for graph algorithms (imported only when asked)."""
-        import networkx as nx
-
-        graph = nx.DiGraph()
-        graph.add_nodes_from(range(len(self.pred)))
-        graph.add_edges_from((p, n) for n, preds in enumerate(self.pred) for p in preds)
-        return graph
+    def edges(self) -> list[tuple[int, int]]:
+        """Every edge (producer, consumer), by consumer then producer order."""
+        return [(p, n) for n, preds in enumerate(self.pred) for p in preds]
 
     def step(self, index: int) -> Step:
         return self.workflow.steps[index]
@@ -92,12 +87,39 @@ class StepGraph:
                                         hint=f"step at {self.step(writers[0]).loc} writes it too")
 
     def _raise_cycle(self, stuck: set[int]) -> None:
-        import networkx as nx
+        cycle = find_cycle(stuck, self.succ)
+        names = [self.step(n).label() for n in cycle] + [self.step(cycle[0]).label()]
+        raise WorkflowError("cycle dependency detected: " + " -> ".join(names), loc=self.step(cycle[0]).loc)
 
-        sub = self.graph.subgraph(stuck)
-        edges = nx.find_cycle(sub, source=min(stuck))
-        names = [self.step(u).label() for u, _v in edges] + [self.step(edges[0][0]).label()]
-        raise WorkflowError("cycle dependency detected: " + " -> ".join(names), loc=self.step(edges[0][0]).loc)
+
+def find_cycle(stuck: set[int], succ: list[list[int]]) -> list[int]:
+    """One cycle among `stuck` (the steps a topological sort could not place), from its first step.
+
+    `stuck` also holds steps that merely depend on a cycle; those are peeled off first (a step
+    with no successor left in the set lies on no cycle), so the walk that follows cannot leave it.
+    """
+    remaining = set(stuck)
+    out = {n: sum(1 for s in succ[n] if s in remaining) for n in remaining}
+    pred: dict[int, list[int]] = {n: [] for n in remaining}
+    for n in remaining:
+        for s in succ[n]:
+            if s in remaining:
+                pred[s].append(n)
+    sinks = [n for n, count in out.items() if count == 0]
+    while sinks:
+        n = sinks.pop()
+        remaining.discard(n)
+        for p in pred[n]:
+            out[p] -= 1
+            if out[p] == 0:
+                sinks.append(p)
+    node, seen = min(remaining), {}
+    while node not in seen:
+        seen[node] = len(seen)
+        node = next(s for s in succ[node] if s in remaining)
+    cycle = list(seen)[seen[node]:]
+    start = cycle.index(min(cycle))  # name it from its first step in the file
+    return cycle[start:] + cycle[:start]
 
 
 def build_graph(workflow: Workflow) -> StepGraph:

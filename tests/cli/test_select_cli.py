@@ -94,6 +94,20 @@ def test_cycle_is_an_error_only_when_selected(project):
     assert project.run("=c").returncode == 0 and project.read("c") == "c\n"
 
 
+def test_cycle_entered_from_a_step_outside_it_is_a_located_error(project):
+    project.workflow("""\
+        report <- b
+          cp b report
+        b <- c
+          cp c b
+        c <- b
+          cp b c
+        """)
+    done = project.run()
+    assert done.returncode == 2
+    assert done.stderr == "Drakefile:3:1: error: cycle dependency detected: b -> c -> b\nb <- c\n^\n"
+
+
 def test_duplicate_output_is_an_error_only_when_selected(project):
     project.workflow("""\
         dup <-

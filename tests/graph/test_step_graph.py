@@ -10,7 +10,7 @@ from stepkit import wf
 
 def test_edges_follow_files_and_tags(tmp_path):
     sg = build_graph(wf(str(tmp_path), (["a"], []), (["b", "%t"], ["a"]), (["%t"], []), (["c"], ["%t"])))
-    assert sorted(sg.graph.edges) == [(0, 1), (1, 3), (2, 3)]
+    assert sorted(sg.edges) == [(0, 1), (1, 3), (2, 3)]
     assert sg.ancestors([3]) == {0, 1, 2, 3}
     assert sg.descendants([0]) == {0, 1, 3}
 
@@ -26,6 +26,15 @@ def test_cycle_is_named_only_when_reached(tmp_path):
     with pytest.raises(WorkflowError) as err:
         sg.order([0, 1, 2])
     assert err.value.message == "cycle dependency detected: a -> b -> a"
+
+
+def test_cycle_reached_through_a_step_outside_it(tmp_path):
+    # step 0 depends on the cycle b <-> c but is not on it; it is the first stuck step
+    sg = build_graph(wf(str(tmp_path), (["a"], ["b"]), (["b"], ["c"]), (["c"], ["b"]), (["d"], ["a"])))
+    with pytest.raises(WorkflowError) as err:
+        sg.order(range(4))
+    assert err.value.message == "cycle dependency detected: b -> c -> b"
+    assert err.value.loc.line == 2
 
 
 def test_duplicate_output_names_the_second_step(tmp_path):
