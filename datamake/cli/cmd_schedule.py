@@ -236,8 +236,27 @@ def status(args: argparse.Namespace) -> int:
         columns, rows = view.collect(state, expected, names, _missing_check(workflow, sched))
     finally:
         state.close()
+    rows = _within(args, sched, rows)
+    if args.targets:
+        steps = view.matching_steps(columns, args.targets)
+        if not steps:
+            raise UsageError(f"no step matches {', '.join(args.targets)}",
+                             hint="name steps as --status shows them, e.g. 'report/$[DATE].csv', 'report' or 'raw/*'")
+        columns, rows = view.only(columns, rows, steps)
     (view.render_json if args.json else view.render_table)(columns, rows, sys.stdout)
     return 0
+
+
+def _within(args: argparse.Namespace, sched: Schedule | None, rows: list) -> list:
+    """--from/--to: the intervals starting from A's to B's (inclusive)."""
+    if not (args.from_ or args.to):
+        return rows
+    if sched is None:
+        return []
+    first = sched.containing(parse_time(args.from_, sched.tz)).start if args.from_ else None
+    last = sched.containing(parse_time(args.to, sched.tz)).start if args.to else None
+    return [r for r in rows if (first is None or datetime.fromisoformat(r.start) >= first)
+            and (last is None or datetime.fromisoformat(r.start) <= last)]
 
 
 def _expected(args: argparse.Namespace, sched: Schedule, start: str | None, state) -> list[Interval]:
@@ -246,6 +265,8 @@ def _expected(args: argparse.Namespace, sched: Schedule, start: str | None, stat
     first = state.intervals()
     since = parse_time(start, sched.tz) if start else (
         datetime.fromisoformat(min(r.start for r in first.values())) if first else sched.latest_due(now).start)
+    if args.from_:  # a window asked for lists its never-built intervals too
+        since = min(since, sched.containing(parse_time(args.from_, sched.tz)).start)
     return sched.due(now, since)
 
 

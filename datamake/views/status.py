@@ -1,17 +1,27 @@
-"""`datamake --status`: intervals by step from the state database, as a rich table or JSON."""
+"""`datamake --status`: intervals by step from the state database, as a table that fits the terminal, or JSON."""
 from __future__ import annotations
 
+import fnmatch
 import json
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TextIO
+from typing import Callable, Iterable, Sequence, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from datamake.schedule.intervals import Interval
 from datamake.store.intervals import ScheduleState
 
 # How each cell state is drawn, like Airflow's grid colours.
 STYLES = {"success": "green", "failed": "red", "running": "cyan", "up for retry": "yellow",
-          "interrupted": "magenta", "missing": "dim"}
+          "interrupted": "magenta", "waiting": "blue", "adopted": "green", "missing": "dim"}
+SYMBOLS = {"success": "✓", "failed": "✗", "running": "▶", "up for retry": "↻", "interrupted": "!",
+           "waiting": "…", "adopted": "◆", "missing": "·"}
 INTERVAL_WORDS = {"retry": "up for retry"}
+# Intervals a reader must see first: they need attention or are in flight.
+ATTENTION = ("failed", "up for retry", "interrupted", "waiting", "running")
+FOLD_AT = 4  # this many consecutive quiet intervals with the same state collapse into one line
 
 
 @dataclass
@@ -60,34 +70,122 @@ def _cell(row: Row, recorded: str | None) -> str:
     return recorded or "missing"
 
 
+def matching_steps(columns: Sequence[str], patterns: Sequence[str]) -> list[str]:
+    """The step names a pattern names: as a substring (`report`), else as a glob (`raw/*`)."""
+    if not patterns:
+        return list(columns)
+    return [c for c in columns if any(p in c or fnmatch.fnmatchcase(c, p) for p in patterns)]
+
+
+def only(columns: list[str], rows: list[Row], steps: Sequence[str]) -> tuple[list[str], list[Row]]:
+    """The same rows with only these step columns."""
+    keep = [c for c in columns if c in set(steps)]
+    return keep, [Row(r.key, r.start, r.end, r.state, r.attempts, r.error, {c: r.steps[c] for c in keep})
+                  for r in rows]
+
+
 def render_json(columns: list[str], rows: list[Row], out: TextIO) -> None:
     """One JSON object: {"steps": [...], "intervals": [{key, start, end, state, attempts, error, steps}]}."""
     data = {"steps": columns, "intervals": [row.__dict__ for row in rows]}
     out.write(json.dumps(data, indent=None) + "\n")
 
 
-def render_table(columns: list[str], rows: list[Row], out: TextIO) -> None:
-    """A rich table: one line per interval, one column per step, coloured by state."""
-    from rich.console import Console
-    from rich.table import Table
+# ---------------------------------------------------------------- the terminal table
 
-    # Wide enough that no step name or state is cut: the table is read, not fitted to a window.
-    width = 40 + sum(max(len(c), len("up for retry")) + 3 for c in columns)
-    console = Console(file=out, width=max(80, width), highlight=False)
+def render_table(columns: list[str], rows: list[Row], out: TextIO, width: int | None = None) -> None:
+    """A table that fits the terminal: intervals needing attention first, then the others oldest
+    first with long runs of one state folded; one column per step when they fit, else one
+    column naming the steps that did not succeed. Names are printed literally (no rich markup)."""
+    console = Console(file=out, width=width, highlight=False, markup=False)
     if not rows:
         console.print("no intervals recorded or due")
         return
-    table = Table(title="intervals by step")
-    for name in ("interval", "state", "tries", *columns):
-        table.add_column(name, no_wrap=True)
-    for row in rows:
-        cells = [row.key, _styled(row.state), str(row.attempts)] + [_styled(row.steps[c]) for c in columns]
-        table.add_row(*cells)
+    console.print(Text(_summary(columns, rows), style="bold"))
+    groups = _runs(rows)
+    wide = _fits(columns, max(len(_folded_key(g)) for g in groups) if groups else 10, console.width)
+    table = Table(expand=False)
+    table.add_column("interval", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("tries", justify="right", no_wrap=True)
+    for name in columns if wide else ["steps"]:
+        table.add_column(Text(name), no_wrap=True, overflow="ellipsis")
+    attention = [r for r in rows if r.state in ATTENTION]
+    for row in attention:
+        table.add_row(*_cells(row, columns, wide))
+    if attention and len(attention) < len(rows):
+        table.add_section()
+    for group in groups:
+        table.add_row(*(_cells(group[0], columns, wide) if len(group) < FOLD_AT else _folded(group, columns, wide)))
     console.print(table)
+    for row in attention:
+        if row.error:
+            console.print(Text(f"{row.key}: {row.error}"), overflow="ellipsis", no_wrap=True)
+
+
+def _summary(columns: list[str], rows: list[Row]) -> str:
+    counts: dict[str, int] = {}
     for row in rows:
-        if row.error and row.state in ("failed", "up for retry"):
-            console.print(f"{row.key}: {row.error}")
+        counts[row.state] = counts.get(row.state, 0) + 1
+    states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return f"{_count(len(rows), 'interval')} ({states}), {_count(len(columns), 'step')}"
 
 
-def _styled(state: str) -> str:
-    return f"[{STYLES.get(state, 'white')}]{state}[/]"
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _fits(columns: list[str], key_width: int, width: int) -> bool:
+    needed = key_width + 4 + 14 + 7 + sum(max(len(c), len("up for retry")) + 3 for c in columns)
+    return needed <= width
+
+
+def _runs(rows: list[Row]) -> list[list[Row]]:
+    """Consecutive rows with the same interval state and the same step states, kept together."""
+    groups: list[list[Row]] = []
+    for row in rows:
+        if groups and groups[-1][0].state == row.state and groups[-1][0].steps == row.steps:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    groups = [g for g in groups if g[0].state not in ATTENTION]  # shown above, and they break a run
+    return [g for group in groups for g in ([group] if len(group) >= FOLD_AT else [[r] for r in group])]
+
+
+def _cells(row: Row, columns: list[str], wide: bool) -> list:
+    steps = [_state(row.steps[c]) for c in columns] if wide else [_folded_steps(row, columns)]
+    return [_plain(row.key), _state(row.state), _plain(str(row.attempts)), *steps]
+
+
+def _folded(group: list[Row], columns: list[str], wide: bool) -> list:
+    first, last = group[0], group[-1]
+    cells = _cells(first, columns, wide)
+    cells[0] = _plain(_folded_key(group))
+    cells[2] = _plain(str(sum(r.attempts for r in group)))
+    return cells
+
+
+def _folded_key(group: list[Row]) -> str:
+    return group[0].key if len(group) == 1 else f"{group[0].key} … {group[-1].key} ({len(group)})"
+
+
+def _folded_steps(row: Row, columns: list[str]) -> Text:
+    """`✗ report/$[DATE].csv  ✓ 3`: the steps that did not succeed by name, the others counted."""
+    text = Text()
+    by_state: dict[str, list[str]] = {}
+    for name in columns:
+        by_state.setdefault(row.steps[name], []).append(name)
+    for state in sorted(by_state, key=lambda s: (s == "success", s == "missing", s)):
+        names = by_state[state]
+        shown = f"{len(names)}" if state in ("success", "missing") or len(names) > 3 else ", ".join(names)
+        if text:
+            text.append("  ")
+        text.append(f"{SYMBOLS.get(state, '?')} {shown}", style=STYLES.get(state, "white"))
+    return text
+
+
+def _state(state: str) -> Text:
+    return Text(state, style=STYLES.get(state, "white"))
+
+
+def _plain(text: str) -> Text:
+    return Text(text)

@@ -21,9 +21,9 @@ def test_status_shows_each_interval_by_step(project):
     assert r.returncode == 0, r.stderr
     rows = [line for line in r.stdout.splitlines() if line.startswith("│")]
     cells = [[c.strip() for c in row.strip("│").split("│")] for row in rows]
-    assert cells == [
-        ["2026-11-20", "success", "1", "success", "success"],
+    assert cells == [  # the failed interval first, then the others oldest first
         ["2026-11-21", "failed", "2", "success", "failed"],
+        ["2026-11-20", "success", "1", "success", "success"],
         ["2026-11-22", "missing", "0", "missing", "missing"],
         ["2026-11-23", "missing", "0", "missing", "missing"],
     ]
@@ -45,3 +45,70 @@ def test_status_without_any_record_or_schedule(project):
     """)
     r = project.run("--status")
     assert r.returncode == 0 and r.stdout.strip() == "no intervals recorded or due"
+
+
+BRACKETS = """
+    %schedule daily start:2026-11-01
+    raw/$[DATE].json <-
+      echo raw > $OUTPUT
+
+    'b[b]/[/x]'$[DATE].csv <- raw/$[DATE].json
+      if [ "$DATE" = 2026-11-21 ]; then exit 1; fi
+      cat $INPUT > $OUTPUT
+
+    report/$[DATE].csv <- raw/$[DATE].json
+      cat $INPUT > $OUTPUT
+"""
+
+
+def test_names_with_brackets_print_literally(project):
+    project.workflow(BRACKETS)
+    assert project.run("--from", "2026-11-20", "--to", "2026-11-21", NOW).returncode == 1
+    r = project.run("--status", NOW, env={"COLUMNS": "160"})
+    assert r.returncode == 0, r.stderr
+    assert "b[b]/[/x]$[DATE].csv" in r.stdout
+    assert "2026-11-21: b[b]/[/x]2026-11-21.csv: exit 1" in r.stdout
+
+
+def test_status_fits_the_terminal_failed_first_quiet_runs_folded(project):
+    project.workflow(BRACKETS)
+    assert project.run("--from", "2026-11-01", "--to", "2026-11-22", NOW).returncode == 1
+    r = project.run("--status", NOW, env={"COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0] == "23 intervals (21 success, 1 failed, 1 missing), 3 steps"
+    rows = [[c.strip() for c in line.strip("│").split("│")] for line in lines if line.startswith("│")]
+    assert rows == [
+        ["2026-11-21", "failed", "1", "✗ b[b]/[/x]$[DATE].csv  ✓ 2"],
+        ["2026-11-01 … 2026-11-20 (20)", "success", "20", "✓ 3"],
+        ["2026-11-22", "success", "1", "✓ 3"],
+        ["2026-11-23", "missing", "0", "· 3"],
+    ]
+
+
+def test_a_year_of_intervals_folds_into_a_few_lines(project):
+    project.workflow(BRACKETS.replace("2026-11-01", "2025-11-01"))
+    r = project.run("--status", NOW, env={"COLUMNS": "100"})
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) < 10
+    assert "2025-11-01 … 2026-11-23 (388)" in r.stdout
+    data = json.loads(project.run("--status", "--json", NOW).stdout)
+    assert len(data["intervals"]) == 388  # --json is never folded
+
+
+def test_status_window_and_step_filter(project):
+    project.workflow(BRACKETS)
+    assert project.run("--from", "2026-11-20", "--to", "2026-11-21", NOW).returncode == 1
+    data = json.loads(project.run("--status", "--json", "--from", "2026-11-19", "--to", "2026-11-21",
+                                  "report", NOW).stdout)
+    assert data["steps"] == ["report/$[DATE].csv"]
+    assert [(i["key"], i["state"], i["steps"]) for i in data["intervals"]] == [
+        ("2026-11-19", "missing", {"report/$[DATE].csv": "missing"}),
+        ("2026-11-20", "success", {"report/$[DATE].csv": "success"}),
+        ("2026-11-21", "failed", {"report/$[DATE].csv": "success"}),
+    ]
+    glob = json.loads(project.run("--status", "--json", "b?b*", NOW).stdout)
+    assert glob["steps"] == ["b[b]/[/x]$[DATE].csv"]
+    r = project.run("--status", "nothing-like-this", NOW)
+    assert r.returncode == 2 and r.stderr.startswith("datamake: error: no step matches nothing-like-this")
