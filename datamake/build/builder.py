@@ -18,14 +18,15 @@ A run takes the lock on the state directory (default `.datamake` beside the work
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from datamake.decide import fingerprint
 from datamake.build import orphans
+from datamake.build.attempt_logs import reserve_log
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError
 from datamake.build.executors.base import Executor, Job, JobResult
@@ -38,7 +39,7 @@ from datamake.decide.preview import ReadOnlyState
 from datamake.graph.select import select
 from datamake.build.staging import Staging
 from datamake.decide.staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
-from datamake.store.statedb import KEYED_READ_LIMIT, StateStore, acquire_lock, step_key
+from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, StateStore, acquire_lock, step_key
 
 
 @dataclass
@@ -51,6 +52,7 @@ class BuildResult:
     skipped: list[int] = field(default_factory=list)
     up_to_date: list[int] = field(default_factory=list)  # projected steps found unchanged when re-checked
     errors: dict[int, str] = field(default_factory=dict)  # failed step index -> why
+    logs: dict[int, str] = field(default_factory=dict)  # step index -> log of its last attempt
 
     @property
     def ok(self) -> bool:
@@ -64,12 +66,14 @@ class BuildResult:
 
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
           why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
-          executor: Executor | None = None, reporter=None, preview_state: ReadOnlyState | None = None) -> BuildResult:
+          executor: Executor | None = None, reporter=None, preview_state: ReadOnlyState | None = None,
+          scope: Scope | None = None) -> BuildResult:
     """Select `targets` (SPEC §2), decide each step (§3), and unless `preview`, run them (§4).
 
     `why` asks the reporter to show every decision with its evidence. Raises UsageError /
     WorkflowError before anything runs, Interrupted on SIGINT/SIGTERM; step failures are
     in the result (`ok` is False), not raised. `preview_state` lets many previews share one read.
+    `scope` says which interval of a schedule this build is and names its steps stably.
     """
     sg = build_graph(workflow)
     selection = select(sg, targets)
@@ -81,7 +85,7 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
         from datamake.views.reporters import make_reporter  # the renderers sit below the builder
 
         reporter = make_reporter(sys.stdout.isatty(), False, False, jobs, why=why)
-    options = RunOptions(jobs, check, auto, fail_fast, state_dir)
+    options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path))
     runner = executor or _default_executor(jobs, reporter, sg)
     try:
         with acquire_lock(state_dir):
@@ -141,23 +145,41 @@ def _default_executor(jobs: int, reporter, sg: StepGraph) -> Executor:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What a build's attempts belong to: the workflow, the schedule interval ('' for none), step names.
+
+    `name_of` gives a step's name as recorded and logged; a schedule passes one that is the same in
+    every interval (`report/$[DATE].csv`).
+    """
+
+    workflow: str
+    interval: str = ""
+    name_of: Callable[[Step], str] = Step.label
+
+
+@dataclass(frozen=True)
 class RunOptions:
     jobs: int
     check: str
     auto: bool
     fail_fast: bool
     state_dir: str
+    scope: Scope
 
 
 @dataclass
 class Attempt:
-    """One submitted try of a step: its number (0 first), temporary outputs, log."""
+    """One submitted try of a step: its number in this run (0 first), temporary outputs, log.
+
+    `ordinal` is its number as recorded: 1, 2, ... per interval and step across runs.
+    """
 
     number: int
     started: float
     log_path: str
     temps: dict[str, str]  # output name -> temporary name (empty when -atomic)
     stage: Staging | None = None  # `+local`: local copies of remote inputs and outputs
+    ordinal: int = 1
 
 
 class Builder:
@@ -175,6 +197,7 @@ class Builder:
         self.reasons = {e.step.index: e.reason for e in entries}  # updated by re-checks
         self.running: dict[int, Attempt] = {}
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
+        self.ordinals: dict[int, int] = {}  # index -> the recorded number of its next attempt
         self.stopping = False
         self.starting = False  # inside executor.submit: a signal waits until the job is tracked
         self.pending_signal: int | None = None
@@ -252,8 +275,9 @@ class Builder:
             self._fail(index, err.message)
             return
         temps.update(stage.outputs if stage else {})  # staged outputs are uploaded by publish
-        job = self._job(step, number, temps, stage)
-        self.running[index] = Attempt(number, time.time(), job.log_path, temps, stage)
+        ordinal, log_path = self._reserve_log(step)
+        job = self._job(step, temps, log_path, stage)
+        self.running[index] = Attempt(number, time.time(), job.log_path, temps, stage, ordinal)
         self.reporter.step_started(step, self.reasons[index], number)
         self.starting = True
         try:
@@ -270,25 +294,31 @@ class Builder:
             return
         raise _Stop(signum)
 
-    def _job(self, step: Step, number: int, temps: dict[str, str], stage: Staging | None = None) -> Job:
+    def _job(self, step: Step, temps: dict[str, str], log_path: str, stage: Staging | None = None) -> Job:
         outs = tuple(relative_to(temps.get(t.name, t.name), step.workdir) for t in step.outputs)
         ins = tuple(relative_to(stage.local(t.name), step.workdir) for t in step.inputs) if stage else None
         values = step.step_vars(outputs=outs, inputs=ins)
         env = {**self.environ, **step.vars, **values}
         return Job(key=step.index, label=step.label(), protocol=step.protocol,
                    script=render_body(step.body_parts, values), env=env, cwd=step.workdir,
-                   log_path=self._log_path(step, number), timeout=step.options.timeout,
+                   log_path=log_path, timeout=step.options.timeout,
                    prefix=step.label() if self.opts.jobs > 1 else None, resources=step_resources(step))
 
-    def _log_path(self, step: Step, number: int) -> str:
-        logs = os.path.join(self.opts.state_dir, "logs")  # the executor creates it if it went missing
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", step.label())[:80].strip("_") or "step"
-        return os.path.join(logs, f"{step.index:04d}-{safe}.{number + 1}.log")
+    def _reserve_log(self, step: Step) -> tuple[int, str]:
+        """The next attempt's recorded number and its own new log file (earlier runs' logs are kept)."""
+        scope = self.opts.scope
+        number = self.ordinals.get(step.index)
+        if number is None:
+            number = self.store.last_attempt_number(scope.interval, scope.name_of(step)) + 1
+        number, path = reserve_log(self.opts.state_dir, scope.interval, scope.name_of(step), number)
+        self.ordinals[step.index] = number + 1
+        return number, path
 
     def _finish(self, result: JobResult) -> None:
         index = result.key
         attempt = self.running.pop(index)
         step = self.sg.step(index)
+        self.result.logs[index] = attempt.log_path
         try:
             error = _job_error(result) or self._publish(step, attempt)
         except DatamakeError as err:  # an upload or remote copy failed: the step failed
@@ -357,9 +387,11 @@ class Builder:
 
     def _record_attempt(self, step: Step, attempt: Attempt, result: JobResult, outcome: str,
                         error: str | None = None) -> None:
+        scope = self.opts.scope
+        where = AttemptWhere(scope.workflow, scope.interval, scope.name_of(step), attempt.ordinal, result.returncode)
         self.store.record_attempt(self.run_id, step_key(step), step.index, step.label(), outcome,
                                   attempt.started, result.finished, attempt.log_path,
-                                  str(self.reasons[step.index]), error)
+                                  str(self.reasons[step.index]), error, where)
 
     def _interrupt(self, signum: int) -> None:
         """Stop every job, clean their temporaries, record what finished, then raise Interrupted."""

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 import threading
 
 from datamake.schedule import dated
-from datamake.build.builder import BuildResult
+from datamake.build.builder import BuildResult, Scope
 from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, UsageError
 from datamake.schedule.intervals import Interval
@@ -77,25 +75,26 @@ class IntervalBuilder:
         adapted = dated.adapt(workflow, succeeded, variables)
         if preview:
             return self._run(adapted, dated.targets(workflow, force), preview=True)
+        scope = Scope(workflow.path, interval.key, lambda step: dated.step_name(step, variables))
         if self.args.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
-            result = self._run(adapted, dated.targets(workflow, force))
+            result = self._run(adapted, dated.targets(workflow, force), scope=scope)
         else:
-            result = self._in_two_phases(adapted, force)
-        return outcome_of(workflow, result, variables, self.state_dir)
+            result = self._in_two_phases(adapted, force, scope)
+        return outcome_of(workflow, result, variables)
 
-    def _in_two_phases(self, workflow, force: bool):
+    def _in_two_phases(self, workflow, force: bool, scope: Scope):
         """Intervals built at once share their shared steps' names, temporaries and logs: those steps are
         brought up to date one interval at a time, then each interval's dated steps run alongside the others'."""
         with self.shared_lock:
-            first = self._run(workflow, dated.shared_targets(workflow, force))
+            first = self._run(workflow, dated.shared_targets(workflow, force), scope=scope)
         if not first.ok:
             return first
-        second = self._run(workflow, dated.dated_only_targets(workflow, force))
+        second = self._run(workflow, dated.dated_only_targets(workflow, force), scope=scope)
         return BuildResult(plan=first.plan + second.plan, ran=first.ran + second.ran, failed=second.failed,
                            skipped=second.skipped, up_to_date=first.up_to_date + second.up_to_date,
-                           errors=second.errors)
+                           errors=second.errors, logs={**first.logs, **second.logs})
 
-    def _run(self, workflow, targets: list[str], preview: bool = False):
+    def _run(self, workflow, targets: list[str], preview: bool = False, scope: Scope | None = None):
         from datamake.build.builder import build
 
         common = dict(jobs=self.args.jobs, check=self.args.check or "timestamp", auto=self.args.auto,
@@ -106,7 +105,7 @@ class IntervalBuilder:
                          **common)
         executor, slot = self._lease(workflow, reporter)
         try:
-            return build(workflow, targets, executor=executor, reporter=reporter, **common)
+            return build(workflow, targets, executor=executor, reporter=reporter, scope=scope, **common)
         finally:
             self._give_back(executor, slot)
             reporter.close()
@@ -147,7 +146,7 @@ class _Slot:
         self.reporter.step_output(step, line)
 
 
-def outcome_of(workflow, result, variables: dict[str, str], state_dir: str) -> Outcome:
+def outcome_of(workflow, result, variables: dict[str, str]) -> Outcome:
     """A BuildResult as the runner records it: step states by stable name, errors, retry policy, log."""
     steps = {}
     for step, _reason in result.plan:
@@ -157,19 +156,8 @@ def outcome_of(workflow, result, variables: dict[str, str], state_dir: str) -> O
     error = "; ".join(f"{s.label()}: {result.errors.get(s.index, 'failed')}" for s in failed) or None
     policy = max(failed, key=lambda s: s.options.retries, default=None)
     return Outcome(ok=result.ok, steps=steps, failed=[s.label() for s in failed], error=error,
-                   log_path=_log_of(state_dir, failed[0]) if failed else None,
+                   log_path=result.logs.get(failed[0].index) if failed else None,
                    retries=policy.options.retries if policy else 0,
                    retry_delay=policy.options.retry_delay if policy else 1.0,
                    ran=sorted(result.ran), failed_steps=sorted(result.failed), skipped=sorted(result.skipped))
 
-
-def _log_of(state_dir: str, step) -> str | None:
-    """The newest log the Builder wrote for this step (logs/NNNN-label.N.log)."""
-    logs = os.path.join(state_dir, "logs")
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", step.label())[:80].strip("_") or "step"
-    prefix = f"{step.index:04d}-{safe}."
-    try:
-        found = [os.path.join(logs, n) for n in os.listdir(logs) if n.startswith(prefix)]
-    except FileNotFoundError:
-        return None
-    return max(found, key=os.path.getmtime) if found else None

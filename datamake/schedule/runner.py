@@ -274,11 +274,12 @@ class Runner:
             delay = outcome.retry_delay * 2 ** (n - 1)
             when = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat(timespec="seconds")
             self.state.finish(attempt, interval.key, "retry", error=outcome.error, next_attempt_at=when,
-                              steps=outcome.steps)
+                              steps=outcome.steps, log_path=outcome.log_path)
             self.say(f"interval {interval.key}: failed ({outcome.error}); retry {n} of {outcome.retries} in {delay:g}s")
             queue.append((time.monotonic() + delay, interval))
         else:
-            self.state.finish(attempt, interval.key, "failed", error=outcome.error, steps=outcome.steps)
+            self.state.finish(attempt, interval.key, "failed", error=outcome.error, steps=outcome.steps,
+                              log_path=outcome.log_path)
             self.say(f"interval {interval.key}: failed ({outcome.error})")
             self.failures.append(interval.key)
             self.exhausted.add(interval.key)

@@ -131,13 +131,16 @@ class ScheduleState:
             return cur.lastrowid
 
     def finish(self, attempt_id: int, key: str, state: str, *, error: str | None = None,
-               next_attempt_at: str | None = None, steps: dict[str, str] | None = None) -> None:
-        """Close an attempt and set its interval's state (`success`, `failed`, `retry`, `interrupted`), with step outcomes."""
+               next_attempt_at: str | None = None, steps: dict[str, str] | None = None,
+               log_path: str | None = None) -> None:
+        """Close an attempt and set its interval's state (`success`, `failed`, `retry`, `interrupted`), with step outcomes.
+
+        `log_path` is the log of the step that failed it, kept on the attempt."""
         attempt_state = state if state in ("success", "interrupted") else "failed"
         now = utc_now()
         with self._transaction():
-            self.db.execute("UPDATE schedule_attempts SET state=?, ended_at=?, error=? WHERE id=?",
-                            (attempt_state, now, error, attempt_id))
+            self.db.execute("UPDATE schedule_attempts SET state=?, ended_at=?, error=?, "
+                            "log_path=COALESCE(?, log_path) WHERE id=?", (attempt_state, now, error, log_path, attempt_id))
             self.db.execute("UPDATE schedule_intervals SET state=?, error=?, next_attempt_at=?, updated_at=? "
                             "WHERE workflow=? AND key=?", (state, error, next_attempt_at, now, self.workflow, key))
             number = self.db.execute("SELECT attempt FROM schedule_attempts WHERE id=?", (attempt_id,)).fetchone()[0]

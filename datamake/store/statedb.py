@@ -37,6 +37,17 @@ MIGRATIONS: tuple[str, ...] = (
         path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
         inode INTEGER NOT NULL, hash TEXT NOT NULL);
     """,
+    # Each step attempt knows its workflow, interval ('' in a plain build), stable step name,
+    # attempt number (per interval and step, across runs) and exit status; its log is its own.
+    """
+    ALTER TABLE attempts ADD COLUMN workflow TEXT;
+    ALTER TABLE attempts ADD COLUMN interval TEXT NOT NULL DEFAULT '';
+    ALTER TABLE attempts ADD COLUMN step TEXT;
+    ALTER TABLE attempts ADD COLUMN attempt INTEGER;
+    ALTER TABLE attempts ADD COLUMN exit_code INTEGER;
+    CREATE INDEX IF NOT EXISTS attempts_by_step ON attempts (interval, step, attempt);
+    CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started);
+    """,
 )
 STATE_SCHEMA_VERSION = len(MIGRATIONS)
 KEYED_READ_LIMIT = 500  # more bound parameters than that: reading the whole table is as quick
@@ -76,6 +87,26 @@ class Attempt:
     log_path: str | None
     reason: str | None
     error: str | None
+    workflow: str | None = None
+    interval: str = ""  # the schedule interval's key; '' in a plain build
+    step: str | None = None  # the step's stable name (`report/$[DATE].csv` in a schedule)
+    attempt: int | None = None  # 1, 2, ... per interval and step, across runs
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class AttemptWhere:
+    """Where an attempt belongs, beyond its run: its workflow, interval, stable step name and number."""
+
+    workflow: str | None = None
+    interval: str = ""
+    step: str | None = None
+    attempt: int | None = None
+    exit_code: int | None = None
+
+
+_ATTEMPT_COLUMNS = ("run_id, key, step_index, label, outcome, started, finished, log_path, reason, error, "
+                    "workflow, interval, step, attempt, exit_code")
 
 
 def step_key(step: Step) -> str:
@@ -184,18 +215,36 @@ class StateStore:
 
     def record_attempt(self, run_id: int, key: str, step_index: int, label: str, outcome: str,
                        started: float | None, finished: float | None, log_path: str | None,
-                       reason: str | None, error: str | None = None) -> None:
-        """Record one try at a step: outcome is success, failed, timeout or interrupted."""
-        self._write("INSERT INTO attempts (run_id, key, step_index, label, outcome, started, finished, "
-                    "log_path, reason, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, key, step_index, label, outcome, started, finished, log_path, reason, error))
+                       reason: str | None, error: str | None = None, where: AttemptWhere = AttemptWhere()) -> None:
+        """Record one try at a step: outcome is success, retry, failed, timeout or interrupted."""
+        self._write(f"INSERT INTO attempts ({_ATTEMPT_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                    (run_id, key, step_index, label, outcome, started, finished, log_path, reason, error,
+                     where.workflow, where.interval, where.step, where.attempt, where.exit_code))
+
+    def last_attempt_number(self, interval: str, step: str) -> int:
+        """The highest attempt number recorded for this interval's step (0: none); one indexed lookup."""
+        with self._lock:
+            row = self.db.execute("SELECT MAX(attempt) FROM attempts WHERE interval = ? AND step = ?",
+                                  (interval, step)).fetchone()
+        return row[0] or 0
 
     def last_run_attempts(self) -> list[Attempt]:
         """The attempts of the latest run that attempted anything, in order."""
         with self._lock:
             rows = self.db.execute(
-                "SELECT run_id, key, step_index, label, outcome, started, finished, log_path, reason, error "
-                "FROM attempts WHERE run_id = (SELECT MAX(run_id) FROM attempts) ORDER BY id").fetchall()
+                f"SELECT {_ATTEMPT_COLUMNS} FROM attempts "
+                "WHERE run_id = (SELECT MAX(run_id) FROM attempts) ORDER BY id").fetchall()
+        return [Attempt(*row) for row in rows]
+
+    def step_attempts(self, interval: str | None = None, workflow: str | None = None) -> list[Attempt]:
+        """Every recorded step attempt, oldest first; of one interval and/or workflow when given."""
+        sql, params = f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE 1", []
+        if interval is not None:
+            sql, params = sql + " AND interval = ?", params + [interval]
+        if workflow is not None:
+            sql, params = sql + " AND workflow = ?", params + [workflow]
+        with self._lock:
+            rows = self.db.execute(sql + " ORDER BY id", params).fetchall()
         return [Attempt(*row) for row in rows]
 
     def last_outcomes(self) -> dict[str, str]:
