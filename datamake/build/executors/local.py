@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Callable
 
 from datamake.build.executors.base import Job, JobResult
+from datamake.build.executors.shell import sigpipe_hint, strict_argv, strict_script
 
 TERM_GRACE = 2.0  # seconds a process group gets between SIGTERM and SIGKILL
 TAIL_LINES = 20
@@ -295,6 +296,9 @@ class _Run:
             return f"timed out after {self.job.timeout:g}s"
         if interrupted:
             return "interrupted"
+        hint = sigpipe_hint(returncode)
+        if hint:
+            return hint
         if returncode < 0:
             return f"killed by signal {-returncode}"
         return f"exit {returncode}"
@@ -308,18 +312,19 @@ def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
     if job.protocol not in _SUFFIXES:
         raise ProtocolError(f"unknown protocol {job.protocol}")
     interpreter = _interpreter(job)
-    if job.protocol == "shell" and len(job.script) < _INLINE_LIMIT:
+    text = strict_script(job.script) if job.protocol == "shell" else job.script
+    if job.protocol == "shell" and len(text) < _INLINE_LIMIT:
         # No temp file to write, have bash read and remove: ~0.4 ms less per step. $0 names us
         # in bash's messages ("datamake: line 2: ..."), as the script's path would.
-        return [*interpreter, "-c", job.script, "datamake"], job.env, None
-    script = _write_script(job.script, _SUFFIXES[job.protocol])
+        return [*interpreter, "-c", text, "datamake"], job.env, None
+    script = _write_script(text, _SUFFIXES[job.protocol])
     return [*interpreter, script], job.env, script
 
 
 def _interpreter(job: Job) -> list[str]:
     path = job.env.get("PATH", os.defpath)
     if job.protocol == "shell":
-        return [_need(job, "bash"), "-e", "-o", "pipefail"]
+        return strict_argv(_need(job, "bash"))
     if job.protocol == "python":
         return [_which("python3", path) or sys.executable]
     if job.protocol == "R":
