@@ -28,6 +28,8 @@ KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "local": "flag",
         "resources": "str",
         "pool": "str",
+        "wait": "duration",
+        "poke": "duration",
     }
 )
 
@@ -77,6 +79,8 @@ class Options:
     local: bool = False
     resources: str | None = None
     pool: str | None = None
+    wait: float | None = None  # how long a scheduled interval waits for a late input (None: the schedule's)
+    poke: float | None = None  # how often the long-running runner looks for it
     given: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))
 
 

@@ -12,6 +12,7 @@ from datamake.schedule import dated
 from datamake.errors import UsageError
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
 from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
+from datamake.language.options import duration_seconds
 from datamake.model import relative_to
 from datamake.schedule.cancel import Cancel
 from datamake.schedule.runner import Clock, Request, Runner
@@ -61,12 +62,19 @@ def schedule_of(args: argparse.Namespace, declared) -> tuple[Schedule, str | Non
     return Schedule(spec, args.tz or decl.get("tz")), args.start or decl.get("start")
 
 
-def request_of(args: argparse.Namespace, sched: Schedule, start: str | None, date: datetime | None) -> Request:
+def request_of(args: argparse.Namespace, sched: Schedule, start: str | None, date: datetime | None,
+               declared=None) -> Request:
     at = (lambda text: parse_time(text, sched.tz) if text else None)
     long_running = bool(args.schedule) and not (args.once or args.date or args.from_ or args.to or date)
     return Request(sched, start=at(start), first=at(args.from_), last=at(args.to), date=date or at(args.date),
                    rerun=args.rerun, max_active=args.max_active, once=not long_running,
-                   on_failure=args.on_failure, on_success=args.on_success)
+                   on_failure=args.on_failure, on_success=args.on_success, **_waiting(declared))
+
+
+def _waiting(declared) -> dict[str, float]:
+    """`%schedule ... wait:6h poke:5m`: the defaults for late inputs."""
+    decl = dict(declared or {})
+    return {key: duration_seconds(decl[key], key, None) for key in ("wait", "poke") if key in decl}
 
 
 def state_dir_of(args: argparse.Namespace) -> str:
@@ -100,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
     dates = _dates_from_targets(args, workflow, sched)
     clock = Clock(parse_time(args.now, sched.tz) if args.now else None)
     state_dir = state_dir_of(args)
-    requests = [request_of(args, sched, start, d) for d in dates] or [request_of(args, sched, start, None)]
+    declared = workflow.schedule if workflow else None
+    requests = [request_of(args, sched, start, d, declared) for d in dates] or [
+        request_of(args, sched, start, None, declared)]
     if args.preview:
         return preview(args, requests, state_dir, clock, workflow)
     report: list[dict] = []
@@ -112,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
         builder = IntervalBuilder(args, state_dir, workflow, cancel)
         try:
             for request in requests:
-                Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round).run()
+                Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round,
+                       late=builder.late).run()
         finally:
             builder.close()
             state.close()
@@ -185,6 +196,10 @@ def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, c
 
 def _preview_interval(builder: IntervalBuilder, recorded: dict[str, str], request: Request, interval: Interval,
                       why: str) -> dict:
+    late = builder.late(interval)
+    if late is not None:
+        return {"key": interval.key, "start": interval.start.isoformat(), "end": interval.end.isoformat(),
+                "reason": "waiting for " + ", ".join(late.paths), "steps": []}
     succeeded = {name for name, st in recorded.items() if st == "success"}
     result = builder.build(interval, request.rerun == "all", succeeded, preview=True)
     steps = [{"index": s.index, "outputs": [relative_to(t.name, s.workdir) for t in s.outputs], "reason": str(r)}

@@ -57,6 +57,27 @@ def targets_exist(workflow: Workflow) -> bool:
     return all(storage.exists(t.name) for s in dated_steps(workflow) for t in s.outputs)
 
 
+def late_inputs(workflow: Workflow) -> dict[str, list[Step]]:
+    """Required inputs of dated steps that no step makes and that are not there yet, with the steps needing them.
+
+    These make an interval wait instead of failing: data dropped by someone else arrives late.
+    A missing input of a shared step stays an error (`missing input`), as in a plain build.
+    """
+    made = {t.name for s in workflow.steps for t in s.outputs}
+    late: dict[str, list[Step]] = {}
+    seen: dict[str, bool] = {}
+    for step in dated_steps(workflow):
+        for target in step.inputs:
+            if target.optional or target.name in made:
+                continue
+            if target.name not in seen:
+                stamp = storage.stat(target.name)
+                seen[target.name] = stamp is None or stamp.empty
+            if seen[target.name]:
+                late.setdefault(target.name, []).append(step)
+    return late
+
+
 def outputs_by_step(shape: Workflow, variables: dict[str, str]) -> dict[str, list[str]] | None:
     """Each dated step's output names for one interval, from the SENTINELS shape without re-evaluating.
 

@@ -11,7 +11,8 @@ from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, UsageError
 from datamake.schedule.intervals import Interval
 from datamake.schedule.cancel import Cancel, CancellableExecutor
-from datamake.schedule.runner import Outcome
+from datamake.model import relative_to
+from datamake.schedule.runner import Late, Outcome
 
 
 def load(args: argparse.Namespace, variables: dict[str, str]):
@@ -68,6 +69,16 @@ class IntervalBuilder:
         if missing is None:
             return dated.targets_exist(self.evaluate(interval))
         return not missing
+
+    def late(self, interval: Interval) -> Late | None:
+        """The inputs this interval waits for (required by its dated steps, made by no step, not there yet)."""
+        found = dated.late_inputs(self.evaluate(interval))
+        if not found:
+            return None
+        steps = list({s.index: s for needing in found.values() for s in needing}.values())
+        return Late(paths=[relative_to(name, needing[0].workdir) for name, needing in found.items()],
+                    steps=[s.label() for s in steps], waits=tuple(s.options.wait for s in steps),
+                    pokes=tuple(s.options.poke for s in steps))
 
     def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False):
         variables = interval.variables()

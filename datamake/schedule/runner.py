@@ -47,6 +47,25 @@ class Request:
     once: bool = True
     on_failure: str | None = None
     on_success: str | None = None
+    wait: float = 86400.0  # how long a late input is waited for, from the interval's end (`%schedule wait:`)
+    poke: float = 300.0  # how often the long-running runner looks again (`%schedule poke:`)
+
+
+@dataclass(frozen=True)
+class Late:
+    """Inputs an interval needs that nobody makes and that are not there yet (by their shown names)."""
+
+    paths: list[str]
+    steps: list[str]  # labels of the steps that need them
+    waits: tuple[float | None, ...] = ()  # each such step's `[wait:...]` (None: the schedule's)
+    pokes: tuple[float | None, ...] = ()  # each such step's `[poke:...]`
+
+    def wait(self, default: float) -> float:
+        """How long the interval waits: as long as its most patient step."""
+        return max((default if w is None else w for w in self.waits), default=default)
+
+    def poke(self, default: float) -> float:
+        return min((default if p is None else p for p in self.pokes), default=default)
 
 
 @dataclass
@@ -63,11 +82,14 @@ class Outcome:
     ran: list[int] = field(default_factory=list)  # step indexes, as a plain build's --json
     failed_steps: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    late: Late | None = None  # not built: it waits for these inputs
 
 
-# build(interval, force, succeeded step names) -> Outcome; done(interval) -> targets exist
+# build(interval, force, succeeded step names) -> Outcome; done(interval) -> targets exist;
+# late(interval) -> the inputs it waits for, or None when it can be built
 BuildFn = Callable[[Interval, bool, set], Outcome]
 DoneFn = Callable[[Interval], bool]
+LateFn = Callable[[Interval], "Late | None"]
 
 
 class Runner:
@@ -81,11 +103,14 @@ class Runner:
 
     def __init__(self, request: Request, state: ScheduleState, build: BuildFn, done: DoneFn,
                  clock: Clock, say: Callable[[str], None], cancel: Cancel | None = None,
-                 on_round: Callable[[list[dict]], None] | None = None):
+                 on_round: Callable[[list[dict]], None] | None = None, late: LateFn | None = None):
         self.req = request
         self.state = state
         self.build = build
         self.done = done
+        self.late = late or (lambda _interval: None)
+        self.waiting: dict[str, tuple[Interval, float]] = {}  # waiting in this round: interval, poke
+        self.announced: dict[str, list[str]] = {}  # what each interval was last said to wait for
         self.clock = clock
         self.say = say
         self.cancel = cancel or Cancel()
@@ -113,11 +138,12 @@ class Runner:
         return sorted(out, key=lambda pair: pair[0].start)
 
     def _reopened(self, rec) -> bool:
-        """A recorded interval that was interrupted, awaits a retry, lost its targets, or (--rerun failed) failed."""
-        if rec.state in ("interrupted", "retry"):
+        """A recorded interval that was interrupted, awaits a retry or an input, lost its targets, or (--rerun
+        failed) failed; one whose input never arrived is looked at again: it builds if the input turned up."""
+        if rec.state in ("interrupted", "retry", "waiting"):
             return True
         if rec.state == "failed":
-            return self.req.rerun == "failed"
+            return self.req.rerun == "failed" or bool(rec.waiting_for)
         return rec.state == "success" and self.req.rerun == "missing"
 
     def _last_recorded(self, records) -> datetime | None:
@@ -164,6 +190,7 @@ class Runner:
 
     def _round(self) -> None:
         start = len(self.results)
+        self.waiting = {}
         try:
             todo = self.plan()
             if not todo and self.req.once:
@@ -175,6 +202,11 @@ class Runner:
     def _sleep_until_next(self) -> None:
         now = self.clock.now()
         wake = self.req.schedule.containing(now).end
+        poke = min((p for _i, p in self.waiting.values()), default=None)
+        if poke is not None and now + timedelta(seconds=poke) < wake:
+            self.say(f"{len(self.waiting)} interval(s) waiting for input; looking again in {_duration(poke)}")
+            self._sleep(poke)
+            return
         self.say(f"next interval due at {wake.astimezone(self.req.schedule.tz).isoformat()}")
         self._sleep((wake - now).total_seconds() + 0.01)
 
@@ -238,6 +270,9 @@ class Runner:
         return max(0.0, min(at for at, _ in queue) - time.monotonic()) if queue else None
 
     def _attempt(self, interval: Interval) -> tuple[int | None, Outcome]:
+        late = self.late(interval)
+        if late is not None:
+            return None, Outcome(ok=False, late=late)
         attempt = self.state.claim(interval.key, interval.start.isoformat(), interval.end.isoformat(),
                                    os.getpid(), None)
         if attempt is None:
@@ -260,6 +295,9 @@ class Runner:
             self.cancel.stop(exc.exit_code - 128)
             self._summary(interval, "interrupted", Outcome(ok=False))
             return
+        if outcome.late is not None:
+            self._settle_late(interval, outcome.late)
+            return
         if attempt is None:
             self.say(f"interval {interval.key}: another runner is building it")
             self._summary(interval, "busy", outcome)
@@ -270,6 +308,7 @@ class Runner:
             self.say(f"interval {interval.key}: success ({len(outcome.ran)} step(s) ran)")
             self._summary(interval, "success", outcome)
             self._hook(self.req.on_success, interval, "success", outcome)
+            self._look_again(interval, queue)
         elif n <= outcome.retries:
             delay = outcome.retry_delay * 2 ** (n - 1)
             when = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat(timespec="seconds")
@@ -285,6 +324,41 @@ class Runner:
             self.exhausted.add(interval.key)
             self._summary(interval, "failed", outcome)
             self._hook(self.req.on_failure, interval, "failed", outcome)
+
+    def _settle_late(self, interval: Interval, late: Late) -> None:
+        """Record a waiting interval, or fail it once its wait is over (the failure hook fires once)."""
+        wait = late.wait(self.req.wait)
+        until = interval.end + timedelta(seconds=wait)
+        shown, key = ", ".join(late.paths), interval.key
+        span = (key, interval.start.isoformat(), interval.end.isoformat())
+        if self.clock.now() < until:
+            self.state.mark(*span, "waiting", error=f"waiting for {shown}", waiting_for=late.paths,
+                            wait_until=until.isoformat(timespec="seconds"))
+            self.waiting[key] = (interval, late.poke(self.req.poke))
+            if self.announced.get(key) != late.paths:  # once, not at every poke
+                self.announced[key] = late.paths
+                self.say(f"interval {key}: waiting for {shown} (until {until.astimezone(self.req.schedule.tz).isoformat()})")
+            self._summary(interval, "waiting", Outcome(ok=False))
+            return
+        error = f"input never arrived: {shown} (waited {_duration(wait)})"
+        before = self.state.get(key)
+        if before is not None and before.state == "failed" and before.waiting_for:
+            self.say(f"interval {key}: {error}; reported before")  # one alert, not one per tick
+            return
+        self.state.mark(*span, "failed", error=error, waiting_for=late.paths,
+                        wait_until=until.isoformat(timespec="seconds"))
+        self.say(f"interval {key}: failed ({error})")
+        self.failures.append(key)
+        outcome = Outcome(ok=False, failed=late.steps, error=error)
+        self._summary(interval, "failed", outcome)
+        self._hook(self.req.on_failure, interval, "failed", outcome)
+
+    def _look_again(self, built: Interval, queue) -> None:
+        """A success may have made what a later interval of this round waits for (its yesterday's file)."""
+        for key, (interval, _poke) in list(self.waiting.items()):
+            if interval.start > built.start:
+                del self.waiting[key]
+                queue.append((0.0, interval))
 
     def _summary(self, interval: Interval, status: str, outcome: Outcome) -> None:
         self.results.append({"key": interval.key, "status": status, "ran": outcome.ran,
@@ -325,6 +399,14 @@ class _InlinePool:
         return None
 
 
+def _duration(seconds: float) -> str:
+    """6h, 90m, 45s: the largest unit that divides it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
 def _prefixed(variables: dict[str, str]) -> dict[str, str]:
     return {f"DATAMAKE_{name}": value for name, value in variables.items() if name != "DATE"}
 
@@ -334,6 +416,10 @@ def _record_reason(rec) -> str | None:
         return "never built"
     if rec.state in ("running", "interrupted"):
         return "interrupted"
+    if rec.state == "waiting":
+        return "waiting for " + ", ".join(rec.waiting_for)
+    if rec.state == "failed" and rec.waiting_for:
+        return "input never arrived: " + ", ".join(rec.waiting_for)
     if rec.state in ("failed", "retry"):
         return "last attempt failed"
     return None

@@ -1,6 +1,7 @@
 """Schedule records in the state database: one row per interval, one per attempt, one per step outcome."""
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import sqlite3
@@ -22,9 +23,24 @@ CREATE TABLE IF NOT EXISTS schedule_steps (
     attempt INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (workflow, key, step));
 """
 
-# Interval states: running, success, failed (retries exhausted), retry (waiting for next_attempt_at),
-# interrupted (its runner died; redone by the next runner).
+# Columns added after the first release, with their type: added in place to older databases.
+ADDED_COLUMNS = (("schedule_intervals", "waiting_for", "TEXT"), ("schedule_intervals", "wait_until", "TEXT"))
+
+# Interval states (schedule_intervals.state):
+#   running      an attempt is building it now (its pid in schedule_attempts)
+#   success      the last attempt succeeded
+#   failed       the last attempt failed and no retry is left; an input that never arrived also ends here,
+#                with `waiting_for` still naming it (so a later tick builds it if the input turns up)
+#   retry        the last attempt failed; the next one is due at next_attempt_at
+#   interrupted  its runner stopped mid-build; the next runner builds it again
+#   waiting      due, but a required input that no step makes is not there yet: `waiting_for` lists
+#                them (a JSON list of names), `wait_until` (UTC ISO) is when waiting gives up; no
+#                attempt is opened while waiting, so `attempts` does not grow
+#   adopted      never built by datamake, but every dated output already existed when it was first
+#                seen (e.g. made by the cron job datamake replaced): done, like success
 FINAL = ("success", "failed")
+DONE = ("success", "adopted")
+STATES = ("running", "success", "failed", "retry", "interrupted", "waiting", "adopted")
 
 
 def utc_now() -> str:
@@ -41,6 +57,12 @@ class IntervalRecord:
     next_attempt_at: str | None
     updated_at: str
     error: str | None
+    waiting_for: tuple[str, ...] = ()  # inputs it waits (or waited in vain) for
+    wait_until: str | None = None  # UTC ISO: when waiting gives up
+
+    @property
+    def done(self) -> bool:
+        return self.state in DONE
 
 
 @dataclass(frozen=True)
@@ -76,6 +98,7 @@ class ScheduleState:
         """Open (creating the tables), or with `readonly` only read what is there; sqlite3.DatabaseError if unreadable."""
         self.workflow = workflow
         self.lock = threading.RLock()
+        self._extra: str | None = None
         path = os.path.join(state_dir, "state.db")
         if readonly:
             self.db = sqlite3.connect(f"{pathlib.Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30,
@@ -91,6 +114,10 @@ class ScheduleState:
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        with self._transaction():
+            for table, column, kind in ADDED_COLUMNS:
+                if column not in _columns(self.db, table):
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -121,7 +148,8 @@ class ScheduleState:
             self.db.execute(
                 "INSERT INTO schedule_intervals (workflow, key, start, end, state, attempts, updated_at) "
                 "VALUES (?, ?, ?, ?, 'running', 1, ?) ON CONFLICT (workflow, key) DO UPDATE SET "
-                "state='running', attempts=attempts+1, next_attempt_at=NULL, updated_at=excluded.updated_at",
+                "state='running', attempts=attempts+1, next_attempt_at=NULL, updated_at=excluded.updated_at, "
+                "waiting_for=NULL, wait_until=NULL",
                 (self.workflow, key, start, end, now))
             number = self.db.execute("SELECT attempts FROM schedule_intervals WHERE workflow=? AND key=?",
                                      (self.workflow, key)).fetchone()[0]
@@ -150,13 +178,28 @@ class ScheduleState:
                     "DO UPDATE SET state=excluded.state, attempt=excluded.attempt, updated_at=excluded.updated_at",
                     (self.workflow, key, step, step_state, number, now))
 
+    def mark(self, key: str, start: str, end: str, state: str, *, error: str | None = None,
+             waiting_for: list[str] | None = None, wait_until: str | None = None) -> None:
+        """Set an interval's state without an attempt: `waiting`, `adopted`, or `failed` when its wait ran out."""
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO schedule_intervals (workflow, key, start, end, state, attempts, updated_at, error, "
+                "waiting_for, wait_until) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (workflow, key) DO UPDATE "
+                "SET state=excluded.state, updated_at=excluded.updated_at, error=excluded.error, "
+                "waiting_for=excluded.waiting_for, wait_until=excluded.wait_until, next_attempt_at=NULL",
+                (self.workflow, key, start, end, state, utc_now(), error,
+                 json.dumps(waiting_for) if waiting_for else None, wait_until))
+
     def intervals(self) -> dict[str, IntervalRecord]:
         """Every recorded interval of this workflow by key."""
         with self.lock:
+            if self._extra is None:  # a read-only look at an older database has no such columns
+                have = _columns(self.db, "schedule_intervals")
+                self._extra = ", ".join(c if c in have else "NULL" for c in ("waiting_for", "wait_until"))
             rows = self.db.execute(
-                "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error "
-                "FROM schedule_intervals WHERE workflow=? ORDER BY start", (self.workflow,)).fetchall()
-        return {r[0]: IntervalRecord(*r) for r in rows}
+                "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error, " + self._extra +
+                " FROM schedule_intervals WHERE workflow=? ORDER BY start", (self.workflow,)).fetchall()
+        return {r[0]: IntervalRecord(*r[:8], tuple(json.loads(r[8])) if r[8] else (), r[9]) for r in rows}
 
     def get(self, key: str) -> IntervalRecord | None:
         return self.intervals().get(key) if key else None
@@ -193,6 +236,10 @@ class ScheduleState:
 
     def _transaction(self):
         return _Immediate(self.db, self.lock)
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 class _Immediate:

@@ -35,6 +35,8 @@ class Row:
     attempts: int = 0
     error: str | None = None
     steps: dict[str, str] = field(default_factory=dict)
+    waiting_for: list[str] = field(default_factory=list)  # inputs it waits for (or waited for in vain)
+    wait_until: str | None = None
 
 
 def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iterable[str],
@@ -49,13 +51,14 @@ def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iter
     columns = list(dict.fromkeys([*step_names, *(n for steps in outcomes.values() for n in steps)]))
     rows: dict[str, Row] = {}
     for key, rec in records.items():
-        rows[key] = Row(key, rec.start, rec.end, INTERVAL_WORDS.get(rec.state, rec.state), rec.attempts, rec.error)
+        rows[key] = Row(key, rec.start, rec.end, INTERVAL_WORDS.get(rec.state, rec.state), rec.attempts, rec.error,
+                        waiting_for=list(rec.waiting_for), wait_until=rec.wait_until)
     for interval in expected:
         if interval.key not in rows:
             rows[interval.key] = Row(interval.key, interval.start.isoformat(), interval.end.isoformat(), "missing")
     for row in rows.values():
         row.steps = {name: _cell(row, outcomes.get(row.key, {}).get(name)) for name in columns}
-        gone = missing(row.start) if missing and row.state == "success" else None
+        gone = missing(row.start) if missing and row.state in ("success", "adopted") else None
         if gone:
             row.state = "missing"
             row.steps.update({name: "missing" for name in gone})
@@ -63,7 +66,7 @@ def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iter
 
 
 def _cell(row: Row, recorded: str | None) -> str:
-    if row.state in ("running", "interrupted"):
+    if row.state in ("running", "interrupted", "waiting", "adopted"):
         return row.state if recorded != "success" else "success"
     if recorded == "failed" and row.state == "up for retry":
         return "up for retry"
@@ -119,7 +122,8 @@ def render_table(columns: list[str], rows: list[Row], out: TextIO, width: int | 
     console.print(table)
     for row in attention:
         if row.error:
-            console.print(Text(f"{row.key}: {row.error}"), overflow="ellipsis", no_wrap=True)
+            until = f" (gives up at {row.wait_until})" if row.state == "waiting" and row.wait_until else ""
+            console.print(Text(f"{row.key}: {row.error}{until}"), overflow="ellipsis", no_wrap=True)
 
 
 def _summary(columns: list[str], rows: list[Row]) -> str:
