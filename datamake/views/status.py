@@ -122,7 +122,7 @@ def render_table(columns: list[str], rows: list[Row], out: TextIO, width: int | 
     console.print(table)
     for row in attention:
         if row.error:
-            until = f" (gives up at {row.wait_until})" if row.state == "waiting" and row.wait_until else ""
+            until = f" until {row.wait_until}" if row.state == "waiting" and row.wait_until else ""
             console.print(Text(f"{row.key}: {row.error}{until}"), overflow="ellipsis", no_wrap=True)
 
 

@@ -39,8 +39,8 @@ def test_status_shows_what_a_waiting_interval_waits_for(project):
     project.workflow(LANDING)
     project.run("--once", "--now=2026-11-22T01:00:00Z")
     table = project.run("--status", "--now=2026-11-22T01:00:00Z").stdout
-    assert "│ 2026-11-21 │ waiting │ 0     │ waiting            │" in table
-    assert "2026-11-21: waiting for landing/2026-11-21.csv (gives up at 2026-11-22T06:00:00+00:00)" in table
+    assert "│ 2026-11-21 │ waiting │     0 │ waiting            │" in table
+    assert "2026-11-21: waiting for landing/2026-11-21.csv until 2026-11-22T06:00:00+00:00" in table
     (row,) = json.loads(project.run("--status", "--json", "--now=2026-11-22T01:00:00Z").stdout)["intervals"]
     assert row == {"key": "2026-11-21", "start": "2026-11-21T00:00:00+00:00", "end": "2026-11-22T00:00:00+00:00",
                    "state": "waiting", "attempts": 0, "error": "waiting for landing/2026-11-21.csv",
