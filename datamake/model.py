@@ -30,6 +30,7 @@ KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "pool": "str",
         "wait": "duration",
         "poke": "duration",
+        "drake": "flag",
     }
 )
 
@@ -81,6 +82,7 @@ class Options:
     pool: str | None = None
     wait: float | None = None  # how long a scheduled interval waits for a late input (None: the schedule's)
     poke: float | None = None  # how often the long-running runner looks for it
+    drake: bool = False  # Drake's semantics: $OUTPUT is the real name, shell without -e, outputs unchecked
     given: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -147,7 +149,7 @@ class Step:
             values[prefix] = items[0] if items else ""
             for i, item in enumerate(items):
                 values[f"{prefix}{i}"] = item
-            values[f"{prefix}S"] = " ".join(items)
+            values[f"{prefix}S"] = " ".join(item for item in items if item)  # a missing ?optional is left out
             values[f"{prefix}N"] = str(len(items))
         return values
 

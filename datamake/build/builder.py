@@ -26,6 +26,7 @@ from typing import Callable
 
 from datamake.decide import fingerprint
 from datamake.build import orphans
+from datamake.build import outputs as step_outputs
 from datamake.build.attempt_logs import reserve_log
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError
@@ -141,7 +142,8 @@ def _record_lookup(records):
 def _default_executor(jobs: int, reporter, sg: StepGraph) -> Executor:
     from datamake.build.executors.local import LocalExecutor
 
-    return LocalExecutor(jobs, on_output=lambda job, line: reporter.step_output(sg.step(job.key), line))
+    return LocalExecutor(jobs, on_output=lambda job, line, stderr=False: reporter.step_output(sg.step(job.key), line,
+                                                                                             stderr))
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,7 @@ class Attempt:
     temps: dict[str, str]  # output name -> temporary name (empty when -atomic)
     stage: Staging | None = None  # `+local`: local copies of remote inputs and outputs
     ordinal: int = 1
+    before: dict = field(default_factory=dict)  # local output -> its stamp before the step (atomic steps)
 
 
 class Builder:
@@ -262,7 +265,8 @@ class Builder:
 
     def _submit(self, index: int, number: int) -> None:
         step = self.sg.step(index)
-        atomic = step.options.atomic
+        atomic = step.options.atomic and not step.options.drake  # Drake's $OUTPUT is the real name
+        before = step_outputs.stamps_before(step) if atomic else {}
         temps = {t.name: storage.temp_name(t.name) for t in step.outputs} if atomic else {}
         for target in step.outputs:
             storage.ensure_parent(target.name)
@@ -277,7 +281,7 @@ class Builder:
         temps.update(stage.outputs if stage else {})  # staged outputs are uploaded by publish
         ordinal, log_path = self._reserve_log(step)
         job = self._job(step, temps, log_path, stage)
-        self.running[index] = Attempt(number, time.time(), job.log_path, temps, stage, ordinal)
+        self.running[index] = Attempt(number, time.time(), job.log_path, temps, stage, ordinal, before)
         self.reporter.step_started(step, self.reasons[index], number)
         self.starting = True
         try:
@@ -296,10 +300,10 @@ class Builder:
 
     def _job(self, step: Step, temps: dict[str, str], log_path: str, stage: Staging | None = None) -> Job:
         outs = tuple(relative_to(temps.get(t.name, t.name), step.workdir) for t in step.outputs)
-        ins = tuple(relative_to(stage.local(t.name), step.workdir) for t in step.inputs) if stage else None
+        ins = _input_names(step, stage) if stage or any(t.optional for t in step.inputs) else None
         values = step.step_vars(outputs=outs, inputs=ins)
         env = {**self.environ, **step.vars, **values}
-        return Job(key=step.index, label=step.label(), protocol=step.protocol,
+        return Job(key=step.index, label=step.label(), protocol=step.protocol, drake=step.options.drake,
                    script=render_body(step.body_parts, values), env=env, cwd=step.workdir,
                    log_path=log_path, timeout=step.options.timeout,
                    prefix=step.label() if self.opts.jobs > 1 else None, resources=step_resources(step))
@@ -347,12 +351,19 @@ class Builder:
         self._fail(index, error)
 
     def _publish(self, step: Step, attempt: Attempt) -> str | None:
-        """Check every output was made, then move each temporary onto its target."""
-        for target in step.outputs:
-            if not storage.exists(attempt.temps.get(target.name, target.name)):
-                return f"step did not create its output: {relative_to(target.name, step.workdir)}"
+        """Judge the outputs (see build/outputs.py), then move each temporary made onto its target."""
+        taken = step_outputs.take(step, attempt.temps, attempt.before, scheduled=bool(self.opts.scope.interval))
+        if taken.error:
+            return taken.error
+        for text in taken.notes:
+            self.reporter.step_note(step, text)
+            step_outputs.note_in_log(attempt.log_path, text)
+        for text in taken.warnings:
+            self.reporter.warning(text)
+            step_outputs.note_in_log(attempt.log_path, text)
         for name, tmp in attempt.temps.items():
-            storage.publish(tmp, name)
+            if storage.exists(tmp):
+                storage.publish(tmp, name)
         return None
 
     def _fail(self, index: int, error: str) -> None:
@@ -421,6 +432,17 @@ class Builder:
         step = self.sg.step(result.key)
         self._record_attempt(step, attempt, result, "interrupted")
         self.reporter.step_finished(step, result, "interrupted")
+
+
+def _input_names(step: Step, stage: Staging | None) -> tuple[str, ...]:
+    """$INPUTn values: local copies of staged inputs; an optional input that is not there is empty (SPEC §1)."""
+    names = []
+    for target in step.inputs:
+        if target.optional and not storage.exists(target.name):
+            names.append("")
+        else:
+            names.append(relative_to(stage.local(target.name) if stage else target.name, step.workdir))
+    return tuple(names)
 
 
 def _job_error(result: JobResult) -> str | None:

@@ -20,6 +20,7 @@ def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
 
     from datamake.store import storage
     from datamake.store import storage_options
+    from datamake.language.options import drake_by_default
     from datamake.language.parser import load_workflow, parse_var_args
 
     path = workflow_path(args.workflow)
@@ -31,6 +32,8 @@ def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
     if extra_vars:
         variables.update(extra_vars)
     workflow = load_workflow(path, variables=variables, base=args.base)
+    if getattr(args, "drake", False):
+        workflow = drake_by_default(workflow)
     gc.freeze()  # the workflow lives as long as the command: later collections need not walk it again
     return workflow
 
@@ -78,8 +81,8 @@ def build(args: argparse.Namespace) -> int:
 
 def make_executor(args: argparse.Namespace, workflow, reporter):
     """`--executor`: where steps run; each executor passes output lines to the reporter."""
-    def on_output(job, line):
-        reporter.step_output(workflow.steps[job.key], line)
+    def on_output(job, line, stderr=False):
+        reporter.step_output(workflow.steps[job.key], line, stderr)
 
     from datamake.build.executors.local import LocalExecutor
     from datamake.build.executors.resources import step_resources

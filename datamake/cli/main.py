@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--why", action="store_true", help="explain each rebuild decision")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--check", choices=("timestamp", "hash"), default=None, help="default rebuild check")
+    p.add_argument("--drake", action="store_true",
+                   help="Drake's semantics for every step: $OUTPUT is the real name, shell without -e")
     p.add_argument("-a", "--auto", action="store_true", help="answer yes to +confirm steps")
     p.add_argument("--base", default=None, help="BASE for relative names (default: the workflow's directory)")
     p.add_argument("-v", "--vars", action="append", default=[], help='variables, "A=1,B=2"')

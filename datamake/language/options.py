@@ -1,13 +1,14 @@
 """Step and method options: written `[...]` items -> checked values -> model.Options."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from types import MappingProxyType
 from typing import Callable
 
 from datamake.errors import SourceLocation, WorkflowError
 from datamake.language.expand import at, did_you_mean
-from datamake.model import CHECK_MODES, KNOWN_OPTIONS, METHOD_MODES, PROTOCOLS, OptionValue, Options
+from datamake.model import CHECK_MODES, KNOWN_OPTIONS, METHOD_MODES, PROTOCOLS, OptionValue, Options, Workflow
 
 _OPTION = re.compile(r"([+-])?([A-Za-z_][A-Za-z0-9_-]*)(?::(.*))?\Z", re.S)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)?\Z")
@@ -90,3 +91,22 @@ def build_options(given: Given) -> Options:
         if key in fields:
             fields[key] = duration_seconds(str(fields[key]), key.replace("_", "-"), None)
     return Options(**fields, given=MappingProxyType(values))
+
+
+def drake_by_default(workflow: Workflow) -> Workflow:
+    """`--drake`: every step gets Drake's semantics unless it says `[-drake]` itself.
+
+    Not part of the options as given, so switching the mode on or off does not make every step's
+    command look changed.
+    """
+    changed: dict[int, Options] = {}  # steps without options of their own share one Options
+
+    def drake(options: Options) -> Options:
+        if "drake" in options.given:
+            return options
+        if id(options) not in changed:
+            changed[id(options)] = dataclasses.replace(options, drake=True)
+        return changed[id(options)]
+
+    steps = tuple(dataclasses.replace(step, options=drake(step.options)) for step in workflow.steps)
+    return dataclasses.replace(workflow, steps=steps)

@@ -153,8 +153,8 @@ class _Slot:
     steps: tuple = ()
     reporter = None
 
-    def step_output(self, step, line: str) -> None:
-        self.reporter.step_output(step, line)
+    def step_output(self, step, line: str, stderr: bool = False) -> None:
+        self.reporter.step_output(step, line, stderr)
 
 
 def outcome_of(workflow, result, variables: dict[str, str]) -> Outcome:

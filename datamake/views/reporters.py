@@ -47,8 +47,8 @@ class Reporter:
     def step_started(self, step: Step, reason: Any, attempt: int) -> None:
         self.labels[step.index] = step.label()
 
-    def step_output(self, step: Step, line: str) -> None:
-        pass
+    def step_output(self, step: Step, line: str, stderr: bool = False) -> None:
+        """One line a step printed; `stderr` when it came from the step's standard error."""
 
     def step_finished(self, step: Step, result: JobResult, outcome: str) -> None:
         self.labels[step.index] = step.label()
@@ -56,6 +56,9 @@ class Reporter:
     def step_skipped(self, step: Step, why: Any) -> None:
         """`why` is a string, or the Reason a re-check found the step up to date by."""
         self.labels[step.index] = step.label()
+
+    def step_note(self, step: Step, text: str) -> None:
+        """A remark on how a step's outputs were taken, worth saying once with --why."""
 
     def finished(self, result: Any) -> None:
         pass
@@ -88,8 +91,8 @@ class PlainReporter(Reporter):
         cause = _cause(reason, attempt)
         self._say(f"--- {step.index}. Running ({cause}): {step.label()}")
 
-    def step_output(self, step: Step, line: str) -> None:
-        self._say(f"[{step.label()}] {line}" if self.jobs > 1 else line)
+    def step_output(self, step: Step, line: str, stderr: bool = False) -> None:
+        self._say(f"[{step.label()}] {line}" if self.jobs > 1 else line, stderr)
 
     def step_finished(self, step: Step, result: JobResult, outcome: str) -> None:
         super().step_finished(step, result, outcome)
@@ -100,11 +103,15 @@ class PlainReporter(Reporter):
         text = str(why) if self.why else getattr(why, "label", why)  # a Reason after a re-check
         self._say(f"--- {step.index}. Skipped ({text}): {step.label()}")
 
+    def step_note(self, step: Step, text: str) -> None:
+        if self.why:
+            self._say(f"--- {step.index}. note: {text}")
+
     def finished(self, result: Any) -> None:
         self._say(summary(result, self.labels))
 
-    def _say(self, text: str) -> None:
-        out = self.out
+    def _say(self, text: str, stderr: bool = False) -> None:
+        out = sys.stderr if stderr else self.out
         out.write(text + "\n")
         out.flush()
 
@@ -171,7 +178,8 @@ class RichReporter(PlainReporter):
     def close(self) -> None:
         self._stop()
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, stderr: bool = False) -> None:
+        # Step stderr too goes above the live display: on a terminal both streams are the same screen.
         from rich.text import Text
 
         # A Text, not a str: step output must never be read as rich markup.

@@ -23,6 +23,7 @@ class Job:
     timeout: float | None = None
     prefix: str | None = None  # prefix for echoed output lines when several jobs run at once
     resources: dict[str, float] = field(default_factory=dict)
+    drake: bool = False  # a shell body runs as Drake runs it: plain bash, no -e, no pipefail
 
 
 @dataclass(frozen=True)

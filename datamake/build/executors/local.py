@@ -25,7 +25,7 @@ _SUFFIXES = {"shell": ".sh", "python": ".py", "ruby": ".rb", "node": ".js", "R":
 # well under Linux's 128 KiB limit on one argument. Longer ones go through a temp file.
 _INLINE_LIMIT = 16 * 1024
 
-OutputCallback = Callable[[Job, str], None]
+OutputCallback = Callable[..., None]  # (job, line, stderr: bool = False)
 
 
 class ProtocolError(Exception):
@@ -75,9 +75,10 @@ class LocalExecutor:
     def _handle(self, event: tuple) -> JobResult | None:
         kind, run, payload = event
         if kind == "output":
+            lines, stderr = payload
             if self._on_output is not None:
-                for line in payload:
-                    self._on_output(run.job, line)
+                for line in lines:
+                    self._on_output(run.job, line, stderr)
             return None
         if run not in self._running:
             return None  # already given up on by cancel_all
@@ -213,32 +214,36 @@ class _Run:
         return self.result(self.proc.returncode, None)
 
     def _pump(self, log) -> None:
-        """Copy output to the log and the callback until the pipe closes."""
-        fd = self.proc.stdout.fileno()
-        partial = b""
+        """Copy stdout and stderr to the log and the callback until both pipes close."""
+        partial = {self.proc.stdout.fileno(): b"", self.proc.stderr.fileno(): b""}
+        err = self.proc.stderr.fileno()
         with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while True:
-                if not sel.select(self._next_timeout()):
-                    if self._tick():
-                        break
-                    continue
-                chunk = os.read(fd, 65536)
-                if not chunk:
+            for fd in partial:
+                sel.register(fd, selectors.EVENT_READ)
+            while sel.get_map():
+                ready = sel.select(self._next_timeout())
+                if not ready and self._tick():
                     break
-                log.write(chunk)
-                partial = self._lines(partial + chunk)
-        if partial:
-            self._lines(partial + b"\n")
+                for key, _events in ready:
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        sel.unregister(key.fd)
+                        continue
+                    log.write(chunk)
+                    partial[key.fd] = self._lines(partial[key.fd] + chunk, key.fd == err)
+        for fd, rest in partial.items():
+            if rest:
+                self._lines(rest + b"\n", fd == err)
         self.proc.stdout.close()
+        self.proc.stderr.close()
 
-    def _lines(self, data: bytes) -> bytes:
+    def _lines(self, data: bytes, stderr: bool) -> bytes:
         """Emit the complete lines in `data`; return the unfinished rest."""
         *complete, rest = data.split(b"\n")
         if complete:
             lines = [c.decode("utf-8", "replace") for c in complete]
             self.tail.extend(lines)
-            self.emit(("output", self, lines))
+            self.emit(("output", self, (lines, stderr)))
         return rest
 
     def _reap(self) -> None:
@@ -312,7 +317,7 @@ def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
     if job.protocol not in _SUFFIXES:
         raise ProtocolError(f"unknown protocol {job.protocol}")
     interpreter = _interpreter(job)
-    text = strict_script(job.script) if job.protocol == "shell" else job.script
+    text = strict_script(job.script) if job.protocol == "shell" and not job.drake else job.script
     if job.protocol == "shell" and len(text) < _INLINE_LIMIT:
         # No temp file to write, have bash read and remove: ~0.4 ms less per step. $0 names us
         # in bash's messages ("datamake: line 2: ..."), as the script's path would.
@@ -324,7 +329,7 @@ def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
 def _interpreter(job: Job) -> list[str]:
     path = job.env.get("PATH", os.defpath)
     if job.protocol == "shell":
-        return strict_argv(_need(job, "bash"))
+        return [_need(job, "bash")] if job.drake else strict_argv(_need(job, "bash"))
     if job.protocol == "python":
         return [_which("python3", path) or sys.executable]
     if job.protocol == "R":
@@ -364,7 +369,7 @@ def _log_file(path: str):
 
 def _spawn(argv: list[str], env: dict[str, str], cwd: str, stdin) -> subprocess.Popen:
     return subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True)
 
 
 def _start_error(exc: OSError, program: str, cwd: str) -> str:

@@ -52,19 +52,25 @@ def lines():
 
 @pytest.fixture
 def executor(lines):
-    ex = LocalExecutor(4, on_output=lambda j, line: lines.append((j.key, line)))
+    ex = LocalExecutor(4, on_output=lambda j, line, stderr=False: lines.append((j.key, line)))
     yield ex
     ex.close()
 
 
-def test_shell_runs_in_cwd_with_exactly_the_env_and_logs_merged_output(tmp_path, executor, lines):
-    script = 'echo "out $GREETING $(pwd)"\necho "err line" >&2\necho "home=${HOME:-unset}"\n'
-    (r,) = run_all(executor, [job(tmp_path, 0, script, env={"PATH": os.environ["PATH"], "GREETING": "hi"})]).values()
+def test_shell_runs_in_cwd_with_exactly_the_env_and_logs_both_streams(tmp_path):
+    seen = []
+    executor = LocalExecutor(1, on_output=lambda j, line, stderr=False: seen.append((line, stderr)))
+    script = 'echo "out $GREETING $(pwd)"\necho "err line" >&2\nsleep 0.1\necho "home=${HOME:-unset}"\n'
+    try:
+        (r,) = run_all(executor, [job(tmp_path, 0, script, env={"PATH": os.environ["PATH"], "GREETING": "hi"})]).values()
+    finally:
+        executor.close()
     assert r.ok and r.returncode == 0 and r.error is None
     expected = [f"out hi {tmp_path}", "err line", "home=unset"]
-    assert [line for _k, line in lines] == expected
-    assert (tmp_path / "logs" / "0.log").read_text() == "\n".join(expected) + "\n"
-    assert r.log_tail == "\n".join(expected)
+    assert sorted(seen) == sorted([(expected[0], False), ("err line", True), ("home=unset", False)])
+    assert seen[-1] == ("home=unset", False)
+    assert sorted((tmp_path / "logs" / "0.log").read_text().splitlines()) == sorted(expected)
+    assert sorted(r.log_tail.splitlines()) == sorted(expected)
 
 
 def test_shell_stops_at_the_first_failing_command_and_in_pipelines(tmp_path, executor):
@@ -146,7 +152,7 @@ def test_shell_bodies_run_inline_unless_huge_with_datamake_as_dollar_zero(tmp_pa
     huge = 'echo "$0"\n' + "# padding\n" * 4000
     results = run_all(executor, [job(tmp_path, 0, 'echo "$0"\nnosuchcommand'), job(tmp_path, 1, huge)])
     assert results[0].error == "exit 127"
-    assert [line for k, line in lines if k == 0] == ["datamake", "datamake: line 2: nosuchcommand: command not found"]
+    assert sorted(line for k, line in lines if k == 0) == ["datamake", "datamake: line 2: nosuchcommand: command not found"]
     [script] = [line for k, line in lines if k == 1]
     assert results[1].ok and os.path.basename(script).startswith("datamake-") and script.endswith(".sh")
     assert not os.path.exists(script)

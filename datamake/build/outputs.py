@@ -1,0 +1,93 @@
+"""After a step exits 0: how each output is taken, and what to say about the ones it did not make.
+
+An atomic step's `$OUTPUT` names a temporary that is renamed onto the target. Real workflows also
+write the target by its own name (`> top-5`, as Drake and make users do): a target that changed
+while the step ran is taken as it is, not atomically, and the step says so once (in `--why` and
+its log). A step that made none of its outputs is no failure, as in make and Drake, but gets a
+warning, except in a scheduled interval, which is done only when its outputs exist. A step that
+made some of its outputs and not others fails. Drake-compatible steps are not checked at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from datamake.model import Step, relative_to
+from datamake.store import storage
+from datamake.store.storage import Stamp
+
+
+@dataclass
+class Taken:
+    """What became of a step's outputs: an error fails the step; notes and warnings are told."""
+
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)  # for --why and the step's log
+    warnings: list[str] = field(default_factory=list)  # for everyone
+
+
+def stamps_before(step: Step) -> dict[str, Stamp | None]:
+    """The local outputs as they are before an atomic step runs, to tell later whether it wrote them by name.
+
+    Remote outputs are not asked (a request per output per run): they must go through `$OUTPUT`.
+    """
+    return {t.name: storage.stat(t.name) for t in step.outputs if not t.is_remote}
+
+
+def take(step: Step, temps: dict[str, str], before: dict[str, Stamp | None], *, scheduled: bool) -> Taken:
+    """Decide about each output after the step exited 0; publishing the temporaries is the caller's."""
+    taken = Taken()
+    if step.options.drake:
+        return taken  # Drake checks nothing after a step
+    by_name, missing = [], []
+    for target in step.outputs:
+        tmp = temps.get(target.name)
+        if tmp is not None and storage.exists(tmp):
+            continue
+        if tmp is None:  # not atomic: the step writes the target itself
+            if not storage.exists(target.name):
+                missing.append(target.name)
+        elif target.name in before and _written(target.name, before[target.name]):
+            by_name.append(target.name)
+        else:
+            missing.append(target.name)
+    if by_name:
+        taken.notes.append(_by_name_note(step, by_name))
+    if missing:
+        _judge_missing(step, missing, scheduled, taken)
+    return taken
+
+
+def _written(name: str, before: Stamp | None) -> bool:
+    now = storage.stat(name)
+    return now is not None and now != before
+
+
+def _names(step: Step, names: list[str]) -> str:
+    return ", ".join(relative_to(name, step.workdir) for name in names)
+
+
+def _by_name_note(step: Step, names: list[str]) -> str:
+    return (f"{step.label()}: wrote {_names(step, names)} by name instead of through $OUTPUT: "
+            "taken as it is, not atomically (a failed run may leave it half-written)")
+
+
+def _judge_missing(step: Step, missing: list[str], scheduled: bool, taken: Taken) -> None:
+    if len(missing) < len(step.outputs):
+        taken.error = f"step did not create its output: {_names(step, missing)}"
+    elif scheduled:
+        taken.error = (f"step did not create its output: {_names(step, missing)} "
+                       "(a scheduled interval is done only when its outputs exist)")
+    else:
+        taken.warnings.append(
+            f"{step.label()}: the step succeeded but made none of its outputs ({_names(step, missing)}); "
+            "as in make and Drake this is no failure, but it will run again next time "
+            "(a step that makes no file can be written without outputs: `<- inputs`)")
+
+
+def note_in_log(log_path: str, text: str) -> None:
+    """Append datamake's own remark to the end of a step's log."""
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"datamake: note: {text}\n")
+    except OSError:
+        pass  # the log is a record, not a reason to fail the step
