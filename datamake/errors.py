@@ -89,6 +89,10 @@ class WorkflowError(DatamakeError):
     """The workflow text is wrong: always carries a location when one is known."""
 
 
+class ScheduleDeclError(WorkflowError):
+    """A `%schedule` line is wrong: reported even where other evaluation errors are tolerated."""
+
+
 class UsageError(DatamakeError):
     """The command line asks for something impossible (unknown target, bad flag value)."""
 

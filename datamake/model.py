@@ -187,3 +187,5 @@ class Workflow:
     methods: Mapping[str, Method] = field(default_factory=lambda: MappingProxyType({}))
     schedule: Mapping[str, str] | None = None  # from `%schedule SPEC key:value...`, e.g. {"spec": "daily", "start": ...}
     schedule_loc: SourceLocation | None = None
+    # Where each part of `%schedule` was written ("spec", "start", ...), for errors found later.
+    schedule_locs: Mapping[str, SourceLocation] | None = None

@@ -12,7 +12,8 @@ from datamake.schedule import dated
 from datamake.errors import UsageError
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
 from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
-from datamake.language.options import duration_seconds
+from datamake.schedule.collisions import check_distinct_names
+from datamake.schedule.declared import Declared, declared
 from datamake.model import relative_to
 from datamake.schedule.cancel import Cancel
 from datamake.schedule.runner import Clock, Request, Runner
@@ -50,31 +51,32 @@ def shape(args: argparse.Namespace):
     return evaluated_or_none(args, dict(dated.SENTINELS))
 
 
-def schedule_of(args: argparse.Namespace, declared) -> tuple[Schedule, str | None]:
-    """--schedule/--tz/--start win over `%schedule`; --date, --from or a dated target alone mean daily."""
-    decl = dict(declared or {})
-    spec = args.schedule or decl.get("spec")
-    if spec is None:
+def schedule_of(args: argparse.Namespace, workflow) -> Declared:
+    """--schedule/--tz/--start win over `%schedule`; --date, --from or a dated target alone mean daily.
+
+    A mistake in a `%schedule` part is reported at its place in the workflow.
+    """
+    decl = dict(workflow.schedule or {}) if workflow else {}
+    written = dict(workflow.schedule_locs or {}) if workflow else {}
+    given = {"spec": args.schedule, "tz": args.tz, "start": args.start}
+    parts = {**decl, **{key: value for key, value in given.items() if value}}
+    locs = {key: loc for key, loc in written.items() if not given.get(key)}
+    if parts.get("spec") is None:
         if not (args.date or args.from_ or args.to or args.targets):
             raise UsageError("the workflow uses interval variables ($[DATE], ...) but has no schedule",
                              hint="pass --schedule daily (or another SPEC), --date D, or add `%schedule daily`")
-        spec = "daily"
-    return Schedule(spec, args.tz or decl.get("tz")), args.start or decl.get("start")
+        parts["spec"] = "daily"
+    return declared(parts, locs)
 
 
-def request_of(args: argparse.Namespace, sched: Schedule, start: str | None, date: datetime | None,
-               declared=None) -> Request:
+def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) -> Request:
+    sched = decl.schedule
     at = (lambda text: parse_time(text, sched.tz) if text else None)
     long_running = bool(args.schedule) and not (args.once or args.date or args.from_ or args.to or date)
-    return Request(sched, start=at(start), first=at(args.from_), last=at(args.to), date=date or at(args.date),
+    return Request(sched, start=decl.start, first=at(args.from_), last=at(args.to), date=date or at(args.date),
                    rerun=args.rerun, max_active=args.max_active, once=not long_running,
-                   on_failure=args.on_failure, on_success=args.on_success, **_waiting(declared))
-
-
-def _waiting(declared) -> dict[str, float]:
-    """`%schedule ... wait:6h poke:5m`: the defaults for late inputs."""
-    decl = dict(declared or {})
-    return {key: duration_seconds(decl[key], key, None) for key in ("wait", "poke") if key in decl}
+                   on_failure=args.on_failure, on_success=args.on_success, catchup=decl.catchup,
+                   **(decl.waits or {}))
 
 
 def state_dir_of(args: argparse.Namespace) -> str:
@@ -104,13 +106,14 @@ def run(args: argparse.Namespace) -> int:
     from datamake.store.statedb import acquire_lock
 
     workflow = shape(args)
-    sched, start = schedule_of(args, workflow.schedule if workflow else None)
+    decl = schedule_of(args, workflow)
+    sched = decl.schedule
     dates = _dates_from_targets(args, workflow, sched)
     clock = Clock(parse_time(args.now, sched.tz) if args.now else None)
+    if workflow is not None:
+        check_distinct_names(workflow, sched, clock.now())
     state_dir = state_dir_of(args)
-    declared = workflow.schedule if workflow else None
-    requests = [request_of(args, sched, start, d, declared) for d in dates] or [
-        request_of(args, sched, start, None, declared)]
+    requests = [request_of(args, decl, d) for d in dates] or [request_of(args, decl, None)]
     if args.preview:
         return preview(args, requests, state_dir, clock, workflow)
     report: list[dict] = []
@@ -242,8 +245,8 @@ def status(args: argparse.Namespace) -> int:
     from datamake.views import status as view
 
     workflow = shape(args)
-    declared = workflow.schedule if workflow else None
-    sched, start = schedule_of(args, declared) if args.schedule or declared else (None, None)
+    decl = schedule_of(args, workflow) if args.schedule or (workflow and workflow.schedule) else None
+    sched, start = (decl.schedule, decl.start) if decl else (None, None)
     names = [dated.step_name(s, dict(dated.SENTINELS)) for s in dated.dated_steps(workflow)] if workflow else []
     state = _read_state(args, state_dir_of(args))
     try:
@@ -274,11 +277,11 @@ def _within(args: argparse.Namespace, sched: Schedule | None, rows: list) -> lis
             and (last is None or datetime.fromisoformat(r.start) <= last)]
 
 
-def _expected(args: argparse.Namespace, sched: Schedule, start: str | None, state) -> list[Interval]:
+def _expected(args: argparse.Namespace, sched: Schedule, start: datetime | None, state) -> list[Interval]:
     """The due intervals --status lists even when never built: from --start, else the first record."""
     now = parse_time(args.now, sched.tz) if args.now else datetime.now(timezone.utc)
     first = state.intervals()
-    since = parse_time(start, sched.tz) if start else (
+    since = start or (
         datetime.fromisoformat(min(r.start for r in first.values())) if first else sched.latest_due(now).start)
     if args.from_:  # a window asked for lists its never-built intervals too
         since = min(since, sched.containing(parse_time(args.from_, sched.tz)).start)

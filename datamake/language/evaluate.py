@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
-from datamake.errors import SourceLocation, WorkflowError
+from datamake.errors import ScheduleDeclError, SourceLocation, WorkflowError
 from datamake.language.expand import SPECIAL, Scope, at, did_you_mean, expand
 from datamake.model import Method, Step, StepVar, Target, Workflow, is_url
 from datamake.language.parser import parse_file
 from datamake.language.syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, VarDef
 from datamake.language.options import Given, build_options, parse_options
+
+# `%schedule SPEC key:value...`: the keys it knows (every:PERIOD is a SPEC).
+SCHEDULE_KEYS = ("start", "end", "tz", "catchup", "wait", "poke")
 
 _STEP_VAR = re.compile(r"(INPUT|OUTPUT)(S|N|\d+)?\Z")
 _DEFAULT_OPTIONS = build_options({})
@@ -51,7 +54,8 @@ def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str 
     ev.run(syntax, scope, _Place(path, directory, (path,)))
     methods = {name: m.public for name, m in scope.methods.items()}
     return Workflow(path=path, directory=directory, steps=tuple(ev.steps), methods=MappingProxyType(methods),
-                    schedule=ev.schedule, schedule_loc=ev.schedule_loc)
+                    schedule=ev.schedule, schedule_loc=ev.schedule_loc,
+                    schedule_locs=ev.schedule_locs)
 
 
 class _Evaluator:
@@ -61,6 +65,7 @@ class _Evaluator:
         self.steps: list[Step] = []
         self.schedule: dict[str, str] | None = None
         self.schedule_loc: SourceLocation | None = None
+        self.schedule_locs: dict[str, SourceLocation] | None = None
 
     def run(self, syntax: Syntax, scope: Scope, place: _Place) -> None:
         for item in syntax.items:
@@ -120,18 +125,29 @@ class _Evaluator:
     def schedule_decl(self, item: ScheduleDecl, scope: Scope, place: _Place) -> None:
         spec: list[str] = []
         fields: dict[str, str] = {}
+        locs: dict[str, SourceLocation] = {}
         for arg in item.args:
             value, _ = expand(arg.value, arg.loc, scope, place.workdir)
             key, sep, rest = value.partition(":")
-            if sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key):
+            if sep and key == "every":  # every:30m is the schedule itself
+                spec.append(value)
+                locs.setdefault("spec", arg.loc)
+            elif sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key):
+                if key not in SCHEDULE_KEYS:
+                    close = did_you_mean(key, SCHEDULE_KEYS)
+                    raise ScheduleDeclError(f"unknown %schedule key: {key}{close}", arg.loc,
+                                        hint=None if close else f"known keys: {', '.join(SCHEDULE_KEYS)}")
                 fields[key] = rest
+                locs[key] = arg.loc
             else:
                 spec.append(value)
+                locs.setdefault("spec", arg.loc)
         if not spec:
-            raise WorkflowError("%schedule needs a schedule: hourly, daily, weekly, monthly, "
-                                "@daily or a cron expression", item.loc)
+            raise ScheduleDeclError("%schedule needs a schedule: hourly, daily, weekly, monthly, "
+                                "@daily, every:30m, @once or a cron expression", item.loc)
         self.schedule = {"spec": " ".join(spec), **fields}
         self.schedule_loc = item.loc
+        self.schedule_locs = locs
 
     def step(self, decl: StepDecl, scope: Scope, place: _Place) -> Step:
         roots: set[str] = set()

@@ -12,7 +12,7 @@ from datamake.model import Step, Workflow, relative_to
 
 # Stand-ins bound to the interval variables to see a workflow's shape without a real interval.
 SENTINELS = {name: f"DMK{name}X" for name in INTERVAL_VARS}
-_SHAPES = {"DATE": r"\d{4}-\d{2}-\d{2}", "DATE_NODASH": r"\d{8}", "HOUR": r"\d{2}",
+_SHAPES = {"DATE": r"\d{4}-\d{2}-\d{2}", "DATE_NODASH": r"\d{8}", "HOUR": r"\d{2}", "MINUTE": r"\d{2}",
            "INTERVAL_START": r"\d{4}-\d{2}-\d{2}T[0-9:.+-]+", "INTERVAL_END": r"\d{4}-\d{2}-\d{2}T[0-9:.+-]+"}
 
 
@@ -34,6 +34,17 @@ def step_name(step: Step, variables: dict[str, str]) -> str:
         if variables[name]:
             label = label.replace(variables[name], f"$[{name}]")
     return label
+
+
+def namer(shape: Workflow | None, variables: dict[str, str]) -> Callable[[Step], str]:
+    """Stable step names for one interval's workflow: read from the shape (evaluated with SENTINELS) when
+    there is one, since values alone can be ambiguous (HOUR and MINUTE are both `00` at midnight)."""
+    def name(step: Step) -> str:
+        if shape is not None and step.index < len(shape.steps):
+            return step_name(shape.steps[step.index], SENTINELS)
+        return step_name(step, variables)
+
+    return name
 
 
 def targets(workflow: Workflow, force: bool) -> list[str]:
@@ -90,7 +101,7 @@ def outputs_by_step(shape: Workflow, variables: dict[str, str]) -> dict[str, lis
         for target in step.outputs:
             if not any(s in target.name for s in SENTINELS.values()):
                 return None
-            names.append(_fill(target.name, variables))
+            names.append(fill(target.name, variables))
         out[step_name(step, SENTINELS)] = names
     return out
 
@@ -103,13 +114,13 @@ def missing_steps(shape: Workflow, variables: dict[str, str]) -> set[str] | None
     return {name for name, paths in outputs.items() if not all(storage.exists(p) for p in paths)}
 
 
-def _fill(name: str, variables: dict[str, str]) -> str:
+def fill(name: str, variables: dict[str, str]) -> str:
     for var, sentinel in SENTINELS.items():
         name = name.replace(sentinel, variables[var])
     return name
 
 
-def adapt(workflow: Workflow, succeeded: set[str], variables: dict[str, str]) -> Workflow:
+def adapt(workflow: Workflow, succeeded: set[str], name: Callable[[Step], str]) -> Workflow:
     """The workflow as the runner builds it for one interval.
 
     Retries are the runner's job (per interval, without blocking others), so steps get none.
@@ -119,7 +130,7 @@ def adapt(workflow: Workflow, succeeded: set[str], variables: dict[str, str]) ->
     steps = []
     for step in workflow.steps:
         options = dataclasses.replace(step.options, retries=0) if step.options.retries else step.options
-        if (is_dated(step) and not step.inputs and step.outputs and step_name(step, variables) in succeeded
+        if (is_dated(step) and not step.inputs and step.outputs and name(step) in succeeded
                 and all(storage.exists(t.name) for t in step.outputs)):
             options = dataclasses.replace(options, timecheck=False)
         steps.append(step if options is step.options else dataclasses.replace(step, options=options))
@@ -163,7 +174,9 @@ def instant_of(values: dict[str, str]) -> str:
     if values.get("INTERVAL_START"):
         return values["INTERVAL_START"]
     day = values.get("DATE") or _dashed(values.get("DATE_NODASH", ""))
-    return f"{day}T{values['HOUR']}:00" if values.get("HOUR") else day
+    if not values.get("HOUR"):
+        return day
+    return f"{day}T{values['HOUR']}:{values.get('MINUTE') or '00'}"
 
 
 def _dashed(nodash: str) -> str:

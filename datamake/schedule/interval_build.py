@@ -8,7 +8,7 @@ import threading
 from datamake.schedule import dated
 from datamake.build.builder import BuildResult, Scope
 from datamake.schedule.template import DatedTemplate
-from datamake.errors import DatamakeError, UsageError
+from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
 from datamake.schedule.intervals import Interval
 from datamake.schedule.cancel import Cancel, CancellableExecutor
 from datamake.model import relative_to
@@ -26,6 +26,8 @@ def evaluated_or_none(args: argparse.Namespace, variables: dict[str, str]):
     """Like load, but None when the workflow cannot be evaluated with these values."""
     try:
         return load(args, variables)
+    except ScheduleDeclError:
+        raise  # the schedule itself is wrong: no evaluation would do better
     except DatamakeError:
         return None
 
@@ -83,15 +85,16 @@ class IntervalBuilder:
     def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False):
         variables = interval.variables()
         workflow = self.evaluate(interval, variables)
-        adapted = dated.adapt(workflow, succeeded, variables)
+        name = dated.namer(self.shape, variables)
+        adapted = dated.adapt(workflow, succeeded, name)
         if preview:
             return self._run(adapted, dated.targets(workflow, force), preview=True)
-        scope = Scope(workflow.path, interval.key, lambda step: dated.step_name(step, variables))
+        scope = Scope(workflow.path, interval.key, name)
         if self.args.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
             result = self._run(adapted, dated.targets(workflow, force), scope=scope)
         else:
             result = self._in_two_phases(adapted, force, scope)
-        return outcome_of(workflow, result, variables)
+        return outcome_of(workflow, result, name)
 
     def _in_two_phases(self, workflow, force: bool, scope: Scope):
         """Intervals built at once share their shared steps' names, temporaries and logs: those steps are
@@ -157,12 +160,12 @@ class _Slot:
         self.reporter.step_output(step, line, stderr)
 
 
-def outcome_of(workflow, result, variables: dict[str, str]) -> Outcome:
+def outcome_of(workflow, result, name) -> Outcome:
     """A BuildResult as the runner records it: step states by stable name, errors, retry policy, log."""
     steps = {}
     for step, _reason in result.plan:
         state = "failed" if step.index in result.failed else "missing" if step.index in result.skipped else "success"
-        steps[dated.step_name(step, variables)] = state
+        steps[name(step)] = state
     failed = [workflow.steps[i] for i in result.failed]
     error = "; ".join(f"{s.label()}: {result.errors.get(s.index, 'failed')}" for s in failed) or None
     policy = max(failed, key=lambda s: s.options.retries, default=None)

@@ -7,12 +7,17 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from datamake.errors import UsageError
+from datamake.schedule import cron
 
 UTC = timezone.utc
 GRIDS = ("hourly", "daily", "weekly", "monthly", "yearly")
 PRESETS = {"@hourly": "hourly", "@daily": "daily", "@midnight": "daily", "@weekly": "weekly",
            "@monthly": "monthly", "@yearly": "yearly", "@annually": "yearly"}
-INTERVAL_VARS = ("DATE", "DATE_NODASH", "HOUR", "INTERVAL_START", "INTERVAL_END")
+INTERVAL_VARS = ("DATE", "DATE_NODASH", "HOUR", "MINUTE", "INTERVAL_START", "INTERVAL_END")
+DAY = timedelta(days=1)
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the boundary after the last interval of @once
+_PERIOD = re.compile(r"(\d+)\s*(m|h|d)\Z")
+_PERIOD_UNITS = {"m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True, order=True)
@@ -39,6 +44,7 @@ class Interval:
             "DATE": start.strftime("%Y-%m-%d"),
             "DATE_NODASH": start.strftime("%Y%m%d"),
             "HOUR": start.strftime("%H"),
+            "MINUTE": start.strftime("%M"),
             "INTERVAL_START": start.isoformat(),
             "INTERVAL_END": self.local_end.isoformat(),
         }
@@ -71,23 +77,37 @@ def resolve_local(naive: datetime, tz: ZoneInfo) -> datetime:
 
 
 class Schedule:
-    """A schedule SPEC in a zone: a calendar grid (hourly..yearly) or a 5-field cron expression."""
+    """A schedule SPEC in a zone: a calendar grid (hourly..yearly), a 5-field cron expression, a fixed
+    period (`every:30m`, anchored at `anchor`), or `@once` (one interval starting at `anchor`).
 
-    def __init__(self, spec: str, tz: str | None = None):
+    `end` (UTC) bounds it: no interval starts at or after it.
+    """
+
+    def __init__(self, spec: str, tz: str | None = None, anchor: datetime | None = None,
+                 end: datetime | None = None):
         self.spec = spec.strip()
         self.tz = zone(tz)
         self.tz_name = tz or "UTC"
-        self.grid = PRESETS.get(self.spec.lower(), self.spec.lower())
-        if self.grid not in GRIDS:
-            self.grid = None
-            self._check_cron()
-
-    def _check_cron(self) -> None:
-        from croniter import croniter
-
-        if len(self.spec.split()) != 5 or not croniter.is_valid(self.spec):
-            raise UsageError(f"bad schedule: {self.spec!r}",
-                             hint="use hourly, daily, weekly, monthly, @daily-style presets or 5-field cron")
+        self.end = end
+        self.period: timedelta | None = None
+        self.once = False
+        self.anchor = anchor
+        lowered = self.spec.lower()
+        self.grid = PRESETS.get(lowered, lowered)
+        if self.grid in GRIDS:
+            return
+        self.grid = None
+        if lowered.startswith("every:"):
+            self.period = _period(self.spec[len("every:"):])
+            # Without start:, periods count from the Unix epoch in the zone: every:30m ticks at :00 and :30.
+            self.anchor = anchor or resolve_local(datetime(1970, 1, 1), self.tz)
+        elif lowered == "@once":
+            if anchor is None:
+                raise UsageError("@once needs start: (when its one interval begins)",
+                                 hint="e.g. %schedule @once start:2026-11-01")
+            self.once = True
+        else:
+            cron.check(self.spec)
 
     def __repr__(self) -> str:
         return f"Schedule({self.spec!r}, tz={self.tz_name!r})"
@@ -95,13 +115,19 @@ class Schedule:
     @property
     def keyed_by_date(self) -> bool:
         """True when no two intervals start on the same local date, so DATE is a unique key."""
-        if self.grid:
+        if self.grid or self.once:
             return self.grid != "hourly"
+        if self.period is not None:
+            return self.period % DAY == timedelta(0)
         minute, hour = self.spec.split()[:2]
         return minute.isdigit() and hour.isdigit()
 
     def floor(self, t: datetime) -> datetime:
         """The latest interval boundary at or before instant `t` (UTC in, UTC out)."""
+        if self.once:
+            return self.anchor
+        if self.period is not None:
+            return self.anchor + ((t - self.anchor) // self.period) * self.period
         if self.grid == "hourly":
             local = t.astimezone(self.tz)
             return (t - timedelta(minutes=local.minute, seconds=local.second,
@@ -116,12 +142,22 @@ class Schedule:
 
     def next(self, t: datetime) -> datetime:
         """The first interval boundary strictly after instant `t`."""
+        if self.once:
+            return self.anchor if t < self.anchor else NEVER
+        if self.period is not None:
+            return self.floor(t) + self.period
         if self.grid == "hourly":
             return self.floor(t) + timedelta(hours=1)
         if self.grid:
             day = self._grid_day(self.floor(t).astimezone(self.tz).date())
             return resolve_local(datetime.combine(self._step_day(day), time()), self.tz)
         return self._cron_next(t)
+
+    def over(self, now: datetime) -> bool:
+        """True when no interval can fall due after `now`: @once has started, or `end:` has passed."""
+        if self.once:
+            return now >= self.anchor
+        return self.end is not None and self.floor(now) >= self.end
 
     def _grid_day(self, day: date) -> date:
         if self.grid == "weekly":
@@ -142,31 +178,28 @@ class Schedule:
         return day + timedelta(days=1)
 
     def _cron_next(self, t: datetime) -> datetime:
-        from croniter import croniter
-
         # Iterate naive wall-clock ticks (plain calendar math) and place each in the zone ourselves.
-        ticks = croniter(self.spec, t.astimezone(self.tz).replace(tzinfo=None))
+        wall = t.astimezone(self.tz).replace(tzinfo=None)
         while True:
-            instant = resolve_local(ticks.get_next(datetime), self.tz)
+            wall = cron.next_tick(self.spec, wall)
+            instant = resolve_local(wall, self.tz)
             if instant > t:
                 return instant
 
     def _cron_prev(self, t: datetime) -> datetime:
-        from croniter import croniter
-
         local = t.astimezone(self.tz)
         # In a repeated hour, a tick later on the wall clock may be an earlier instant (its first occurrence).
         ambiguous = local.replace(fold=1 - local.fold).astimezone(UTC) != t
         margin = timedelta(hours=3) if ambiguous else timedelta(microseconds=1)
-        ticks = croniter(self.spec, local.replace(tzinfo=None) + margin)
-        while True:
-            instant = resolve_local(ticks.get_prev(datetime), self.tz)
+        for wall in cron.previous_ticks(self.spec, local.replace(tzinfo=None) + margin):
+            instant = resolve_local(wall, self.tz)
             if instant <= t:
                 return instant
+        raise AssertionError("cron.check lets through only expressions that fire")
 
     def interval_at(self, start: datetime) -> Interval:
-        """The interval starting at boundary `start`."""
-        end = self.next(start)
+        """The interval starting at boundary `start` (@once's is empty: it is due once it starts)."""
+        end = start if self.once else self.next(start)
         local = start.astimezone(self.tz)
         key = local.strftime("%Y-%m-%d") if self.keyed_by_date else local.isoformat(timespec="minutes")
         return Interval(start, end, key, self.tz)
@@ -179,9 +212,9 @@ class Schedule:
         """Intervals from the one holding `first` to the one holding `last`, both inclusive, oldest first."""
         out: list[Interval] = []
         current = self.containing(first)
-        while current.start <= last:
+        while current.start <= last and (self.end is None or current.start < self.end):
             out.append(current)
-            current = self.interval_at(current.end)
+            current = self.interval_at(self.next(current.start))
         return out
 
     def due(self, now: datetime, since: datetime) -> list[Interval]:
@@ -192,6 +225,14 @@ class Schedule:
         """The most recent interval that has ended by `now`."""
         current = self.containing(now)
         return self.containing(current.start - timedelta(microseconds=1))
+
+
+def _period(text: str) -> timedelta:
+    """`30m`, `2h`, `7d` -> a timedelta; anything else is a usage error."""
+    found = _PERIOD.match(text.strip())
+    if not found or int(found.group(1)) == 0:
+        raise UsageError(f"bad period: every:{text}", hint="write every:30m, every:2h or every:7d")
+    return timedelta(seconds=int(found.group(1)) * _PERIOD_UNITS[found.group(2)])
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -47,6 +47,7 @@ class Request:
     once: bool = True
     on_failure: str | None = None
     on_success: str | None = None
+    catchup: bool = True  # False: only the newest due interval (plus unfinished recorded ones)
     wait: float = 86400.0  # how long a late input is waited for, from the interval's end (`%schedule wait:`)
     poke: float = 300.0  # how often the long-running runner looks again (`%schedule poke:`)
 
@@ -129,6 +130,8 @@ class Runner:
             span = req.schedule.between(req.first or req.last, req.last or req.first)
             return [(i, why) for i in span if i.end <= now and (why := self._backfill_reason(i, records))]
         since = req.start or self._last_recorded(records) or req.schedule.latest_due(now).start
+        if not req.catchup:
+            since = max(since, req.schedule.latest_due(now).start)
         wanted = {i.key: i for i in req.schedule.due(now, since)}
         for key, rec in records.items():  # older unfinished business, outside the window
             if key not in wanted and datetime.fromisoformat(rec.end) <= now and self._reopened(rec):
@@ -182,6 +185,9 @@ class Runner:
             while True:
                 self._round()
                 if self.req.once or self.req.date or self.req.first or self.req.last:
+                    break
+                if self.req.schedule.over(self.clock.now()) and not self.waiting:
+                    self.say("the schedule is over: no interval falls due any more")
                     break
                 self._sleep_until_next()
         if self.failures:

@@ -193,7 +193,7 @@ def test_error_inside_an_included_file_points_into_it(tmp_path):
 
 def test_schedule_without_spec(tmp_path):
     expect(tmp_path, "%schedule tz:UTC\n", 1, 1,
-           "%schedule needs a schedule: hourly, daily, weekly, monthly, @daily or a cron expression",
+           "%schedule needs a schedule: hourly, daily, weekly, monthly, @daily, every:30m, @once or a cron expression",
            "%schedule tz:UTC")
 
 

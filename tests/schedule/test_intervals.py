@@ -97,7 +97,7 @@ def test_interval_variables_carry_offsets():
     s = Schedule("daily", NY)
     i = s.containing(parse_time("2026-11-23T12:00", s.tz))
     assert i.variables() == {
-        "DATE": "2026-11-23", "DATE_NODASH": "20261123", "HOUR": "00",
+        "DATE": "2026-11-23", "DATE_NODASH": "20261123", "HOUR": "00", "MINUTE": "00",
         "INTERVAL_START": "2026-11-23T00:00:00-05:00", "INTERVAL_END": "2026-11-24T00:00:00-05:00"}
 
 
