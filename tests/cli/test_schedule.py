@@ -167,7 +167,10 @@ def test_long_running_mode_wakes_at_the_next_interval_end(project):
 
     from tests.conftest import ROOT
 
-    setup(project)
+    setup(project, """
+        report/$[DATE]-$[HOUR].csv <-
+          echo "$HOUR" > $OUTPUT
+    """)  # hourly intervals need hourly names: two intervals may not write one file
     proc = subprocess.Popen([sys.executable, "-m", "datamake", "--schedule", "hourly", "--now=2026-11-24T09:59:58Z"],
                             cwd=project.path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
                             stderr=subprocess.PIPE, text=True)
@@ -185,6 +188,6 @@ def test_long_running_mode_wakes_at_the_next_interval_end(project):
         proc.wait(timeout=20)
         reader.join(timeout=5)
     err = "".join(said)
-    assert project.exists("report/2026-11-24.csv"), err
+    assert project.exists("report/2026-11-24-09.csv"), err
     assert "next interval due at 2026-11-24T10:00:00+00:00" in err
     assert woke in err
