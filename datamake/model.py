@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Union
@@ -31,10 +32,14 @@ KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "wait": "duration",
         "poke": "duration",
         "drake": "flag",
+        "match": "str",
     }
 )
 
 OptionValue = Union[str, bool, int, float]
+
+# A pattern step's placeholder in a file name: `clean/{city}.csv` (graph/patterns.py expands it).
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def is_url(name: str) -> bool:
@@ -83,6 +88,7 @@ class Options:
     wait: float | None = None  # how long a scheduled interval waits for a late input (None: the schedule's)
     poke: float | None = None  # how often the long-running runner looks for it
     drake: bool = False  # Drake's semantics: $OUTPUT is the real name, shell without -e, outputs unchecked
+    match: str | None = None  # a pattern step's constraints: "city=[a-z]+ year=[0-9]{4}"
     given: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -124,6 +130,10 @@ class Step:
     loc: SourceLocation
     # Starting-scope variable names (e.g. DATE) that the header's names depend on.
     header_roots: frozenset[str] = frozenset()
+    # A pattern step's expansion: placeholder -> value (`{city}` -> paris), also `$[city]` in its body.
+    wildcards: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # A merge's inputs are every expansion of a pattern: the list itself is part of its command.
+    merged_inputs: bool = False
 
     @property
     def protocol(self) -> str:
@@ -151,6 +161,8 @@ class Step:
                 values[f"{prefix}{i}"] = item
             values[f"{prefix}S"] = " ".join(item for item in items if item)  # a missing ?optional is left out
             values[f"{prefix}N"] = str(len(items))
+        if self.wildcards:
+            values.update(self.wildcards)
         return values
 
     def label(self) -> str:

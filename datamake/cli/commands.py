@@ -11,6 +11,14 @@ _configured: list = [None]  # the (--storage-option values, workflow dir) the st
 
 
 def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
+    """The workflow of -w with its pattern steps expanded for the command line's targets."""
+    from datamake.graph.patterns import expand_patterns
+    from datamake.store import storage
+
+    return expand_patterns(load_written(args, extra_vars), getattr(args, "targets", ()), storage.glob)
+
+
+def load_written(args: argparse.Namespace, extra_vars: dict[str, str] | None = None):
     """Parse and evaluate the workflow named by -w with the variables of -v/--var/--base.
 
     Also sets the storage options (--storage-option over the config file's [storage]) every mode needs.

@@ -170,14 +170,17 @@ def _by_command(step: Step, record) -> Reason | None:
     now = command_hash(step)
     if record.command_hash == now:
         return None
+    what = "body, options or the files of its pattern" if step.merged_inputs else "body or options"
     return Reason("command changed",
-                  f"body or options differ from the last success (recorded {record.command_hash[:12]}, now {now[:12]})")
+                  f"{what} differ from the last success (recorded {record.command_hash[:12]}, now {now[:12]})")
 
 
 def command_hash(step: Step) -> str:
     """A digest of what the step runs: protocol, body (real names) and options as given."""
     given = step.options.given
     options = tuple(sorted((k, str(v)) for k, v in given.items())) if given else ()
+    if step.merged_inputs:  # a file added to or gone from the pattern reruns the merge
+        options += (("inputs", "\n".join(t.name for t in step.inputs)),)
     return _digest(step.protocol, step.body, options)
 
 

@@ -49,7 +49,9 @@ def select(sg: StepGraph, targets: Sequence[str] = ()) -> list[Selected]:
     chosen: dict[int, Selected] = {}
     for text in targets or ("=...",):
         expr = parse_target(text)
-        roots, via = resolve(sg, expr.name)
+        roots, via = _readers(sg, expr.name) if expr.expand == "^" else None, None
+        if not roots:
+            roots, via = resolve(sg, expr.name)
         if expr.expand == "=":
             expansion = set(roots)
         elif expr.expand == "^":
@@ -88,6 +90,16 @@ def resolve(sg: StepGraph, name: str) -> tuple[set[int], str | None]:
         if key in sg.producers:
             return set(sg.producers[key]), None
     return _not_found(sg, name), None
+
+
+def _readers(sg: StepGraph, name: str) -> set[int] | None:
+    """`^raw/a.csv` on a file no step makes: the steps that read it (the roots of what follows from it)."""
+    if name[:1] in "%@" or name.endswith("()") or name == "...":
+        return None
+    keys = set(_candidate_keys(sg, name))
+    if any(key in sg.producers for key in keys):
+        return None
+    return {s.index for s in sg.workflow.steps if any(t.name in keys for t in s.inputs)} or None
 
 
 def _by_regex(sg: StepGraph, name: str) -> set[int]:

@@ -9,7 +9,7 @@ from typing import Mapping
 
 from datamake.errors import ScheduleDeclError, SourceLocation, WorkflowError
 from datamake.language.expand import SPECIAL, Scope, at, did_you_mean, expand
-from datamake.model import Method, Step, StepVar, Target, Workflow, is_url
+from datamake.model import PLACEHOLDER, Method, Step, StepVar, Target, Workflow, is_url
 from datamake.language.parser import parse_file
 from datamake.language.syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, VarDef
 from datamake.language.options import Given, build_options, parse_options
@@ -161,7 +161,8 @@ class _Evaluator:
         else:
             raise WorkflowError("step has an empty body: indent its commands below the header", decl.loc)
         counts = {"INPUT": len(inputs), "OUTPUT": len(outputs)}
-        parts = _body_parts(body, scope, counts)
+        wildcards = _placeholders(outputs + inputs)
+        parts = _body_parts(body, scope, counts, wildcards)
         return Step(len(self.steps), outputs, inputs, out_tags, in_tags, options, parts, scope.visible(),
                     place.workdir, decl.loc, frozenset(roots) if roots else _NO_ROOTS)
 
@@ -244,7 +245,14 @@ def resolve_name(value: str, base: str, workdir: str) -> str:
     return value if is_url(value) else os.path.normpath(os.path.join(workdir, value))
 
 
-def _body_parts(lines: tuple[BodyLine, ...], scope: Scope, counts: dict[str, int]):
+def _placeholders(targets: tuple[Target, ...]) -> frozenset[str]:
+    """A pattern step's placeholder names (`{city}`), which its body reads as `$[city]`."""
+    if not any("{" in t.name for t in targets):
+        return _NO_ROOTS
+    return frozenset(name for t in targets for name in PLACEHOLDER.findall(t.name))
+
+
+def _body_parts(lines: tuple[BodyLine, ...], scope: Scope, counts: dict[str, int], wildcards: frozenset[str]):
     """Body text with $[VAR] substituted and step variables kept as StepVar placeholders."""
     if len(lines) == 1 and "$[" not in lines[0].text:  # the common one-line body
         return (lines[0].text,) if lines[0].text else ()
@@ -258,12 +266,14 @@ def _body_parts(lines: tuple[BodyLine, ...], scope: Scope, counts: dict[str, int
         for m in _BODY_VAR.finditer(text):
             parts.append(text[pos:m.start()])
             pos = m.end()
-            parts.append(_body_var(m.group(1), at(line.loc, m.start()), scope, counts))
+            parts.append(_body_var(m.group(1), at(line.loc, m.start()), scope, counts, wildcards))
         parts.append(text[pos:])
     return _merge_strings(parts)
 
 
-def _body_var(name: str, loc: SourceLocation, scope: Scope, counts: dict[str, int]):
+def _body_var(name: str, loc: SourceLocation, scope: Scope, counts: dict[str, int], wildcards: frozenset[str]):
+    if name in wildcards:
+        return StepVar(name)  # filled in per expansion
     m = _STEP_VAR.match(name)
     if not m:
         return scope.lookup(name, loc)

@@ -5,7 +5,9 @@ import argparse
 import sys
 import threading
 
+from datamake.graph.patterns import expand_patterns
 from datamake.schedule import dated
+from datamake.store import storage
 from datamake.build.builder import BuildResult, Scope
 from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
@@ -17,9 +19,9 @@ from datamake.schedule.runner import Late, Outcome
 
 def load(args: argparse.Namespace, variables: dict[str, str]):
     """The workflow of the command line, evaluated with these interval variables as well."""
-    from datamake.cli.commands import load as load_workflow
+    from datamake.cli.commands import load_written
 
-    return load_workflow(args, extra_vars=variables)
+    return load_written(args, extra_vars=variables)
 
 
 def evaluated_or_none(args: argparse.Namespace, variables: dict[str, str]):
@@ -59,7 +61,8 @@ class IntervalBuilder:
 
     def evaluate(self, interval: Interval, variables: dict[str, str] | None = None):
         variables = variables or interval.variables()
-        workflow = self.template.workflow(variables) if self.template else load(self.args, variables)
+        written = self.template.workflow(variables) if self.template else load(self.args, variables)
+        workflow = expand_patterns(written, self.args.targets, storage.glob)  # this interval's files
         if not dated.dated_steps(workflow):
             raise UsageError("no step uses the interval variables ($[DATE], $[HOUR], $[INTERVAL_START], ...)",
                              hint="name dated outputs such as report/$[DATE].csv, or run without --schedule")

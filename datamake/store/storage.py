@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob as globbing
 import os
 import shutil
 import threading
@@ -237,6 +238,21 @@ def checksum(url: str) -> str:
 
 def exists(name: str) -> bool:
     return stat(name) is not None
+
+
+def glob(pattern: str) -> list[str]:
+    """Names matching a glob (`*` within one path segment): local paths, or URLs of any store.
+
+    A store answers with one listing of the folder or prefix above the first wildcard. Hidden
+    names (datamake's own temporaries among them) are never matched, as with a shell's `*`.
+    """
+    if not is_url(pattern):
+        return sorted(globbing.glob(pattern))
+    fs, path = filesystem(pattern)
+    protocol = pattern.split("://", 1)[0]
+    with guard(pattern):
+        found = fs.glob(path)
+    return sorted(f"{protocol}://{p}" for p in found if not p.rpartition("/")[2].startswith("."))
 
 
 # ---------------------------------------------------------------- atomic outputs
