@@ -1,7 +1,8 @@
-"""Errors the user can act on, with source positions and the one caret renderer."""
+"""Errors the user can act on, with source positions and the one caret renderer; the one warning renderer."""
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 # Text of every workflow file read in this process, so any layer can draw a caret
@@ -83,6 +84,16 @@ def caret_under(line: str, col: int) -> str:
     """A caret at 1-based `col`, copying tabs from `line` so it lines up in a terminal."""
     pad = "".join(ch if ch == "\t" else " " for ch in line[: max(col - 1, 0)])
     return pad + "^"
+
+
+def render_warning(message: str) -> str:
+    """The one form of a warning: `datamake: warning: message`."""
+    return f"datamake: warning: {message}"
+
+
+def warn(message: str) -> None:
+    """Print a warning on stderr at once, whatever the output mode: a warning never waits in a buffer."""
+    print(render_warning(message), file=sys.stderr, flush=True)
 
 
 class WorkflowError(DatamakeError):

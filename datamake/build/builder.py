@@ -29,7 +29,7 @@ from datamake.build import orphans
 from datamake.build import outputs as step_outputs
 from datamake.build.attempt_logs import reserve_log
 from datamake.store import storage
-from datamake.errors import DatamakeError, Interrupted, UsageError
+from datamake.errors import DatamakeError, Interrupted, UsageError, warn
 from datamake.build.executors.base import Executor, Job, JobResult
 from datamake.build.executors.resources import step_resources
 from datamake.graph.step_graph import StepGraph, build_graph
@@ -80,7 +80,7 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     selection = select(sg, targets)
     state_dir = state_dir or os.path.join(workflow.directory, ".datamake")
     if preview:
-        return _preview(sg, selection, check, state_dir, reporter.warning if reporter else _warn, preview_state)
+        return _preview(sg, selection, check, state_dir, reporter.warning if reporter else warn, preview_state)
     own_reporter = reporter is None
     if own_reporter:
         from datamake.views.reporters import make_reporter  # the renderers sit below the builder
@@ -124,10 +124,6 @@ def _preview(sg: StepGraph, selection, check: str, state_dir: str, warn, state: 
     else:
         entries = state.decide(sg, selection, check)
     return BuildResult(plan=[(e.step, e.reason) for e in entries])
-
-
-def _warn(text: str) -> None:
-    print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
 
 
 def _keys_of(sg: StepGraph, selection) -> list[str] | None:

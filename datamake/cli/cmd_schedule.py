@@ -9,7 +9,7 @@ import sys
 from datetime import datetime, timezone
 
 from datamake.schedule import dated
-from datamake.errors import UsageError
+from datamake.errors import UsageError, warn
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
 from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
 from datamake.schedule.collisions import check_distinct_names
@@ -93,7 +93,7 @@ def open_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
     store = StateStore.open(state_dir)
     store.close()
     for text in store.warnings:
-        print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
+        warn(text)
     return ScheduleState(state_dir, workflow_path(args.workflow))
 
 
@@ -162,10 +162,6 @@ def _quiet(_text: str) -> None:
     pass
 
 
-def _warn(text: str) -> None:
-    print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
-
-
 def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock, workflow) -> int:
     """-P: each interval that would be built, why, and the steps it would run."""
     from datamake.decide.preview import ReadOnlyState
@@ -176,7 +172,7 @@ def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, c
     try:
         recorded = state.steps()
         # An unreadable database was reported by _read_state already.
-        builder.preview_state = ReadOnlyState(state_dir, _quiet if isinstance(state, _NoState) else _warn)
+        builder.preview_state = ReadOnlyState(state_dir, _quiet if isinstance(state, _NoState) else warn)
         for request in requests:
             runner = Runner(request, state, builder.build, builder.done, clock, _say(args))
             report += [_preview_interval(builder, recorded.get(interval.key, {}), request, interval, why)
@@ -222,8 +218,8 @@ def _read_state(args: argparse.Namespace, state_dir: str):
     try:
         return ScheduleState(state_dir, workflow_path(args.workflow), readonly=True)
     except sqlite3.DatabaseError as exc:
-        print(f"datamake: warning: state database {os.path.join(state_dir, 'state.db')} is unreadable ({exc}); "
-              "treated as empty (a run will set it aside)", file=sys.stderr)
+        warn(f"state database {os.path.join(state_dir, 'state.db')} is unreadable ({exc}); "
+             "treated as empty (a run will set it aside)")
         return _NoState()
 
 

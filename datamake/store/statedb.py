@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, NamedTuple
 
-from datamake.errors import UsageError
+from datamake.errors import UsageError, warn
 from datamake.model import Step, relative_to
 from datamake.build.orphans import stop_orphans
 
@@ -404,8 +404,8 @@ def _stop_orphans_of(previous: bytes, state_dir: str) -> None:
         return
     stopped = stop_orphans(int(text), state_dir)
     if stopped:
-        print(f"datamake: warning: stopped {stopped} step process group(s) left running by datamake pid {text}, "
-              "which died; their steps will run again", file=sys.stderr, flush=True)
+        warn(f"stopped {stopped} step process group(s) left running by datamake pid {text}, "
+             "which died; their steps will run again")
 
 
 def _show(path: str) -> str:

@@ -6,6 +6,7 @@ import sys
 from typing import Any, TextIO
 
 from datamake.build.executors.base import JobResult
+from datamake.errors import warn
 from datamake.model import Step, relative_to
 from datamake.decide.plan import plan_json
 
@@ -64,7 +65,7 @@ class Reporter:
         pass
 
     def warning(self, text: str) -> None:
-        print(f"datamake: warning: {text}", file=sys.stderr, flush=True)
+        warn(text)
 
     def close(self) -> None:
         pass
