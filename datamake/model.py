@@ -63,10 +63,6 @@ class Target:
     optional: bool = False
     loc: SourceLocation | None = field(default=None, compare=False, repr=False)
 
-    @property
-    def is_remote(self) -> bool:
-        return is_url(self.name)
-
 
 @dataclass(frozen=True)
 class Options:

@@ -18,7 +18,6 @@ class Entry:
     """One selected step and its decision; `reason.dirty` means it is wanted."""
 
     step: Step
-    selected: Selected
     reason: Reason
 
 
@@ -40,7 +39,7 @@ def decide(sg: StepGraph, selection: list[Selected], *, check: str,
             if will_run:
                 upstream = next((will_run[p] for p in sg.pred[sel.index] if p in will_run), None)
             facts = Facts(sel.forced, sel.via, upstream, made, check, record_of(step))
-            entry = Entry(step, sel, explain(step, facts))
+            entry = Entry(step, explain(step, facts))
             if entry.reason.dirty:
                 will_run[sel.index] = step
             entries.append(entry)

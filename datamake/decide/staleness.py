@@ -83,12 +83,6 @@ class Facts:
     record: SuccessRecord | None = None
 
 
-def why_dirty(step: Step, facts: Facts) -> Reason | None:
-    """The reason `step` must run, or None when it is up to date."""
-    reason = explain(step, facts)
-    return reason if reason.dirty else None
-
-
 def explain(step: Step, facts: Facts) -> Reason:
     """SPEC §3 in order; an up-to-date step gets Reason("up to date", evidence) too.
 

@@ -38,7 +38,6 @@ ADDED_COLUMNS = (("schedule_intervals", "waiting_for", "TEXT"), ("schedule_inter
 #                attempt is opened while waiting, so `attempts` does not grow
 #   adopted      never built by datamake, but every dated output already existed when it was first
 #                seen (e.g. made by the cron job datamake replaced): done, like success
-FINAL = ("success", "failed")
 DONE = ("success", "adopted")
 STATES = ("running", "success", "failed", "retry", "interrupted", "waiting", "adopted")
 
@@ -203,12 +202,6 @@ class ScheduleState:
 
     def get(self, key: str) -> IntervalRecord | None:
         return self.intervals().get(key) if key else None
-
-    def last_start(self) -> str | None:
-        """The start (UTC ISO) of the latest recorded interval, if any."""
-        with self.lock:
-            return self.db.execute("SELECT MAX(start) FROM schedule_intervals WHERE workflow=?",
-                                   (self.workflow,)).fetchone()[0]
 
     def steps(self, key: str | None = None) -> dict[str, dict[str, str]]:
         """Step outcomes by interval key: {key: {step label: state}}, of every interval or of `key`'s."""

@@ -195,10 +195,6 @@ class StateStore:
                     (key, command_hash, json.dumps(inputs, sort_keys=True), json.dumps(outputs, sort_keys=True),
                      started, finished))
 
-    def forget(self, key: str) -> None:
-        """Drop a step's success record, so its next decision starts from scratch."""
-        self._write("DELETE FROM successes WHERE key = ?", (key,))
-
     # ------------------------------------------------------------ runs and attempts
 
     def begin_run(self, argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from datamake.errors import UsageError
-from datamake.decide.staleness import Facts, command_hash, explain, recorded_inputs, why_dirty
+from datamake.decide.staleness import Facts, command_hash, explain, recorded_inputs
 from stepkit import wf
 
 
@@ -25,6 +25,12 @@ def files(tmp_path, **ages):
 
 def step(tmp_path, outs, ins, **opts):
     return wf(str(tmp_path), (outs, ins, opts)).steps[0]
+
+
+def why_dirty(step, facts):
+    """The reason `step` must run, or None when it is up to date."""
+    reason = explain(step, facts)
+    return reason if reason.dirty else None
 
 
 def test_missing_input_is_a_usage_error_unless_made_or_optional(tmp_path):

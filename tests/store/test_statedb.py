@@ -49,9 +49,7 @@ def test_step_keys_are_stable_names_not_positions():
 
 def test_successes_round_trip_across_reopen(tmp_path, store):
     store.record_success("/p/a.csv", "cmd1", {"/p/in.csv": "xxh:1"}, {"/p/a.csv": "xxh:2"}, 10.0, 11.5)
-    store.record_success("/p/b.csv", "cmd2", {}, {}, 12.0, 13.0)
     store.record_success("/p/a.csv", "cmd3", {"/p/in.csv": "xxh:9"}, {}, 20.0, 21.0)  # replaces
-    store.forget("/p/b.csv")
     store.close()
     again = StateStore.open(str(tmp_path / ".datamake"))
     records = again.load_successes()
