@@ -172,7 +172,7 @@ def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, c
     try:
         recorded = state.steps()
         # An unreadable database was reported by _read_state already.
-        builder.preview_state = ReadOnlyState(state_dir, _quiet if isinstance(state, _NoState) else warn)
+        builder.preview_state = ReadOnlyState(state_dir, _quiet if state.warnings else warn)
         for request in requests:
             runner = Runner(request, state, builder.build, builder.done, clock, _say(args))
             report += [_preview_interval(builder, recorded.get(interval.key, {}), request, interval, why)
@@ -207,33 +207,14 @@ def _preview_interval(builder: IntervalBuilder, recorded: dict[str, str], reques
             "reason": why, "steps": steps}
 
 
-def _read_state(args: argparse.Namespace, state_dir: str):
-    """The schedule records for -P and --status, which never create, change or set aside the database."""
-    import sqlite3
-
+def _read_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
+    """The schedule records for -P and --status, read from a copy: the database is never created, changed or set aside."""
     from datamake.cli.main import workflow_path
 
-    if not os.path.exists(os.path.join(state_dir, "state.db")):
-        return _NoState()
-    try:
-        return ScheduleState(state_dir, workflow_path(args.workflow), readonly=True)
-    except sqlite3.DatabaseError as exc:
-        warn(f"state database {os.path.join(state_dir, 'state.db')} is unreadable ({exc}); "
-             "treated as empty (a run will set it aside)")
-        return _NoState()
-
-
-class _NoState:
-    """An empty schedule record, for previews of a project that has never run (or whose records are unreadable)."""
-
-    def intervals(self):
-        return {}
-
-    def steps(self):
-        return {}
-
-    def close(self) -> None:
-        pass
+    state = ScheduleState(state_dir, workflow_path(args.workflow), readonly=True)
+    for text in state.warnings:
+        warn(text)
+    return state
 
 
 def status(args: argparse.Namespace) -> int:

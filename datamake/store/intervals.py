@@ -3,28 +3,12 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS schedule_intervals (
-    workflow TEXT NOT NULL, key TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
-    state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT,
-    updated_at TEXT NOT NULL, error TEXT, PRIMARY KEY (workflow, key));
-CREATE TABLE IF NOT EXISTS schedule_attempts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, workflow TEXT NOT NULL, key TEXT NOT NULL,
-    attempt INTEGER NOT NULL, state TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT,
-    pid INTEGER, error TEXT, log_path TEXT);
-CREATE TABLE IF NOT EXISTS schedule_steps (
-    workflow TEXT NOT NULL, key TEXT NOT NULL, step TEXT NOT NULL, state TEXT NOT NULL,
-    attempt INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (workflow, key, step));
-"""
-
-# Columns added after the first release, with their type: added in place to older databases.
-ADDED_COLUMNS = (("schedule_intervals", "waiting_for", "TEXT"), ("schedule_intervals", "wait_until", "TEXT"))
+from datamake.store import schema
 
 # Interval states (schedule_intervals.state):
 #   running      an attempt is building it now (its pid in schedule_attempts)
@@ -94,29 +78,18 @@ class ScheduleState:
     """Interval and attempt tables of `<state_dir>/state.db` for one workflow, in their own connection."""
 
     def __init__(self, state_dir: str, workflow: str, readonly: bool = False):
-        """Open (creating the tables), or with `readonly` only read what is there; sqlite3.DatabaseError if unreadable."""
+        """Open (creating or migrating the database), or with `readonly` read an in-memory copy of what is
+        there (an unreadable one reads as empty, with a warning in `warnings`); schema.Unusable if unreadable."""
         self.workflow = workflow
         self.lock = threading.RLock()
-        self._extra: str | None = None
-        path = os.path.join(state_dir, "state.db")
+        self.warnings: list[str] = []
+        # BEGIN IMMEDIATE is ours to say (isolation_level None): see _Immediate.
         if readonly:
-            self.db = sqlite3.connect(f"{pathlib.Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30,
-                                      isolation_level=None, check_same_thread=False)
-            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if "schedule_steps" not in tables:  # a database no schedule has written to yet
-                self.db.close()
-                self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-                self.db.executescript(SCHEMA)
+            self.db, self.warnings = schema.open_readonly(state_dir, isolation_level=None)
             return
         os.makedirs(state_dir, exist_ok=True)
         # Intervals build in worker threads under --max-active: one connection, used under a lock.
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
-        with self._transaction():
-            for table, column, kind in ADDED_COLUMNS:
-                if column not in _columns(self.db, table):
-                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self.db = schema.connect(os.path.join(state_dir, "state.db"), isolation_level=None)
 
     def close(self) -> None:
         self.db.close()
@@ -192,12 +165,9 @@ class ScheduleState:
     def intervals(self) -> dict[str, IntervalRecord]:
         """Every recorded interval of this workflow by key."""
         with self.lock:
-            if self._extra is None:  # a read-only look at an older database has no such columns
-                have = _columns(self.db, "schedule_intervals")
-                self._extra = ", ".join(c if c in have else "NULL" for c in ("waiting_for", "wait_until"))
             rows = self.db.execute(
-                "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error, " + self._extra +
-                " FROM schedule_intervals WHERE workflow=? ORDER BY start", (self.workflow,)).fetchall()
+                "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error, waiting_for, wait_until "
+                "FROM schedule_intervals WHERE workflow=? ORDER BY start", (self.workflow,)).fetchall()
         return {r[0]: IntervalRecord(*r[:8], tuple(json.loads(r[8])) if r[8] else (), r[9]) for r in rows}
 
     def get(self, key: str) -> IntervalRecord | None:
@@ -229,10 +199,6 @@ class ScheduleState:
 
     def _transaction(self):
         return _Immediate(self.db, self.lock)
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 class _Immediate:

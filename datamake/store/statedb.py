@@ -1,11 +1,10 @@
-"""What datamake remembers between runs: .datamake/state.db (SQLite, WAL, versioned) and its lock."""
+"""What datamake remembers between runs: .datamake/state.db (SQLite, WAL, its schema in schema.py) and its lock."""
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import json
 import os
-import pathlib
 import sqlite3
 import sys
 import threading
@@ -14,44 +13,12 @@ from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, NamedTuple
 
 from datamake.errors import UsageError, warn
-from datamake.model import Step, relative_to
+from datamake.model import Step
 from datamake.build.orphans import stop_orphans
+from datamake.store import schema
+from datamake.store.schema import shown
 
-# Each entry upgrades the schema by one version; append, never edit a released one.
-# `PRAGMA user_version` holds how many have been applied.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE IF NOT EXISTS successes (
-        key TEXT PRIMARY KEY, command_hash TEXT NOT NULL, inputs TEXT NOT NULL,
-        outputs TEXT NOT NULL, started REAL, finished REAL);
-    CREATE TABLE IF NOT EXISTS runs (
-        run_id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, finished REAL,
-        status TEXT NOT NULL, argv TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS attempts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, key TEXT NOT NULL,
-        step_index INTEGER NOT NULL, label TEXT NOT NULL, outcome TEXT NOT NULL, started REAL,
-        finished REAL, log_path TEXT, reason TEXT, error TEXT);
-    CREATE INDEX IF NOT EXISTS attempts_by_key ON attempts (key, id);
-    CREATE INDEX IF NOT EXISTS attempts_by_run ON attempts (run_id);
-    CREATE TABLE IF NOT EXISTS content_hashes (
-        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-        inode INTEGER NOT NULL, hash TEXT NOT NULL);
-    """,
-    # Each step attempt knows its workflow, interval ('' in a plain build), stable step name,
-    # attempt number (per interval and step, across runs) and exit status; its log is its own.
-    """
-    ALTER TABLE attempts ADD COLUMN workflow TEXT;
-    ALTER TABLE attempts ADD COLUMN interval TEXT NOT NULL DEFAULT '';
-    ALTER TABLE attempts ADD COLUMN step TEXT;
-    ALTER TABLE attempts ADD COLUMN attempt INTEGER;
-    ALTER TABLE attempts ADD COLUMN exit_code INTEGER;
-    CREATE INDEX IF NOT EXISTS attempts_by_step ON attempts (interval, step, attempt);
-    CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started);
-    """,
-)
-STATE_SCHEMA_VERSION = len(MIGRATIONS)
 KEYED_READ_LIMIT = 500  # more bound parameters than that: reading the whole table is as quick
-_BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: another process is writing, not corruption
 
 
 class SuccessRecord(NamedTuple):
@@ -125,7 +92,6 @@ class StateStore:
 
     def __init__(self, state_dir: str, db: sqlite3.Connection, warnings: list[str]):
         self.state_dir = state_dir
-        self.logs_dir = os.path.join(state_dir, "logs")
         self.db = db
         self.warnings = warnings
         self._lock = threading.RLock()  # the connection is shared by the Builder's threads
@@ -137,39 +103,22 @@ class StateStore:
         try:
             os.makedirs(os.path.join(state_dir, "logs"), exist_ok=True)
         except OSError as exc:
-            raise UsageError(f"cannot create state directory {_show(state_dir)}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot create state directory {shown(state_dir)}: {exc.strerror or exc}") from None
         path = os.path.join(state_dir, "state.db")
         warnings: list[str] = []
         try:
-            db = _connect_checked(path)
-        except _Unusable as why:
+            db = schema.connect(path)
+        except schema.Unusable as why:
             aside = _move_aside(path)
-            warnings.append(f"state database {_show(path)} was unreadable; moved aside to {_show(aside)}; "
+            warnings.append(f"state database {shown(path)} was unreadable; moved aside to {shown(aside)}; "
                             f"everything will be rebuilt as needed ({why})")
-            db = _connect_checked(path)
+            db = schema.connect(path)
         return cls(state_dir, db, warnings)
 
     @classmethod
     def open_readonly(cls, state_dir: str) -> StateStore:
-        """An in-memory copy of `state_dir/state.db` for previews; the directory is never touched.
-
-        A missing database reads as empty; so does an unusable one, with a warning: only a
-        real run sets it aside.
-        """
-        path = os.path.join(state_dir, "state.db")
-        warnings: list[str] = []
-        db = sqlite3.connect(":memory:", check_same_thread=False)
-        if os.path.exists(path):
-            try:
-                _copy_readonly(path, db)
-                _prepare(db)
-            except (sqlite3.DatabaseError, _Unusable) as why:
-                db.close()
-                db = sqlite3.connect(":memory:", check_same_thread=False)
-                warnings.append(f"state database {_show(path)} is unreadable ({why}); "
-                                "treated as empty (a run will set it aside)")
-        _prepare(db)
-        return cls(state_dir, db, warnings)
+        """An in-memory copy of `state_dir/state.db` for previews (see schema.open_readonly)."""
+        return cls(state_dir, *schema.open_readonly(state_dir))
 
     def close(self) -> None:
         self.db.close()
@@ -285,55 +234,6 @@ class StateStore:
                 self.db.execute(sql, params)
 
 
-class _Unusable(Exception):
-    """The database file cannot be trusted: corrupt, or from an unknown schema version."""
-
-
-def _connect_checked(path: str) -> sqlite3.Connection:
-    """Connect, verify, migrate to the current schema; raise _Unusable when that is unsafe."""
-    db = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    try:
-        _prepare(db)
-    except sqlite3.DatabaseError as exc:
-        db.close()
-        if getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES:
-            raise UsageError(f"state database {_show(path)} is busy: {exc}") from None
-        raise _Unusable(str(exc)) from None
-    except _Unusable:
-        db.close()
-        raise
-    return db
-
-
-def _prepare(db: sqlite3.Connection) -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > STATE_SCHEMA_VERSION:
-        raise _Unusable(f"schema version {version}; this datamake knows up to {STATE_SCHEMA_VERSION}")
-    check = db.execute("PRAGMA quick_check").fetchone()[0]
-    if check != "ok":
-        raise _Unusable(f"integrity check failed: {check}")
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: commits survive a killed process
-    for number in range(version, STATE_SCHEMA_VERSION):
-        with db:
-            db.executescript(MIGRATIONS[number])
-            db.execute(f"PRAGMA user_version = {number + 1}")
-
-
-def _copy_readonly(path: str, into: sqlite3.Connection) -> None:
-    """Copy the database into `into` without creating files beside it.
-
-    With no WAL file (no writer, clean shutdown) `immutable` reads it without lock or -shm
-    files; a live WAL exists already, so `mode=ro` may use it to see the latest commits.
-    """
-    mode = "mode=ro" if os.path.exists(path + "-wal") else "immutable=1"
-    source = sqlite3.connect(f"{pathlib.Path(path).as_uri()}?{mode}", uri=True, timeout=30)
-    try:
-        source.backup(into)
-    finally:
-        source.close()
-
-
 def _move_aside(path: str) -> str:
     """Rename the database (and its WAL files) to `state.db.corrupt-<timestamp>`."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -380,7 +280,7 @@ def acquire_lock(state_dir: str) -> Iterator[None]:
     except OSError:
         holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
         os.close(fd)
-        raise UsageError(f"another datamake (pid {holder}) holds {_show(path)}") from None
+        raise UsageError(f"another datamake (pid {holder}) holds {shown(path)}") from None
     try:
         _stop_orphans_of(os.pread(fd, 32, 0), state_dir)
         os.ftruncate(fd, 0)
@@ -402,8 +302,3 @@ def _stop_orphans_of(previous: bytes, state_dir: str) -> None:
     if stopped:
         warn(f"stopped {stopped} step process group(s) left running by datamake pid {text}, "
              "which died; their steps will run again")
-
-
-def _show(path: str) -> str:
-    """`path` relative to the working directory when inside it, as users wrote it."""
-    return relative_to(os.path.abspath(path), os.getcwd())

@@ -12,7 +12,8 @@ import pytest
 
 from datamake.errors import SourceLocation, UsageError
 from datamake.model import Options, Step, Target
-from datamake.store.statedb import STATE_SCHEMA_VERSION, StateStore, acquire_lock, step_key
+from datamake.store.schema import SCHEMA_VERSION as STATE_SCHEMA_VERSION
+from datamake.store.statedb import StateStore, acquire_lock, step_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
