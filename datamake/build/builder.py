@@ -166,7 +166,7 @@ class RunOptions:
 
 
 @dataclass
-class Attempt:
+class InFlight:
     """One submitted try of a step: its number in this run (0 first), temporary outputs, log.
 
     `ordinal` is its number as recorded: 1, 2, ... per interval and step across runs.
@@ -194,7 +194,7 @@ class Builder:
         self.made = frozenset(t.name for e in entries for t in e.step.outputs)
         self.result = BuildResult(plan=[(e.step, e.reason) for e in entries])
         self.reasons = {e.step.index: e.reason for e in entries}  # updated by re-checks
-        self.running: dict[int, Attempt] = {}
+        self.running: dict[int, InFlight] = {}
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
         self.ordinals: dict[int, int] = {}  # index -> the recorded number of its next attempt
         self.stopping = False
@@ -277,7 +277,7 @@ class Builder:
         temps.update(stage.outputs if stage else {})  # staged outputs are uploaded by publish
         ordinal, log_path = self._reserve_log(step)
         job = self._job(step, temps, log_path, stage)
-        self.running[index] = Attempt(number, time.time(), job.log_path, temps, stage, ordinal, before)
+        self.running[index] = InFlight(number, time.time(), job.log_path, temps, stage, ordinal, before)
         self.reporter.step_started(step, self.reasons[index], number)
         self.starting = True
         try:
@@ -346,7 +346,7 @@ class Builder:
         self.reporter.step_finished(step, result, "failed")
         self._fail(index, error)
 
-    def _publish(self, step: Step, attempt: Attempt) -> str | None:
+    def _publish(self, step: Step, attempt: InFlight) -> str | None:
         """Judge the outputs (see build/outputs.py), then move each temporary made onto its target."""
         taken = step_outputs.take(step, attempt.temps, attempt.before, scheduled=bool(self.opts.scope.interval))
         if taken.error:
@@ -392,7 +392,7 @@ class Builder:
         self.store.record_success(step_key(step), command_hash(step), recorded_inputs(step, self.opts.check),
                                   outputs, result.started, result.finished)
 
-    def _record_attempt(self, step: Step, attempt: Attempt, result: JobResult, outcome: str,
+    def _record_attempt(self, step: Step, attempt: InFlight, result: JobResult, outcome: str,
                         error: str | None = None) -> None:
         scope = self.opts.scope
         where = AttemptWhere(scope.workflow, scope.interval, scope.name_of(step), attempt.ordinal, result.returncode)

@@ -49,7 +49,9 @@ class IntervalRecord:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class IntervalAttempt:
+    """One attempt at building one interval of a schedule; its steps' own tries are StepAttempts."""
+
     id: int
     key: str
     attempt: int
@@ -186,7 +188,7 @@ class ScheduleState:
             out.setdefault(key, {})[step] = state
         return out
 
-    def attempts(self, key: str | None = None) -> list[Attempt]:
+    def attempts(self, key: str | None = None) -> list[IntervalAttempt]:
         """Attempts in order, for one interval or all."""
         sql = ("SELECT id, key, attempt, state, started_at, ended_at, pid, error, log_path "
                "FROM schedule_attempts WHERE workflow=?")
@@ -195,7 +197,7 @@ class ScheduleState:
             sql += " AND key=?"
             params += (key,)
         with self.lock:
-            return [Attempt(*r) for r in self.db.execute(sql + " ORDER BY id", params).fetchall()]
+            return [IntervalAttempt(*r) for r in self.db.execute(sql + " ORDER BY id", params).fetchall()]
 
     def _transaction(self):
         return _Immediate(self.db, self.lock)

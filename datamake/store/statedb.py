@@ -41,7 +41,7 @@ class SuccessRecord(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Attempt:
+class StepAttempt:
     """One try at running one step in one run."""
 
     run_id: int
@@ -173,15 +173,15 @@ class StateStore:
                                   (interval, step)).fetchone()
         return row[0] or 0
 
-    def last_run_attempts(self) -> list[Attempt]:
+    def last_run_attempts(self) -> list[StepAttempt]:
         """The attempts of the latest run that attempted anything, in order."""
         with self._lock:
             rows = self.db.execute(
                 f"SELECT {_ATTEMPT_COLUMNS} FROM attempts "
                 "WHERE run_id = (SELECT MAX(run_id) FROM attempts) ORDER BY id").fetchall()
-        return [Attempt(*row) for row in rows]
+        return [StepAttempt(*row) for row in rows]
 
-    def step_attempts(self, interval: str | None = None, workflow: str | None = None) -> list[Attempt]:
+    def step_attempts(self, interval: str | None = None, workflow: str | None = None) -> list[StepAttempt]:
         """Every recorded step attempt, oldest first; of one interval and/or workflow when given."""
         sql, params = f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE 1", []
         if interval is not None:
@@ -190,7 +190,7 @@ class StateStore:
             sql, params = sql + " AND workflow = ?", params + [workflow]
         with self._lock:
             rows = self.db.execute(sql + " ORDER BY id", params).fetchall()
-        return [Attempt(*row) for row in rows]
+        return [StepAttempt(*row) for row in rows]
 
     def last_outcomes(self) -> dict[str, str]:
         """Each step's latest attempt outcome by step key."""

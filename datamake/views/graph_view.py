@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 from datamake.model import Step, relative_to
+from datamake.store.statedb import StateStore, StepAttempt, step_key
 
 WILL_RUN = "will run"
 UP_TO_DATE = "up to date"
@@ -70,17 +71,6 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """What the state store tells about one attempt of a step in the last run."""
-
-    step_index: int
-    started: float
-    finished: float
-    outcome: str
-    log_path: str | None = None
-
-
-@dataclass(frozen=True)
 class GraphView:
     """Everything a renderer draws: nodes, edges (src id, dst id) and the last run's timeline."""
 
@@ -119,7 +109,7 @@ def step_state(step: Step, will_run: Mapping[int, str], last_outcomes: Mapping[i
 
 
 def build_view(steps: Sequence[Step], will_run: Mapping[int, str], last_outcomes: Mapping[int, str],
-               attempts: Iterable[Attempt] = (), directory: str = "", title: str = "datamake") -> GraphView:
+               attempts: Iterable[StepAttempt] = (), directory: str = "", title: str = "datamake") -> GraphView:
     """The view of `steps` (the selection): states from the plan and the last outcomes, plus the timeline.
 
     `will_run` maps step index -> reason for the steps the plan would run; `last_outcomes` maps
@@ -167,7 +157,7 @@ def _tag_node(nodes: dict[str, Node], tag: str) -> str:
     return nid
 
 
-def _timeline(attempts: list[Attempt], nodes: Mapping[str, Node]) -> tuple[Bar, ...]:
+def _timeline(attempts: list[StepAttempt], nodes: Mapping[str, Node]) -> tuple[Bar, ...]:
     bars = []
     for a in attempts:
         node = nodes.get(f"s{a.step_index}")
@@ -235,18 +225,15 @@ def view_of_plan(plan: Sequence[tuple[Step, object]], state_dir: str, directory:
     return build_view(steps, will_run, outcomes, attempts, directory, title)
 
 
-def read_history(steps: Sequence[Step], state_dir: str) -> tuple[dict[int, str], list[Attempt]]:
+def read_history(steps: Sequence[Step], state_dir: str) -> tuple[dict[int, str], list[StepAttempt]]:
     """Last outcomes and last-run attempts for `steps`, matched by step key (indexes shift as files change)."""
     if not os.path.exists(os.path.join(state_dir, "state.db")):
         return {}, []
-    from datamake.store.statedb import StateStore, step_key
-
     index_of = {step_key(step): step.index for step in steps}
     store = StateStore.open_readonly(state_dir)  # a drawing never changes the state; the preview warned
     try:
         outcomes = {index_of[k]: v for k, v in store.last_outcomes().items() if k in index_of}
-        attempts = [Attempt(index_of[a.key], a.started or 0.0, a.finished or 0.0, a.outcome, a.log_path)
-                    for a in store.last_run_attempts() if a.key in index_of]
+        attempts = [replace(a, step_index=index_of[a.key]) for a in store.last_run_attempts() if a.key in index_of]
     finally:
         store.close()
     return outcomes, attempts

@@ -11,9 +11,15 @@ from stepkit import wf
 
 from datamake.views import graph_view as viz, graph_html as viz_html, graph_render as viz_render
 from datamake.errors import UsageError
+from datamake.store.statedb import StepAttempt
 
 D = "/proj"
 NOW = 1_700_000_000.0
+
+
+def attempt(index, started, finished, outcome, log_path=None):
+    """A step attempt of the last run as the state store records it."""
+    return StepAttempt(1, f"key{index}", index, f"step {index}", outcome, started, finished, log_path, None, None)
 
 
 def demo_view(attempts=()):
@@ -55,8 +61,8 @@ def test_layers_are_longest_paths():
 def test_timeline_has_one_bar_per_attempt_in_start_order(tmp_path):
     log = tmp_path / "clean.log"
     log.write_text("".join(f"line {i}\n" for i in range(100)))
-    attempts = [viz.Attempt(1, NOW + 2, NOW + 5, "failed", str(log)), viz.Attempt(0, NOW, NOW + 2, "success"),
-                viz.Attempt(9, NOW, NOW + 1, "success")]  # step 9 is not selected: no bar
+    attempts = [attempt(1, NOW + 2, NOW + 5, "failed", str(log)), attempt(0, NOW, NOW + 2, "success"),
+                attempt(9, NOW, NOW + 1, "success")]  # step 9 is not selected: no bar
     view = demo_view(attempts)
     assert [(b.node, b.ok) for b in view.timeline] == [("s0", True), ("s1", False)]
     tail = next(n for n in view.nodes if n.id == "s1").log_tail
@@ -193,7 +199,7 @@ def page_json(html):
 
 
 def test_html_is_self_contained_with_the_data_inline():
-    html = viz_html.render_html(demo_view([viz.Attempt(0, NOW, NOW + 2, "success")]))
+    html = viz_html.render_html(demo_view([attempt(0, NOW, NOW + 2, "success")]))
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
     assert "<link" not in html and "@import" not in html
     data = page_json(html)
