@@ -14,8 +14,8 @@ from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
 from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
 from datamake.schedule.collisions import check_distinct_names
 from datamake.schedule.declared import Declared, declared
-from datamake.model import relative_to
 from datamake.schedule.cancel import Cancel
+from datamake.views.steps import step_json
 from datamake.schedule.runner import Clock, Request, Runner
 from datamake.store.intervals import ScheduleState
 
@@ -201,8 +201,7 @@ def _preview_interval(builder: IntervalBuilder, recorded: dict[str, str], reques
                 "reason": "waiting for " + ", ".join(late.paths), "steps": []}
     succeeded = {name for name, st in recorded.items() if st == "success"}
     result = builder.build(interval, request.rerun == "all", succeeded, preview=True)
-    steps = [{"index": s.index, "outputs": [relative_to(t.name, s.workdir) for t in s.outputs], "reason": str(r)}
-             for s, r in result.wanted]
+    steps = [{**step_json(s), "reason": str(r)} for s, r in result.wanted]
     return {"key": interval.key, "start": interval.start.isoformat(), "end": interval.end.isoformat(),
             "reason": why, "steps": steps}
 

@@ -61,8 +61,8 @@ def build(args: argparse.Namespace) -> int:
 
     from datamake.build.builder import build as run_build
     from datamake.errors import StepFailure
-    from datamake.decide.plan import format_plan
-    from datamake.views.reporters import make_reporter, preview_json
+    from datamake.views.reporters import make_reporter
+    from datamake.views.steps import format_plan, preview_json
 
     workflow = load(args)
     common = dict(jobs=args.jobs, check=args.check or "timestamp", why=args.why, auto=args.auto,

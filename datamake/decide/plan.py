@@ -7,8 +7,8 @@ from typing import Callable, Mapping
 
 from datamake.store import storage
 from datamake.gcpause import gc_paused
-from datamake.graph.step_graph import StepGraph, tag_key
-from datamake.model import Step, relative_to
+from datamake.graph.step_graph import StepGraph
+from datamake.model import Step
 from datamake.graph.select import Selected
 from datamake.decide.staleness import Facts, Reason, explain
 
@@ -98,29 +98,3 @@ class Plan:
             self.skipped[i] = why
         self._ready = []
         return rest
-
-
-def header(step: Step) -> str:
-    """`outputs <- inputs` as a user would write it (names relative to the step's directory)."""
-    def names(targets, tags):
-        return ", ".join([relative_to(t.name, step.workdir) for t in targets] + ["%" + tag_key(t) for t in tags])
-    return f"{names(step.outputs, step.output_tags)} <- {names(step.inputs, step.input_tags)}".strip()
-
-
-def format_plan(pairs: list[tuple[Step, Reason]], why: bool = False) -> str:
-    """The preview: wanted steps in order with their reasons; with `why`, every decision and its evidence."""
-    wanted = [(s, r) for s, r in pairs if r.dirty]
-    lines = ["The following steps will be run, in order:"] if wanted else ["Nothing to do."]
-    lines += [f"  {n}: {header(s)} [{r.label}]" + (f"\n       {r.evidence}" if why and r.evidence else "")
-              for n, (s, r) in enumerate(wanted, 1)]
-    if why:
-        lines += [f"  up to date: {header(s)}" + (f"\n       {r.evidence}" if r.evidence else "")
-                  for s, r in pairs if not r.dirty]
-    return "\n".join(lines) + "\n"
-
-
-def plan_json(pairs: list[tuple[Step, Reason]]) -> dict:
-    """`--preview --json`: the wanted steps, each with index, outputs, inputs and reason."""
-    return {"steps": [{"index": s.index, "outputs": [relative_to(t.name, s.workdir) for t in s.outputs],
-                       "inputs": [relative_to(t.name, s.workdir) for t in s.inputs], "reason": r.label}
-                      for s, r in pairs if r.dirty]}

@@ -7,6 +7,7 @@ from typing import Iterable, Mapping, Sequence
 
 from datamake.model import Step, relative_to
 from datamake.store.statedb import StateStore, StepAttempt, step_key
+from datamake.views.steps import names
 
 WILL_RUN = "will run"
 UP_TO_DATE = "up to date"
@@ -135,12 +136,9 @@ def build_view(steps: Sequence[Step], will_run: Mapping[int, str], last_outcomes
 
 
 def _step_node(step: Step, state: str, reason: str | None, directory: str, log_tail: str) -> Node:
-    def names(targets, tags):
-        return tuple(relative_to(t.name, directory or step.workdir) for t in targets) + tuple(f"%{t}" for t in tags)
-
     return Node(id=step_id(step), kind="step", label=step.label(), state=state, reason=reason,
-                command=step.body, protocol=step.protocol, inputs=names(step.inputs, step.input_tags),
-                outputs=names(step.outputs, step.output_tags),
+                command=step.body, protocol=step.protocol, inputs=tuple(names(step, True, directory)),
+                outputs=tuple(names(step, False, directory)),
                 location=f"{relative_to(step.loc.path, directory or step.workdir)}:{step.loc.line}",
                 log_tail=log_tail)
 

@@ -7,8 +7,7 @@ from typing import Any, TextIO
 
 from datamake.build.executors.base import JobResult
 from datamake.errors import warn
-from datamake.model import Step, relative_to
-from datamake.decide.plan import plan_json
+from datamake.model import Step
 
 
 def make_reporter(terminal: bool, quiet: bool, json: bool, jobs: int, console=None, why: bool = False) -> Reporter:
@@ -206,21 +205,6 @@ class RichReporter(PlainReporter):
         if self.progress is not None:
             self.progress.update(self.task, description="")
             self.progress.stop()
-
-
-def preview_json(pairs: list[tuple[Step, Any]], why: bool = False) -> dict:
-    """`-P --json`: {"steps": the wanted steps}; with `why`, each step also carries its evidence
-    and the steps found up to date follow under "up_to_date"."""
-    if not why:
-        return plan_json(pairs)
-    return {"steps": [_decision(s, r) for s, r in pairs if r.dirty],
-            "up_to_date": [_decision(s, r) for s, r in pairs if not r.dirty]}
-
-
-def _decision(step: Step, reason: Any) -> dict:
-    return {"index": step.index, "outputs": [relative_to(t.name, step.workdir) for t in step.outputs],
-            "inputs": [relative_to(t.name, step.workdir) for t in step.inputs],
-            "reason": reason.label, "evidence": reason.evidence}
 
 
 def _cause(reason: Any, attempt: int) -> str:

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 import json
 
-from datamake.model import Step, Workflow, relative_to
-
-
-def _names(step: Step, workflow: Workflow, inputs: bool) -> list[str]:
-    targets = step.inputs if inputs else step.outputs
-    return [relative_to(t.name, workflow.directory) for t in targets]
+from datamake.model import Step, Workflow
+from datamake.views.steps import header, step_json
 
 
 def _option_text(key: str, value) -> str:
@@ -23,15 +19,10 @@ def _option_text(key: str, value) -> str:
 
 
 def _header(step: Step, workflow: Workflow) -> str:
-    outs = _names(step, workflow, False) + ["%" + t for t in step.output_tags]
-    ins = [("?" if t.optional else "") + name
-           for t, name in zip(step.inputs, _names(step, workflow, True))]
-    ins += ["%" + t for t in step.input_tags]
     given = dict(step.options.given)
     given.pop("protocol", None)
     opts = [step.protocol] + [_option_text(k, v) for k, v in given.items()]
-    words = [", ".join(outs), "<-", ", ".join(ins), f"[{' '.join(opts)}]"]
-    return " ".join(word for word in words if word)
+    return f"{header(step, workflow.directory, marks=True)} [{' '.join(opts)}]"
 
 
 def render_text(workflow: Workflow) -> str:
@@ -46,12 +37,10 @@ def render_text(workflow: Workflow) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def step_json(step: Step, workflow: Workflow) -> dict:
+def printed_step(step: Step, workflow: Workflow) -> dict:
     """The SPEC §5 `--print --json` record of one step."""
     return {
-        "index": step.index,
-        "outputs": _names(step, workflow, False),
-        "inputs": _names(step, workflow, True),
+        **step_json(step, workflow.directory),
         "output_tags": list(step.output_tags),
         "input_tags": list(step.input_tags),
         "protocol": step.protocol,
@@ -63,4 +52,4 @@ def step_json(step: Step, workflow: Workflow) -> dict:
 
 def render_json(workflow: Workflow) -> str:
     """`{"steps": [...]}` as one line of JSON plus a newline."""
-    return json.dumps({"steps": [step_json(s, workflow) for s in workflow.steps]}) + "\n"
+    return json.dumps({"steps": [printed_step(s, workflow) for s in workflow.steps]}) + "\n"
