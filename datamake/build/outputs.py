@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from datamake.model import Step, relative_to
+from datamake.model import Step, is_url, relative_to
 from datamake.store import storage
 from datamake.store.storage import Stamp
 
@@ -30,7 +30,7 @@ def stamps_before(step: Step) -> dict[str, Stamp | None]:
 
     Remote outputs are not asked (a request per output per run): they must go through `$OUTPUT`.
     """
-    return {t.name: storage.stat(t.name) for t in step.outputs if not t.is_remote}
+    return {t.name: storage.stat(t.name) for t in step.outputs if not is_url(t.name)}
 
 
 def take(step: Step, temps: dict[str, str], before: dict[str, Stamp | None], *, scheduled: bool) -> Taken:
