@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Union
 
-from datamake.errors import SourceLocation
+from datamake.errors import SourceLocation, WorkflowError
 
 PROTOCOLS = ("shell", "python", "ruby", "node", "R", "eval")
 METHOD_MODES = ("use", "append", "replace")
@@ -130,6 +130,8 @@ class Step:
     wildcards: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # A merge's inputs are every expansion of a pattern: the list itself is part of its command.
     merged_inputs: bool = False
+    # What is wrong with its options or body: raised when the step is selected, not before.
+    error: WorkflowError | None = None
 
     @property
     def protocol(self) -> str:

@@ -22,7 +22,13 @@ def load(directory: Path, text: str, name: str = "Drakefile", **kwargs):
 
 
 def error(directory: Path, text: str, name: str = "Drakefile", **kwargs) -> str:
-    """The rendered error (location, line, caret) that loading this workflow raises."""
+    """The rendered error (location, line, caret) that loading this workflow, or selecting all of it, raises.
+
+    A step whose options or body are wrong loads as a broken step, an error once selected.
+    """
     with pytest.raises(DatamakeError) as caught:
-        load(directory, text, name, **kwargs)
+        workflow = load(directory, text, name, **kwargs)
+        for step in workflow.steps:
+            if step.error is not None:
+                raise step.error
     return caught.value.render()

@@ -50,6 +50,9 @@ def print_workflow(args: argparse.Namespace) -> int:
     from datamake.views.workflow import render_json, render_text
 
     workflow = load(args)
+    for step in workflow.steps:  # printing shows every step: a broken one is an error as when selected
+        if step.error is not None:
+            raise step.error
     sys.stdout.write(render_json(workflow) if args.json else render_text(workflow))
     return 0
 

@@ -40,14 +40,17 @@ def parse_target(text: str) -> TargetExpr:
     return TargetExpr(action, expand, name)
 
 
-def select(sg: StepGraph, targets: Sequence[str] = ()) -> list[Selected]:
+def select(sg: StepGraph, targets: Sequence[str] = (), *, allow_broken: bool = False) -> list[Selected]:
     """Apply target expressions left to right (none means `=...`); dependencies come first.
 
-    Ties in the order follow the file. Raises UsageError for unknown names and
-    WorkflowError for a cycle or duplicate output that the selection reaches.
+    Independent steps keep the order of the targets that chose them (as in Drake), then file
+    order. Raises UsageError for unknown names and WorkflowError for a cycle or duplicate output
+    that the selection reaches, or for a selected step whose options or body are wrong (unless
+    `allow_broken`, for views that list every step).
     """
     chosen: dict[int, Selected] = {}
-    for text in targets or ("=...",):
+    rank: dict[int, int] = {}  # step -> the first target expression that chose it
+    for number, text in enumerate(targets or ("=...",)):
         expr = parse_target(text)
         roots, via = _readers(sg, expr.name) if expr.expand == "^" else None, None
         if not roots:
@@ -64,10 +67,20 @@ def select(sg: StepGraph, targets: Sequence[str] = ()) -> list[Selected]:
             continue
         for n in expansion:
             entry = chosen.setdefault(n, Selected(n))
+            rank.setdefault(n, number)
             entry.forced = entry.forced or expr.action == "+"
             if via and n in roots and entry.via is None:
                 entry.via = via
-    return [chosen[n] for n in sg.order(chosen)]
+    order = sg.order(chosen, rank if len(targets) > 1 else None)
+    if not allow_broken:
+        _no_broken_step(sg, order)
+    return [chosen[n] for n in order]
+
+
+def _no_broken_step(sg: StepGraph, order: list[int]) -> None:
+    for n in order:
+        if sg.step(n).error is not None:
+            raise sg.step(n).error
 
 
 def resolve(sg: StepGraph, name: str) -> tuple[set[int], str | None]:
@@ -79,6 +92,14 @@ def resolve(sg: StepGraph, name: str) -> tuple[set[int], str | None]:
         return {s.index for s in steps if s.output_tags}, "tag"
     if name == "...()":
         return {s.index for s in steps if s.options.method}, "method"
+    if name.startswith("%@"):  # tags by regex
+        pattern = _regex(name, name[2:])
+        found = {s.index for s in steps if any(pattern.search(tag) for tag in s.output_tags)}
+        return found or _not_found(sg, name), "tag"
+    if name.startswith("@") and name.endswith("()"):  # methods by regex
+        pattern = _regex(name, name[1:-2])
+        found = {s.index for s in steps if s.options.method and pattern.search(s.options.method)}
+        return found or _not_found(sg, name), "method"
     if name.startswith("%"):
         return set(sg.tag_producers.get(tag_key(name), ())) or _not_found(sg, name), "tag"
     if name.endswith("()"):
@@ -102,11 +123,15 @@ def _readers(sg: StepGraph, name: str) -> set[int] | None:
     return {s.index for s in sg.workflow.steps if any(t.name in keys for t in s.inputs)} or None
 
 
-def _by_regex(sg: StepGraph, name: str) -> set[int]:
+def _regex(name: str, text: str) -> re.Pattern:
     try:
-        pattern = re.compile(name[1:])
+        return re.compile(text)
     except re.error as err:
         raise UsageError(f"bad regular expression in target {name}: {err}") from None
+
+
+def _by_regex(sg: StepGraph, name: str) -> set[int]:
+    pattern = _regex(name, name[1:])
     directory = sg.workflow.directory
     found = {
         s.index

@@ -46,11 +46,13 @@ class StepGraph:
         """The roots and every step depending on them, transitively."""
         return _reach(roots, self.succ)
 
-    def order(self, nodes: Iterable[int]) -> list[int]:
-        """`nodes` in a topological order of the graph restricted to them, ties by file order.
+    def order(self, nodes: Iterable[int], rank: dict[int, int] | None = None) -> list[int]:
+        """`nodes` in a topological order of the graph restricted to them, ties by `rank` then file order.
 
         Raises WorkflowError naming the cycle when the restricted graph has one.
         """
+        if rank:
+            return self._ranked_order(set(nodes), rank)
         chosen = set(nodes)
         self.check_duplicates(chosen)
         pred, succ = self.pred, self.succ
@@ -69,6 +71,24 @@ class StepGraph:
                     pending[s] -= 1
                     if pending[s] == 0:
                         heapq.heappush(ready, s)
+        if len(result) < len(chosen):
+            self._raise_cycle(chosen.difference(result))
+        return result
+
+    def _ranked_order(self, chosen: set[int], rank: dict[int, int]) -> list[int]:
+        self.check_duplicates(chosen)
+        pending = {n: sum(1 for p in self.pred[n] if p in chosen) for n in chosen}
+        ready = [(rank[n], n) for n, count in pending.items() if count == 0]
+        heapq.heapify(ready)
+        result: list[int] = []
+        while ready:
+            _rank, n = heapq.heappop(ready)
+            result.append(n)
+            for s in self.succ[n]:
+                if s in chosen:
+                    pending[s] -= 1
+                    if pending[s] == 0:
+                        heapq.heappush(ready, (rank[s], s))
         if len(result) < len(chosen):
             self._raise_cycle(chosen.difference(result))
         return result

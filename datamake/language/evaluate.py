@@ -90,8 +90,7 @@ class _Evaluator:
         scope.set(item.name, value, roots)
 
     def method(self, item: MethodDecl, scope: Scope) -> None:
-        if not item.body:
-            raise WorkflowError(f"method {item.name}() has an empty body", item.loc)
+        # An empty method is allowed (as in Drake); a step using it is an error once selected.
         written = parse_options(item.options, lambda raw, loc: raw)  # checked here, expanded per call
         body = "\n".join(line.text for line in item.body)
         public = Method(item.name, MappingProxyType({k: v for k, (v, _) in written.items()}), body, item.loc)
@@ -153,6 +152,17 @@ class _Evaluator:
         roots: set[str] = set()
         outputs, out_tags = self.targets(decl.outputs, scope, place, roots, inputs=False)
         inputs, in_tags = self.targets(decl.inputs, scope, place, roots, inputs=True)
+        error = None
+        try:
+            options, parts = self.options_and_parts(decl, scope, place, inputs, outputs)
+        except WorkflowError as err:
+            # Its names are sound, so the graph is too: the step is an error only once selected (as in Drake).
+            options, parts, error = _DEFAULT_OPTIONS, (), err
+        return Step(len(self.steps), outputs, inputs, out_tags, in_tags, options, parts, scope.visible(),
+                    place.workdir, decl.loc, frozenset(roots) if roots else _NO_ROOTS, error=error)
+
+    def options_and_parts(self, decl: StepDecl, scope: Scope, place: _Place, inputs, outputs):
+        """The step's options and body parts; a WorkflowError in them makes the step a broken one."""
         if decl.options:
             given, body = self.options_and_body(decl, scope, place)
             options = build_options(given)
@@ -161,10 +171,7 @@ class _Evaluator:
         else:
             raise WorkflowError("step has an empty body: indent its commands below the header", decl.loc)
         counts = {"INPUT": len(inputs), "OUTPUT": len(outputs)}
-        wildcards = _placeholders(outputs + inputs)
-        parts = _body_parts(body, scope, counts, wildcards)
-        return Step(len(self.steps), outputs, inputs, out_tags, in_tags, options, parts, scope.visible(),
-                    place.workdir, decl.loc, frozenset(roots) if roots else _NO_ROOTS)
+        return options, _body_parts(body, scope, counts, _placeholders(outputs + inputs))
 
     def targets(self, texts, scope: Scope, place: _Place, roots: set[str], inputs: bool):
         files: list[Target] = []
@@ -213,6 +220,9 @@ class _Evaluator:
 
 
 def _mode_body(mode: str, method: MethodDecl, decl: StepDecl, loc: SourceLocation):
+    if not method.body and mode == "use":
+        raise WorkflowError(f"method {method.name}() has an empty body: give it commands, "
+                            "or use method-mode:append or replace with the step's own", loc)
     if mode == "use":
         if decl.body:
             raise WorkflowError(f"step uses method {method.name}() in use mode but has its own body "
@@ -264,11 +274,23 @@ def _body_parts(lines: tuple[BodyLine, ...], scope: Scope, counts: dict[str, int
             continue
         pos = 0
         for m in _BODY_VAR.finditer(text):
+            _no_stray_open(text, pos, m.start(), line)
             parts.append(text[pos:m.start()])
             pos = m.end()
             parts.append(_body_var(m.group(1), at(line.loc, m.start()), scope, counts, wildcards))
+        _no_stray_open(text, pos, len(text), line)
         parts.append(text[pos:])
     return _merge_strings(parts)
+
+
+def _no_stray_open(text: str, start: int, end: int, line: BodyLine) -> None:
+    """A `$[` that is not `$[NAME]` is a typo (as in Drake), not bash's old `$[...]` arithmetic."""
+    found = text.find("$[", start, end)
+    if found >= 0:
+        close = text.find("]", found, end)
+        what = "unterminated $[" if close < 0 else f"bad variable reference {text[found:close + 1]}"
+        raise WorkflowError(f"{what}: a variable is written $[NAME] (letters, digits, _ and -)",
+                            at(line.loc, found))
 
 
 def _body_var(name: str, loc: SourceLocation, scope: Scope, counts: dict[str, int], wildcards: frozenset[str]):

@@ -21,8 +21,9 @@ _ESCAPES = {"n": "\n", "t": "\t"}
 SPECIAL = frozenset("$'\"\\")  # characters that make a text need expanding
 _NO_ROOTS: frozenset[str] = frozenset()
 
-# $(cmd) results per (command after substitution, directory): a preview never runs one twice.
-_COMMANDS: dict[tuple[str, str], str] = {}
+# $(cmd) results per (command after substitution, directory, place in the file): each occurrence
+# runs once per process (as in Drake since its issue 118), so re-evaluating never runs one twice.
+_COMMANDS: dict[tuple[str, str, SourceLocation], str] = {}
 _COMMANDS_LOCK = threading.Lock()
 
 
@@ -137,13 +138,13 @@ def _var(m: re.Match, loc: SourceLocation, scope: Scope, roots: set[str]) -> str
 def commands_run() -> list[str]:
     """The text (after substitution) of every $(command) this process has run."""
     with _COMMANDS_LOCK:
-        return [command for command, _cwd in _COMMANDS]
+        return [command for command, _cwd, _loc in _COMMANDS]
 
 
 def run_command(cmd: str, loc: SourceLocation, scope: Scope, cwd: str, roots: set[str]) -> str:
-    """Run `$(cmd)` with bash in `cwd` once per process; stdout minus trailing newlines."""
+    """Run `$(cmd)` with bash in `cwd` once per process and place; stdout minus trailing newlines."""
     command = substitute_vars(cmd, loc, scope, roots)
-    key = (command, cwd)
+    key = (command, cwd, loc)
     with _COMMANDS_LOCK:
         if key in _COMMANDS:
             return _COMMANDS[key]

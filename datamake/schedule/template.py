@@ -101,7 +101,7 @@ class _Filler:
 
     def step_vars(self, step: Step) -> Step:
         return Step(step.index, step.outputs, step.inputs, step.output_tags, step.input_tags, step.options,
-                    step.body_parts, self.mapping(step.vars), step.workdir, step.loc, step.header_roots)
+                    step.body_parts, self.mapping(step.vars), step.workdir, step.loc, step.header_roots, error=step.error)
 
     def step(self, step: Step) -> Step:
         text = self.text
@@ -109,4 +109,4 @@ class _Filler:
                     tuple(map(text, step.output_tags)), tuple(map(text, step.input_tags)),
                     self.options(step.options),
                     tuple(p if type(p) is StepVar else text(p) for p in step.body_parts),
-                    self.mapping(step.vars), text(step.workdir), step.loc, step.header_roots)
+                    self.mapping(step.vars), text(step.workdir), step.loc, step.header_roots, error=step.error)

@@ -68,9 +68,9 @@ def test_mermaid_marks_states_with_classes(project):
     assert lines[0] == "flowchart LR"
     steps = [line for line in lines if "<br/>" in line]
     assert [re.sub(r"^  n\d+", "", line) for line in steps] == [
-        '["raw.csv<br/>will run: no-input step"]:::willRun',
-        '["clean.csv<br/>will run: missing output"]:::willRun',
-        '["bad.csv<br/>failed last run, will run: missing output"]:::failed']
+        '["raw.csv<br/>will run: no-input step"]:::willRun',  # independent steps in command-line order
+        '["bad.csv<br/>failed last run, will run: missing output"]:::failed',
+        '["clean.csv<br/>will run: missing output"]:::willRun']
     assert sum(" --> " in line for line in lines) == 5
 
 
@@ -84,8 +84,8 @@ def test_text_draws_layers_in_the_terminal(project):
     done = project.run("--graph", "text", "=report.txt", "=bad.csv", "=clean.csv")
     assert done.stdout == (
         f"{project.path.name}: 3 steps (1 will run, 1 up to date, 1 never run)\n"
-        "    1 ✓ clean.csv <- raw.csv  [up to date]\n"
         "    1 · bad.csv <- raw.csv  [never run]\n"
+        "    1 ✓ clean.csv <- raw.csv  [up to date]\n"
         "    2 ▶ report.txt, %report <- clean.csv  [will run: missing output]\n")
 
 

@@ -135,7 +135,10 @@ def test_use_mode_step_with_its_own_body(tmp_path):
 def test_empty_bodies(tmp_path):
     expect(tmp_path, "a <- b\nc <- d\n  x\n", 1, 1,
            "step has an empty body: indent its commands below the header", "a <- b")
-    expect(tmp_path, "m()\na <- b\n  x\n", 1, 1, "method m() has an empty body", "m()", "d2")
+    # An empty method is allowed (as in Drake) until a step uses it.
+    expect(tmp_path, "m()\na <- b [method:m]\n", 2, 9,
+           "method m() has an empty body: give it commands, or use method-mode:append or replace with the "
+           "step's own", "a <- b [method:m]", "d2")
     expect(tmp_path, "m()\n  x\na <- [method:m method-mode:replace]\n", 3, 1,
            "step has an empty body: method-mode:replace needs the step's own commands",
            "a <- [method:m method-mode:replace]", "d3")
