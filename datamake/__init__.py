@@ -4,7 +4,7 @@ Python API (imported on first use, so `datamake --version` stays fast)::
 
     import datamake
 
-    flow = datamake.load("Drakefile", YEAR=2026)        # a Workflow; keywords are --var variables
+    flow = datamake.load("Drakefile", variables={"YEAR": 2026})  # a Workflow, as with --var YEAR=2026
     result = datamake.run(flow, ["report.csv"], jobs=4)  # or datamake.run("path/to/Drakefile")
     result.ok, result.ran, result.failed, result.skipped  # step indexes, 0-based, file order
     for step, reason in datamake.run(flow, preview=True).plan: print(step.label(), reason)
@@ -16,9 +16,10 @@ The builder underneath is `datamake.build.build`; the API calls its entry point 
 """
 
 __version__ = "0.1.0"
-__all__ = ["DatamakeError", "load", "run"]
+__all__ = ["DatamakeError", "Flow", "StepContext", "load", "render_graph", "run"]
 
-_LAZY = {"load": "api", "run": "api", "DatamakeError": "errors"}
+_LAZY = {"load": "api", "run": "api", "render_graph": "api", "DatamakeError": "errors", "Flow": "flow",
+         "StepContext": "flow"}
 
 
 def __getattr__(name: str):

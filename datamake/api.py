@@ -2,31 +2,51 @@
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from datamake.build.builder import BuildResult, build
+from datamake.flow import Flow, with_python_steps
 from datamake.model import Workflow
 
 
-def load(path: str | os.PathLike | None = None, **variables: object) -> Workflow:
-    """Parse and evaluate a workflow: a file, a directory holding a Drakefile, default ./Drakefile.
+def load(path: str | os.PathLike | None = None, *, text: str | None = None,
+         variables: Mapping[str, object] | None = None, base: str | None = None) -> Workflow:
+    """Parse and evaluate a workflow: a file, a directory holding a Drakefile (default ./Drakefile),
+    or `text` (read as if it were a Drakefile in `path`, a directory, default the current one).
 
-    Keyword arguments are variables, as with `--var NAME=value` (values become strings);
-    `BASE=...` sets BASE like `--base`. Raises WorkflowError / UsageError (DatamakeErrors).
+    `variables` are as with `--var NAME=value` (values become strings); `base` is `--base`.
+    Pattern steps are expanded from the files there now. Raises WorkflowError / UsageError.
     """
-    from datamake.store import storage
-    from datamake.store import storage_options
     from datamake.cli.main import workflow_path
-    from datamake.language.parser import load_workflow
+    from datamake.language.evaluate import evaluate
+    from datamake.language.parser import load_workflow, parse_text
+    from datamake.store import storage, storage_options
 
-    found = workflow_path(os.fspath(path) if path is not None else None)
-    storage.configure(storage_options.gather([], os.path.dirname(found)))  # its datamake.cfg, if any
-    values = {name: str(value) for name, value in variables.items()}
-    base = values.pop("BASE", None)
-    return load_workflow(found, variables=values, base=base)
+    values = {name: str(value) for name, value in (variables or {}).items()}
+    if text is not None:
+        directory = os.path.abspath(os.fspath(path) if path is not None else ".")
+        found = os.path.join(directory, "<text>")
+        storage.configure(storage_options.gather([], directory))
+        workflow = evaluate(found, parse_text(text, found), values, base)
+    else:
+        found = workflow_path(os.fspath(path) if path is not None else None)
+        storage.configure(storage_options.gather([], os.path.dirname(found)))  # its datamake.cfg, if any
+        workflow = load_workflow(found, variables=values, base=base)
+    return with_python_steps(workflow)
 
 
-def run(workflow: Workflow | str | os.PathLike | None = None, targets: str | Iterable[str] = (), *,
+def _expanded(workflow: Workflow | Flow | str | os.PathLike | None, targets: list[str]) -> Workflow:
+    from datamake.graph.patterns import expand_patterns
+    from datamake.store import storage
+
+    if isinstance(workflow, Flow):
+        workflow = workflow.workflow()
+    elif not isinstance(workflow, Workflow):
+        workflow = load(workflow)
+    return expand_patterns(workflow, targets, storage.glob)
+
+
+def run(workflow: Workflow | Flow | str | os.PathLike | None = None, targets: str | Iterable[str] = (), *,
         jobs: int = 1, check: str = "timestamp", preview: bool = False, why: bool = False, auto: bool = False,
         fail_fast: bool = False, state_dir: str | None = None, quiet: bool = False) -> BuildResult:
     """Build `targets` (default: everything, SPEC §2) of a Workflow, or of the workflow at a path.
@@ -35,14 +55,30 @@ def run(workflow: Workflow | str | os.PathLike | None = None, targets: str | Ite
     errors raise before anything runs. `quiet` prints only failures; otherwise the step lines
     (or, on a terminal, the progress display) go to stdout as on the command line.
     """
-    if not isinstance(workflow, Workflow):
-        workflow = load(workflow)
     if isinstance(targets, str):  # one target, not its characters
         targets = [targets]
+    targets = list(targets)
+    workflow = _expanded(workflow, targets)
     reporter = None
     if quiet:
         from datamake.views.reporters import make_reporter
 
         reporter = make_reporter(False, True, False, jobs)
-    return build(workflow, list(targets), jobs=jobs, check=check, preview=preview, why=why, auto=auto,
+    return build(workflow, targets, jobs=jobs, check=check, preview=preview, why=why, auto=auto,
                  fail_fast=fail_fast, state_dir=state_dir and os.path.abspath(state_dir), reporter=reporter)
+
+
+def render_graph(workflow: Workflow | Flow | str | os.PathLike | None = None, targets: str | Iterable[str] = (), *,
+          format: str = "text", check: str = "timestamp", state_dir: str | None = None) -> str | bytes:
+    """What `--graph FORMAT` draws (dot, mermaid, text, html, svg, png): the selected steps with their
+    states from a preview, and the last run. svg and png are bytes and need Graphviz's `dot`."""
+    from datamake.views.graph_render import choose_format, render
+    from datamake.views.graph_view import view_of_plan
+
+    targets = [targets] if isinstance(targets, str) else list(targets)
+    workflow = _expanded(workflow, targets)
+    fmt = choose_format(format, None)
+    state_dir = os.path.abspath(state_dir) if state_dir else os.path.join(workflow.directory, ".datamake")
+    result = build(workflow, targets, check=check, preview=True, state_dir=state_dir)
+    view = view_of_plan(result.plan, state_dir, workflow.directory, os.path.basename(workflow.directory))
+    return render(view, fmt, False)

@@ -197,5 +197,7 @@ class Workflow:
     methods: Mapping[str, Method] = field(default_factory=lambda: MappingProxyType({}))
     schedule: Mapping[str, str] | None = None  # from `%schedule SPEC key:value...`, e.g. {"spec": "daily", "start": ...}
     schedule_loc: SourceLocation | None = None
+    # `%python steps.py` lines: modules whose `steps(flow)` adds steps (datamake.flow loads them).
+    python_modules: tuple[tuple[str, SourceLocation], ...] = ()
     # Where each part of `%schedule` was written ("spec", "start", ...), for errors found later.
     schedule_locs: Mapping[str, SourceLocation] | None = None

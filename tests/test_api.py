@@ -30,7 +30,7 @@ def flow_dir(tmp_path):
 
 
 def test_load_then_run_builds_and_reports(flow_dir, capsys):
-    flow = datamake.load(flow_dir, GREETING="hi")
+    flow = datamake.load(flow_dir, variables={"GREETING": "hi"})
     assert [step.label() for step in flow.steps] == ["upper.txt", "greeting.txt", "broken.txt", "after.txt"]
     result = datamake.run(flow)
     assert (result.ok, result.ran, result.failed, result.skipped) == (False, [0, 1], [2], [3])
@@ -61,7 +61,7 @@ def test_errors_raise_datamake_errors(flow_dir):
 
 
 def test_base_and_version_stay_light(flow_dir):
-    flow = datamake.load(flow_dir, BASE=str(flow_dir / "data"))
+    flow = datamake.load(flow_dir, base=str(flow_dir / "data"))
     assert flow.steps[0].outputs[0].name == os.path.join(str(flow_dir), "data", "upper.txt")
     code = "import sys, datamake; print(datamake.__version__, 'datamake.api' in sys.modules)"
     env = dict(os.environ, PYTHONPATH=str(ROOT))

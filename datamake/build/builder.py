@@ -299,6 +299,8 @@ class Builder:
         ins = _input_names(step, stage) if stage or any(t.optional for t in step.inputs) else None
         values = step.step_vars(outputs=outs, inputs=ins)
         env = {**self.environ, **step.vars, **values}
+        if step.protocol == "python":  # a module beside the workflow is importable, as beside a script
+            env["PYTHONPATH"] = step.workdir + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         return Job(key=step.index, label=step.label(), protocol=step.protocol, drake=step.options.drake,
                    script=render_body(step.body_parts, values), env=env, cwd=step.workdir,
                    log_path=log_path, timeout=step.options.timeout,

@@ -29,6 +29,7 @@ def load_written(args: argparse.Namespace, extra_vars: dict[str, str] | None = N
     from datamake.store import storage
     from datamake.store import storage_options
     from datamake.language.options import drake_by_default
+    from datamake.flow import with_python_steps
     from datamake.language.parser import load_workflow, parse_var_args
 
     path = workflow_path(args.workflow)
@@ -39,7 +40,7 @@ def load_written(args: argparse.Namespace, extra_vars: dict[str, str] | None = N
     variables = parse_var_args(args.vars, args.var)
     if extra_vars:
         variables.update(extra_vars)
-    workflow = load_workflow(path, variables=variables, base=args.base)
+    workflow = with_python_steps(load_workflow(path, variables=variables, base=args.base))
     if getattr(args, "drake", False):
         workflow = drake_by_default(workflow)
     gc.freeze()  # the workflow lives as long as the command: later collections need not walk it again

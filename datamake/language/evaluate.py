@@ -55,7 +55,7 @@ def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str 
     methods = {name: m.public for name, m in scope.methods.items()}
     return Workflow(path=path, directory=directory, steps=tuple(ev.steps), methods=MappingProxyType(methods),
                     schedule=ev.schedule, schedule_loc=ev.schedule_loc,
-                    schedule_locs=ev.schedule_locs)
+                    schedule_locs=ev.schedule_locs, python_modules=tuple(ev.modules))
 
 
 class _Evaluator:
@@ -66,6 +66,7 @@ class _Evaluator:
         self.schedule: dict[str, str] | None = None
         self.schedule_loc: SourceLocation | None = None
         self.schedule_locs: dict[str, SourceLocation] | None = None
+        self.modules: list[tuple[str, SourceLocation]] = []
 
     def run(self, syntax: Syntax, scope: Scope, place: _Place) -> None:
         for item in syntax.items:
@@ -104,6 +105,9 @@ class _Evaluator:
             raise WorkflowError(f"include cycle: {cycle}", item.loc)
         if not os.path.isfile(path):
             raise WorkflowError(f"%{item.kind} file not found: {written}", item.path.loc)
+        if item.kind == "python":  # imported by the loader, after evaluation (language runs no Python)
+            self.modules.append((path, item.path.loc))
+            return
         syntax = parse_file(path, item.path.loc)
         workdir = os.path.dirname(path) if item.kind == "context" else place.workdir
         inner = _Place(path, workdir, place.chain + (path,))

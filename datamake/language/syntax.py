@@ -64,7 +64,7 @@ class MethodDecl:
 
 @dataclass(frozen=True, slots=True)
 class Include:
-    kind: str  # "include", "call" or "context"
+    kind: str  # "include", "call", "context" or "python" (a module that adds steps)
     path: Text
     loc: SourceLocation
 

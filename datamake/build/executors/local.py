@@ -331,7 +331,8 @@ def _interpreter(job: Job) -> list[str]:
     if job.protocol == "shell":
         return [_need(job, "bash")] if job.drake else strict_argv(_need(job, "bash"))
     if job.protocol == "python":
-        return [_which("python3", path) or sys.executable]
+        # DATAMAKE_PYTHON: the interpreter of Python steps (a Flow's callables set it to their own).
+        return [job.env.get("DATAMAKE_PYTHON") or _which("python3", path) or sys.executable]
     if job.protocol == "R":
         if _which("Rscript", path):
             return [_which("Rscript", path)]
