@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from datamake.schedule import dated
 from datamake.errors import UsageError, warn
-from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
+from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none, load
 from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
 from datamake.schedule.collisions import check_distinct_names
 from datamake.schedule.declared import Declared, declared
@@ -21,7 +21,7 @@ from datamake.store.intervals import ScheduleState
 
 # A step can depend on an interval variable only through `$[NAME]` written in the workflow or in
 # a file it includes: without either, the workflow is not evaluated a second time to find out.
-_USES_INTERVAL = r"\$\[(" + "|".join(INTERVAL_VARS) + r")\]"
+_USES_INTERVAL = r"\$\[(" + "|".join(INTERVAL_VARS) + r")(-\d+(\.\.\d+)?)?\]"
 _MAY_BE_DATED = re.compile(_USES_INTERVAL + r"|^[ \t]*%(include|call|context)\b", re.M)
 
 
@@ -63,6 +63,8 @@ def schedule_of(args: argparse.Namespace, workflow) -> Declared:
     locs = {key: loc for key, loc in written.items() if not given.get(key)}
     if parts.get("spec") is None:
         if not (args.date or args.from_ or args.to or args.targets):
+            if workflow is None:
+                load(args, dict(dated.SENTINELS))  # it cannot be evaluated: say why rather than "no schedule"
             raise UsageError("the workflow uses interval variables ($[DATE], ...) but has no schedule",
                              hint="pass --schedule daily (or another SPEC), --date D, or add `%schedule daily`")
         parts["spec"] = "daily"

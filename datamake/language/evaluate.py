@@ -58,6 +58,30 @@ def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str 
                     schedule_locs=ev.schedule_locs, python_modules=tuple(ev.modules))
 
 
+# `$[NAME-A..B]`: a window over numbered variables, NAME-A (oldest) to NAME-B; NAME-0 is NAME itself.
+_WINDOW = re.compile(r"\$\[([A-Za-z_][A-Za-z0-9_]*)-(\d+)\.\.(\d+)\]")
+
+
+def _windows(texts):
+    """Each written name, a name holding a window `$[DATE-6..0]` as one name per value, oldest first."""
+    for text in texts:
+        found = _WINDOW.search(text.value) if ".." in text.value else None
+        if found is None:
+            yield text
+            continue
+        name, first, last = found.group(1), int(found.group(2)), int(found.group(3))
+        if first < last or _WINDOW.search(text.value, found.end()):
+            raise WorkflowError(f"bad window {found.group()}: write $[{name}-A..B] with A >= B, one per name "
+                                f"(e.g. $[{name}-6..0] for the last 7)", _loc_in(text, found.start()))
+        for k in range(first, last - 1, -1):
+            ref = f"$[{name}-{k}]" if k else f"$[{name}]"
+            yield text._replace(value=text.value[:found.start()] + ref + text.value[found.end():])
+
+
+def _loc_in(text, offset: int) -> SourceLocation:
+    return SourceLocation(text.path, text.line, text.col + offset)
+
+
 class _Evaluator:
     """Walks syntax items in order, collecting steps (numbered in file order) and the schedule."""
 
@@ -137,9 +161,8 @@ class _Evaluator:
                 locs.setdefault("spec", arg.loc)
             elif sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key):
                 if key not in SCHEDULE_KEYS:
-                    close = did_you_mean(key, SCHEDULE_KEYS)
-                    raise ScheduleDeclError(f"unknown %schedule key: {key}{close}", arg.loc,
-                                        hint=None if close else f"known keys: {', '.join(SCHEDULE_KEYS)}")
+                    close = did_you_mean(key, SCHEDULE_KEYS) or f" (known keys: {', '.join(SCHEDULE_KEYS)})"
+                    raise ScheduleDeclError(f"unknown %schedule key: {key}{close}", arg.loc)
                 fields[key] = rest
                 locs[key] = arg.loc
             else:
@@ -180,7 +203,7 @@ class _Evaluator:
     def targets(self, texts, scope: Scope, place: _Place, roots: set[str], inputs: bool):
         files: list[Target] = []
         tags: list[str] = []
-        for text in texts:
+        for text in _windows(texts):
             value = text.value
             if not SPECIAL.isdisjoint(value):  # $[VAR], $(cmd), quotes or escapes to expand
                 value, used = expand(value, text.loc, scope, place.workdir)

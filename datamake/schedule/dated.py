@@ -4,19 +4,19 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from typing import Callable
+from typing import AbstractSet, Callable
 
 from datamake.store import storage
-from datamake.schedule.intervals import INTERVAL_VARS
+from datamake.schedule.intervals import EARLIER_VARS, INTERVAL_VARS
 from datamake.model import Step, Workflow, relative_to
 
 # Stand-ins bound to the interval variables to see a workflow's shape without a real interval.
-SENTINELS = {name: f"DMK{name}X" for name in INTERVAL_VARS}
+SENTINELS = {name: f"DMK{name}X" for name in INTERVAL_VARS + EARLIER_VARS}
 _SHAPES = {"DATE": r"\d{4}-\d{2}-\d{2}", "DATE_NODASH": r"\d{8}", "HOUR": r"\d{2}", "MINUTE": r"\d{2}",
            "INTERVAL_START": r"\d{4}-\d{2}-\d{2}T[0-9:.+-]+", "INTERVAL_END": r"\d{4}-\d{2}-\d{2}T[0-9:.+-]+"}
 
 
-_INTERVAL_VARS = frozenset(INTERVAL_VARS)
+_INTERVAL_VARS = frozenset(INTERVAL_VARS + EARLIER_VARS)
 
 
 def is_dated(step: Step) -> bool:
@@ -47,21 +47,36 @@ def namer(shape: Workflow | None, variables: dict[str, str]) -> Callable[[Step],
     return name
 
 
-def targets(workflow: Workflow, force: bool) -> list[str]:
-    """Target expressions for every dated step's outputs (with their dependencies)."""
+def targets(workflow: Workflow, force: bool, skip: AbstractSet[int] = frozenset()) -> list[str]:
+    """Target expressions for every dated step's outputs (with their dependencies), but the `skip` steps'."""
     mark = "+" if force else ""
-    return [mark + t.name for s in dated_steps(workflow) for t in s.outputs]
+    return [mark + t.name for s in dated_steps(workflow) if s.index not in skip for t in s.outputs]
 
 
-def shared_targets(workflow: Workflow, force: bool) -> list[str]:
+def shared_targets(workflow: Workflow, force: bool, skip: AbstractSet[int] = frozenset()) -> list[str]:
     """Target expressions for the shared steps the dated ones depend on, without the dated ones."""
-    return targets(workflow, force) + ["-=" + t.name for s in dated_steps(workflow) for t in s.outputs]
+    return targets(workflow, force, skip) + ["-=" + t.name for s in dated_steps(workflow) for t in s.outputs]
 
 
-def dated_only_targets(workflow: Workflow, force: bool) -> list[str]:
+def dated_only_targets(workflow: Workflow, force: bool, skip: AbstractSet[int] = frozenset()) -> list[str]:
     """Target expressions for the dated steps alone (their shared inputs already built)."""
     mark = "+=" if force else "="
-    return [mark + t.name for s in dated_steps(workflow) for t in s.outputs]
+    return [mark + t.name for s in dated_steps(workflow) if s.index not in skip for t in s.outputs]
+
+
+def blocked_steps(workflow: Workflow, late: AbstractSet[str]) -> set[int]:
+    """Dated steps that cannot run for want of the `late` names: those reading one, and their dependants."""
+    blocked: set[int] = set()
+    missing = set(late)
+    changed = True
+    while changed:
+        changed = False
+        for step in dated_steps(workflow):
+            if step.index not in blocked and any(t.name in missing for t in step.inputs if not t.optional):
+                blocked.add(step.index)
+                missing.update(t.name for t in step.outputs)
+                changed = True
+    return blocked
 
 
 def targets_exist(workflow: Workflow) -> bool:
@@ -157,16 +172,25 @@ def name_matcher(shape: Workflow) -> Callable[[str], dict[str, str] | None]:
 
 def _pattern(name: str) -> re.Pattern:
     seen: set[str] = set()
-    parts = re.split("(" + "|".join(SENTINELS.values()) + ")", name)
+    parts = re.split("(" + "|".join(SENTINELS[n] for n in INTERVAL_VARS) + ")", name)
     out = []
     for part in parts:
-        var = next((n for n, s in SENTINELS.items() if s == part), None)
+        var = next((n for n in INTERVAL_VARS if SENTINELS[n] == part), None)
         if var is None:
-            out.append(re.escape(part))
+            out.append(_earlier_as_any(part))
         else:
             out.append(f"(?P={var})" if var in seen else f"(?P<{var}>{_SHAPES[var]})")
             seen.add(var)
     return re.compile("".join(out))
+
+
+def _earlier_as_any(text: str) -> str:
+    """A name part, with earlier intervals' stand-ins matching any value (the interval's own values decide)."""
+    pieces = re.split("(" + "|".join(re.escape(SENTINELS[n]) for n in EARLIER_VARS) + ")", text)
+    return "".join(".+?" if piece in _EARLIER_SENTINELS else re.escape(piece) for piece in pieces)
+
+
+_EARLIER_SENTINELS = frozenset(SENTINELS[n] for n in EARLIER_VARS)
 
 
 def instant_of(values: dict[str, str]) -> str:

@@ -77,15 +77,20 @@ class IntervalBuilder:
 
     def late(self, interval: Interval) -> Late | None:
         """The inputs this interval waits for (required by its dated steps, made by no step, not there yet)."""
-        found = dated.late_inputs(self.evaluate(interval))
+        workflow = self.evaluate(interval)
+        found = dated.late_inputs(workflow)
         if not found:
             return None
         steps = list({s.index: s for needing in found.values() for s in needing}.values())
-        return Late(paths=[relative_to(name, needing[0].workdir) for name, needing in found.items()],
-                    steps=[s.label() for s in steps], waits=tuple(s.options.wait for s in steps),
-                    pokes=tuple(s.options.poke for s in steps))
+        blocked = dated.blocked_steps(workflow, set(found))
+        return Late(paths=sorted(relative_to(name, needing[0].workdir) for name, needing in found.items()),
+                    steps=[s.label() for s in steps], blocked=frozenset(blocked),
+                    buildable=len(blocked) < len(dated.dated_steps(workflow)),
+                    waits=tuple(s.options.wait for s in steps), pokes=tuple(s.options.poke for s in steps))
 
-    def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False):
+    def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False,
+              skip: frozenset = frozenset()):
+        """Build the interval's dated steps but the `skip` ones (they wait for an input), and what they need."""
         variables = interval.variables()
         workflow = self.evaluate(interval, variables)
         name = dated.namer(self.shape, variables)
@@ -94,19 +99,19 @@ class IntervalBuilder:
             return self._run(adapted, dated.targets(workflow, force), preview=True)
         scope = Scope(workflow.path, interval.key, name)
         if self.args.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
-            result = self._run(adapted, dated.targets(workflow, force), scope=scope)
+            result = self._run(adapted, dated.targets(workflow, force, skip), scope=scope)
         else:
-            result = self._in_two_phases(adapted, force, scope)
+            result = self._in_two_phases(adapted, force, scope, skip)
         return outcome_of(workflow, result, name)
 
-    def _in_two_phases(self, workflow, force: bool, scope: Scope):
+    def _in_two_phases(self, workflow, force: bool, scope: Scope, skip: frozenset):
         """Intervals built at once share their shared steps' names, temporaries and logs: those steps are
         brought up to date one interval at a time, then each interval's dated steps run alongside the others'."""
         with self.shared_lock:
-            first = self._run(workflow, dated.shared_targets(workflow, force), scope=scope)
+            first = self._run(workflow, dated.shared_targets(workflow, force, skip), scope=scope)
         if not first.ok:
             return first
-        second = self._run(workflow, dated.dated_only_targets(workflow, force), scope=scope)
+        second = self._run(workflow, dated.dated_only_targets(workflow, force, skip), scope=scope)
         return BuildResult(plan=first.plan + second.plan, ran=first.ran + second.ran, failed=second.failed,
                            skipped=second.skipped, up_to_date=first.up_to_date + second.up_to_date,
                            errors=second.errors, logs={**first.logs, **second.logs})

@@ -14,6 +14,10 @@ GRIDS = ("hourly", "daily", "weekly", "monthly", "yearly")
 PRESETS = {"@hourly": "hourly", "@daily": "daily", "@midnight": "daily", "@weekly": "weekly",
            "@monthly": "monthly", "@yearly": "yearly", "@annually": "yearly"}
 INTERVAL_VARS = ("DATE", "DATE_NODASH", "HOUR", "MINUTE", "INTERVAL_START", "INTERVAL_END")
+# Earlier intervals' values: `$[DATE-1]` is DATE of the interval before, up to MAX_BACK intervals back.
+MAX_BACK = 31
+EARLIER_BASES = ("DATE", "DATE_NODASH", "HOUR", "MINUTE", "INTERVAL_START")
+EARLIER_VARS = tuple(f"{name}-{k}" for name in EARLIER_BASES for k in range(1, MAX_BACK + 1))
 DAY = timedelta(days=1)
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the boundary after the last interval of @once
 _PERIOD = re.compile(r"(\d+)\s*(m|h|d)\Z")
@@ -28,6 +32,7 @@ class Interval:
     end: datetime
     key: str = field(compare=False)
     tz: ZoneInfo = field(compare=False, repr=False)
+    schedule: "Schedule | None" = field(default=None, compare=False, repr=False)  # for earlier intervals
 
     @property
     def local_start(self) -> datetime:
@@ -38,7 +43,19 @@ class Interval:
         return self.end.astimezone(self.tz)
 
     def variables(self) -> dict[str, str]:
-        """DATE, DATE_NODASH, HOUR, INTERVAL_START, INTERVAL_END for this interval."""
+        """DATE, DATE_NODASH, HOUR, MINUTE, INTERVAL_START, INTERVAL_END, and DATE-1.. of earlier intervals."""
+        own = self.own_variables()
+        if self.schedule is None:
+            return own
+        earlier = self
+        for k in range(1, MAX_BACK + 1):
+            earlier = self.schedule.before(earlier)
+            values = earlier.own_variables()
+            own.update((f"{name}-{k}", values[name]) for name in EARLIER_BASES)
+        return own
+
+    def own_variables(self) -> dict[str, str]:
+        """This interval's DATE, DATE_NODASH, HOUR, MINUTE, INTERVAL_START, INTERVAL_END."""
         start = self.local_start
         return {
             "DATE": start.strftime("%Y-%m-%d"),
@@ -92,6 +109,7 @@ class Schedule:
         self.period: timedelta | None = None
         self.once = False
         self.anchor = anchor
+        self._before: dict[datetime, Interval] = {}
         lowered = self.spec.lower()
         self.grid = PRESETS.get(lowered, lowered)
         if self.grid in GRIDS:
@@ -202,7 +220,14 @@ class Schedule:
         end = start if self.once else self.next(start)
         local = start.astimezone(self.tz)
         key = local.strftime("%Y-%m-%d") if self.keyed_by_date else local.isoformat(timespec="minutes")
-        return Interval(start, end, key, self.tz)
+        return Interval(start, end, key, self.tz, self)
+
+    def before(self, interval: Interval) -> Interval:
+        """The interval just before `interval` (for @once, a stand-in a period of nothing earlier)."""
+        found = self._before.get(interval.start)
+        if found is None:
+            found = self._before[interval.start] = self.containing(interval.start - timedelta(microseconds=1))
+        return found
 
     def containing(self, t: datetime) -> Interval:
         """The interval that holds instant `t`."""

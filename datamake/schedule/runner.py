@@ -58,6 +58,8 @@ class Late:
 
     paths: list[str]
     steps: list[str]  # labels of the steps that need them
+    blocked: frozenset[int] = frozenset()  # the steps that wait: those needing them, and their dependants
+    buildable: bool = False  # some dated steps need none of them: build those meanwhile
     waits: tuple[float | None, ...] = ()  # each such step's `[wait:...]` (None: the schedule's)
     pokes: tuple[float | None, ...] = ()  # each such step's `[poke:...]`
 
@@ -86,7 +88,7 @@ class Outcome:
     late: Late | None = None  # not built: it waits for these inputs
 
 
-# build(interval, force, succeeded step names) -> Outcome; done(interval) -> targets exist;
+# build(interval, force, succeeded step names, skip=step indexes) -> Outcome; done(interval) -> targets exist;
 # late(interval) -> the inputs it waits for, or None when it can be built
 BuildFn = Callable[[Interval, bool, set], Outcome]
 DoneFn = Callable[[Interval], bool]
@@ -112,6 +114,9 @@ class Runner:
         self.late = late or (lambda _interval: None)
         self.waiting: dict[str, tuple[Interval, float]] = {}  # waiting in this round: interval, poke
         self.announced: dict[str, list[str]] = {}  # what each interval was last said to wait for
+        self._records: dict = {}  # the interval records as the last plan() read them
+        self.builds = 0  # intervals that built something so far; a waiting one launched before may go on now
+        self.launched_at: dict[str, int] = {}
         self.clock = clock
         self.say = say
         self.cancel = cancel or Cancel()
@@ -123,7 +128,7 @@ class Runner:
     def plan(self) -> list[tuple[Interval, str]]:
         """The intervals to build now, oldest first, each with why."""
         req, now = self.req, self.clock.now()
-        records = self.state.intervals()
+        records = self._records = self.state.intervals()
         if req.date is not None:
             return [(req.schedule.containing(req.date), "--date")]
         if req.first is not None or req.last is not None:
@@ -270,6 +275,7 @@ class Runner:
         while queue and len(active) < self.req.max_active and queue[0][0] <= time.monotonic():
             _, interval = queue.pop(0)
             tries[interval.key] = tries.get(interval.key, 0) + 1
+            self.launched_at[interval.key] = self.builds
             active[pool.submit(self._attempt, interval)] = interval
 
     def _retry_wait(self, queue) -> float | None:
@@ -277,7 +283,7 @@ class Runner:
 
     def _attempt(self, interval: Interval) -> tuple[int | None, Outcome]:
         late = self.late(interval)
-        if late is not None:
+        if late is not None and not (late.buildable and self._news(interval, late)):
             return None, Outcome(ok=False, late=late)
         attempt = self.state.claim(interval.key, interval.start.isoformat(), interval.end.isoformat(),
                                    os.getpid(), None)
@@ -286,13 +292,22 @@ class Runner:
         succeeded = {name for name, st in self.state.steps(interval.key).get(interval.key, {}).items() if st == "success"}
         force = self.req.rerun == "all"
         try:
-            return attempt, self.build(interval, force, succeeded)
+            outcome = self.build(interval, force, succeeded, skip=late.blocked if late else frozenset())
+            outcome.late = late
+            return attempt, outcome
         except Interrupted as exc:  # stopped cleanly mid-build: the next runner redoes it
             self.state.finish(attempt, interval.key, "interrupted", error=str(exc))
             raise
         except BaseException as exc:  # a workflow error for this interval: record it, then let it surface
             self.state.finish(attempt, interval.key, "failed", error=str(exc))
             raise
+
+    def _news(self, interval: Interval, late: Late) -> bool:
+        """Worth building the steps that need no late input: not done yet for this set of late inputs."""
+        if interval.key in self.announced:
+            return self.announced[interval.key] != late.paths
+        rec = self._records.get(interval.key)
+        return not (rec is not None and rec.state == "waiting" and list(rec.waiting_for) == late.paths)
 
     def _settle(self, interval: Interval, future: Future, tries, queue) -> None:
         try:
@@ -301,8 +316,15 @@ class Runner:
             self.cancel.stop(exc.exit_code - 128)
             self._summary(interval, "interrupted", Outcome(ok=False))
             return
-        if outcome.late is not None:
+        if outcome.late is not None and (attempt is None or outcome.ok):
+            if attempt is not None:  # what needed no late input was built meanwhile
+                self.state.finish(attempt, interval.key, "waiting", steps=outcome.steps)
             self._settle_late(interval, outcome.late)
+            if interval.key in self.waiting and self.launched_at.get(interval.key, 0) < self.builds:
+                del self.waiting[interval.key]  # an earlier interval built while this one looked
+                queue.append((0.0, interval))
+            if attempt is not None:
+                self._look_again(interval, queue)
             return
         if attempt is None:
             self.say(f"interval {interval.key}: another runner is building it")
@@ -361,6 +383,7 @@ class Runner:
 
     def _look_again(self, built: Interval, queue) -> None:
         """A success may have made what a later interval of this round waits for (its yesterday's file)."""
+        self.builds += 1
         for key, (interval, _poke) in list(self.waiting.items()):
             if interval.start > built.start:
                 del self.waiting[key]
@@ -376,7 +399,7 @@ class Runner:
             return
         env = {**os.environ, "DATAMAKE_DATE": interval.key, "DATAMAKE_STATUS": status,
                "DATAMAKE_STEP": ", ".join(outcome.failed), "DATAMAKE_ERROR": outcome.error or "",
-               "DATAMAKE_LOG": outcome.log_path or "", **_prefixed(interval.variables())}
+               "DATAMAKE_LOG": outcome.log_path or "", **_prefixed(interval.own_variables())}
         code = subprocess.run(["bash", "-c", command], env=env, stdout=sys.stderr).returncode
         if code:
             self.say(f"interval {interval.key}: hook exited with status {code}")

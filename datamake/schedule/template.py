@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from types import MappingProxyType
 from typing import Callable, Mapping
 
@@ -23,6 +24,8 @@ _OTHERS = {name: f"qzw{name.lower()}{'v' * (i + 2)}" for i, name in enumerate(SE
 
 # What every stand-in starts with: most texts are passed over after one search for it.
 _MARK = os.path.commonprefix(list(SENTINELS.values()))
+# Every stand-in, longest first, so one pass replaces them all (there are some 160 with earlier intervals').
+_ANY_STAND_IN = re.compile("|".join(re.escape(s) for s in sorted(SENTINELS.values(), key=len, reverse=True)))
 
 
 class DatedTemplate:
@@ -63,16 +66,14 @@ class _Filler:
     """Replaces every stand-in in strings, targets, options and variable maps; unchanged objects are reused."""
 
     def __init__(self, pairs: list[tuple[str, str]]):
-        self.pairs = pairs
+        self.real = dict(pairs)
         self.maps: dict[int, Mapping[str, str]] = {}  # steps in one scope share one vars map
         self.opts: dict[int, Options] = {}
 
     def text(self, value: str) -> str:
         if _MARK not in value:
             return value
-        for stand_in, real in self.pairs:
-            value = value.replace(stand_in, real)
-        return value
+        return _ANY_STAND_IN.sub(lambda m: self.real[m.group()], value)
 
     def mapping(self, values: Mapping) -> Mapping:
         key = id(values)

@@ -96,7 +96,8 @@ def test_due_needs_the_end_to_have_passed():
 def test_interval_variables_carry_offsets():
     s = Schedule("daily", NY)
     i = s.containing(parse_time("2026-11-23T12:00", s.tz))
-    assert i.variables() == {
+    assert (i.variables()["DATE-1"], i.variables()["INTERVAL_START-7"]) == ("2026-11-22", "2026-11-16T00:00:00-05:00")
+    assert i.own_variables() == {
         "DATE": "2026-11-23", "DATE_NODASH": "20261123", "HOUR": "00", "MINUTE": "00",
         "INTERVAL_START": "2026-11-23T00:00:00-05:00", "INTERVAL_END": "2026-11-24T00:00:00-05:00"}
 
