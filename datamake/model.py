@@ -30,6 +30,7 @@ KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "resources": "str",
         "pool": "str",
         "wait": "duration",
+        "depends-on-past": "flag",
         "poke": "duration",
         "drake": "flag",
         "match": "str",
@@ -83,6 +84,7 @@ class Options:
     pool: str | None = None
     wait: float | None = None  # how long a scheduled interval waits for a late input (None: the schedule's)
     poke: float | None = None  # how often the long-running runner looks for it
+    depends_on_past: bool = False  # in a schedule: runs only once the previous interval's run of it succeeded
     drake: bool = False  # Drake's semantics: $OUTPUT is the real name, shell without -e, outputs unchecked
     match: str | None = None  # a pattern step's constraints: "city=[a-z]+ year=[0-9]{4}"
     given: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))

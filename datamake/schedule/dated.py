@@ -64,10 +64,11 @@ def dated_only_targets(workflow: Workflow, force: bool, skip: AbstractSet[int] =
     return [mark + t.name for s in dated_steps(workflow) if s.index not in skip for t in s.outputs]
 
 
-def blocked_steps(workflow: Workflow, late: AbstractSet[str]) -> set[int]:
-    """Dated steps that cannot run for want of the `late` names: those reading one, and their dependants."""
-    blocked: set[int] = set()
-    missing = set(late)
+def blocked_steps(workflow: Workflow, late: AbstractSet[str], held: AbstractSet[int] = frozenset()) -> set[int]:
+    """Dated steps that cannot run for want of the `late` names or because they are `held`: those, and
+    their dependants."""
+    blocked: set[int] = set(held)
+    missing = set(late) | {t.name for i in held for t in workflow.steps[i].outputs}
     changed = True
     while changed:
         changed = False

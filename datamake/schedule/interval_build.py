@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import threading
+from typing import Callable
 
 from datamake.graph.patterns import expand_patterns
 from datamake.schedule import dated
@@ -75,18 +77,25 @@ class IntervalBuilder:
             return dated.targets_exist(self.evaluate(interval))
         return not missing
 
-    def late(self, interval: Interval) -> Late | None:
-        """The inputs this interval waits for (required by its dated steps, made by no step, not there yet)."""
+    def late(self, interval: Interval, past: Callable[[str], str | None] | None = None) -> Late | None:
+        """What this interval waits for: inputs its dated steps need that no step makes and that are not there
+        yet, and, for `+depends-on-past` steps, the previous interval's run of them when it has not succeeded
+        (`past(stable step name)` says why, or None)."""
         workflow = self.evaluate(interval)
         found = dated.late_inputs(workflow)
-        if not found:
+        name = dated.namer(self.shape, interval.variables())
+        held = {s.index: why for s in dated.dated_steps(workflow)
+                if s.options.depends_on_past and past and (why := past(name(s)))}
+        if not found and not held:
             return None
         steps = list({s.index: s for needing in found.values() for s in needing}.values())
-        blocked = dated.blocked_steps(workflow, set(found))
-        return Late(paths=sorted(relative_to(name, needing[0].workdir) for name, needing in found.items()),
-                    steps=[s.label() for s in steps], blocked=frozenset(blocked),
+        steps += [workflow.steps[i] for i in held]
+        blocked = dated.blocked_steps(workflow, set(found), set(held))
+        paths = sorted(relative_to(n, needing[0].workdir) for n, needing in found.items())
+        return Late(paths=paths + list(held.values()), steps=[s.label() for s in steps], blocked=frozenset(blocked),
                     buildable=len(blocked) < len(dated.dated_steps(workflow)),
-                    waits=tuple(s.options.wait for s in steps), pokes=tuple(s.options.poke for s in steps))
+                    waits=tuple(math.inf if s.index in held else s.options.wait for s in steps),
+                    pokes=tuple(s.options.poke for s in steps))
 
     def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False,
               skip: frozenset = frozenset()):

@@ -1,6 +1,7 @@
 """The schedule runner: due set, catch-up and backfill, per-interval retries with backoff, hooks; the clock is passed in."""
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -92,7 +93,7 @@ class Outcome:
 # late(interval) -> the inputs it waits for, or None when it can be built
 BuildFn = Callable[[Interval, bool, set], Outcome]
 DoneFn = Callable[[Interval], bool]
-LateFn = Callable[[Interval], "Late | None"]
+LateFn = Callable[[Interval, Callable[[str], "str | None"]], "Late | None"]
 
 
 class Runner:
@@ -111,7 +112,8 @@ class Runner:
         self.state = state
         self.build = build
         self.done = done
-        self.late = late or (lambda _interval: None)
+        self.late = late or (lambda _interval, _past: None)
+        self.unsettled: set[str] = set()  # intervals of this round queued or building
         self.waiting: dict[str, tuple[Interval, float]] = {}  # waiting in this round: interval, poke
         self.announced: dict[str, list[str]] = {}  # what each interval was last said to wait for
         self._records: dict = {}  # the interval records as the last plan() read them
@@ -236,6 +238,7 @@ class Runner:
     def _build_all(self, intervals: list[Interval]) -> None:
         """Run intervals up to --max-active at once; a failed one waits for its retry while others go on."""
         queue = [(0.0, i) for i in intervals]  # (ready at, monotonic; interval)
+        self.unsettled.update(i.key for i in intervals)
         tries: dict[str, int] = {}
         with _pool(self.req.max_active) as pool:
             active: dict[Future, Interval] = {}
@@ -282,7 +285,7 @@ class Runner:
         return max(0.0, min(at for at, _ in queue) - time.monotonic()) if queue else None
 
     def _attempt(self, interval: Interval) -> tuple[int | None, Outcome]:
-        late = self.late(interval)
+        late = self.late(interval, self._past(interval))
         if late is not None and not (late.buildable and self._news(interval, late)):
             return None, Outcome(ok=False, late=late)
         attempt = self.state.claim(interval.key, interval.start.isoformat(), interval.end.isoformat(),
@@ -302,6 +305,25 @@ class Runner:
             self.state.finish(attempt, interval.key, "failed", error=str(exc))
             raise
 
+    def _past(self, interval: Interval) -> Callable[[str], str | None]:
+        """For +depends-on-past: why the previous interval's run of a step (by stable name) holds it, or None."""
+        before = self.req.schedule.before(interval)
+        if before.start >= interval.start:  # @once: nothing came before
+            return lambda _name: None
+
+        def why(name: str) -> str | None:
+            if before.key in self.unsettled:
+                return f"{name} of {before.key} (not built yet)"
+            rec = self.state.get(before.key)
+            if rec is None:  # nothing recorded: the start of the history
+                return None
+            state = self.state.steps(before.key).get(before.key, {}).get(name)
+            if state == "success":
+                return None
+            return f"{name} of {before.key} ({rec.state if rec.state != 'success' else state or 'missing'})"
+
+        return why
+
     def _news(self, interval: Interval, late: Late) -> bool:
         """Worth building the steps that need no late input: not done yet for this set of late inputs."""
         if interval.key in self.announced:
@@ -310,6 +332,7 @@ class Runner:
         return not (rec is not None and rec.state == "waiting" and list(rec.waiting_for) == late.paths)
 
     def _settle(self, interval: Interval, future: Future, tries, queue) -> None:
+        self.unsettled.discard(interval.key)
         try:
             attempt, outcome = future.result()
         except Interrupted as exc:
@@ -323,6 +346,7 @@ class Runner:
             if interval.key in self.waiting and self.launched_at.get(interval.key, 0) < self.builds:
                 del self.waiting[interval.key]  # an earlier interval built while this one looked
                 queue.append((0.0, interval))
+                self.unsettled.add(interval.key)
             if attempt is not None:
                 self._look_again(interval, queue)
             return
@@ -344,6 +368,7 @@ class Runner:
                               steps=outcome.steps, log_path=outcome.log_path)
             self.say(f"interval {interval.key}: failed ({outcome.error}); retry {n} of {outcome.retries} in {delay:g}s")
             queue.append((time.monotonic() + delay, interval))
+            self.unsettled.add(interval.key)
         else:
             self.state.finish(attempt, interval.key, "failed", error=outcome.error, steps=outcome.steps,
                               log_path=outcome.log_path)
@@ -356,16 +381,17 @@ class Runner:
     def _settle_late(self, interval: Interval, late: Late) -> None:
         """Record a waiting interval, or fail it once its wait is over (the failure hook fires once)."""
         wait = late.wait(self.req.wait)
-        until = interval.end + timedelta(seconds=wait)
+        until = None if math.isinf(wait) else interval.end + timedelta(seconds=wait)  # +depends-on-past: no end
         shown, key = ", ".join(late.paths), interval.key
         span = (key, interval.start.isoformat(), interval.end.isoformat())
-        if self.clock.now() < until:
+        if until is None or self.clock.now() < until:
             self.state.mark(*span, "waiting", error=f"waiting for {shown}", waiting_for=late.paths,
-                            wait_until=until.isoformat(timespec="seconds"))
+                            wait_until=until.isoformat(timespec="seconds") if until else None)
             self.waiting[key] = (interval, late.poke(self.req.poke))
             if self.announced.get(key) != late.paths:  # once, not at every poke
                 self.announced[key] = late.paths
-                self.say(f"interval {key}: waiting for {shown} (until {until.astimezone(self.req.schedule.tz).isoformat()})")
+                tail = f" (until {until.astimezone(self.req.schedule.tz).isoformat()})" if until else ""
+                self.say(f"interval {key}: waiting for {shown}{tail}")
             self._summary(interval, "waiting", Outcome(ok=False))
             return
         error = f"input never arrived: {shown} (waited {_duration(wait)})"
@@ -388,6 +414,7 @@ class Runner:
             if interval.start > built.start:
                 del self.waiting[key]
                 queue.append((0.0, interval))
+                self.unsettled.add(key)
 
     def _summary(self, interval: Interval, status: str, outcome: Outcome) -> None:
         self.results.append({"key": interval.key, "status": status, "ran": outcome.ran,

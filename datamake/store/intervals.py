@@ -63,6 +63,10 @@ class IntervalAttempt:
     log_path: str | None
 
 
+def _record(row) -> IntervalRecord:
+    return IntervalRecord(*row[:8], tuple(json.loads(row[8])) if row[8] else (), row[9])
+
+
 def pid_alive(pid: int | None) -> bool:
     """True when a process with this pid exists (ours to signal or not)."""
     if not pid:
@@ -171,10 +175,17 @@ class ScheduleState:
             rows = self.db.execute(
                 "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error, waiting_for, wait_until "
                 "FROM schedule_intervals WHERE workflow=? ORDER BY start", (self.workflow,)).fetchall()
-        return {r[0]: IntervalRecord(*r[:8], tuple(json.loads(r[8])) if r[8] else (), r[9]) for r in rows}
+        return {r[0]: _record(r) for r in rows}
 
     def get(self, key: str) -> IntervalRecord | None:
-        return self.intervals().get(key) if key else None
+        """One interval's record (one row read, not the whole table)."""
+        if not key:
+            return None
+        with self.lock:
+            row = self.db.execute(
+                "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error, waiting_for, wait_until "
+                "FROM schedule_intervals WHERE workflow=? AND key=?", (self.workflow, key)).fetchone()
+        return _record(row) if row else None
 
     def steps(self, key: str | None = None) -> dict[str, dict[str, str]]:
         """Step outcomes by interval key: {key: {step label: state}}, of every interval or of `key`'s."""
