@@ -6,6 +6,7 @@ import os
 import sys
 
 from datamake import __version__
+from datamake.cli.make_habits import with_hint
 from datamake.errors import DatamakeError, UsageError
 
 GRAPH_FORMATS = ("dot", "mermaid", "text", "html", "svg", "png")
@@ -27,6 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--why", action="store_true", help="explain each rebuild decision")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--check", choices=("timestamp", "hash"), default=None, help="default rebuild check")
+    p.add_argument("--list", dest="list_steps", action="store_true",
+                   help="list the steps with tags, state and reason, and exit")
+    p.add_argument("--clean", action="store_true",
+                   help="remove the outputs of the selected steps and forget their records (-P: preview)")
     p.add_argument("--drake", action="store_true",
                    help="Drake's semantics for every step: $OUTPUT is the real name, shell without -e")
     p.add_argument("-a", "--auto", action="store_true", help="answer yes to +confirm steps")
@@ -133,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_args(argv)
         return dispatch(args)
     except DatamakeError as err:
+        if isinstance(err, UsageError):
+            err = with_hint(err, argv)
         if debug:
             import traceback
 
@@ -158,6 +165,14 @@ def dispatch(args: argparse.Namespace) -> int:
 
     if args.print_workflow:
         return commands.print_workflow(args)
+    if args.list_steps:
+        from datamake.cli import cmd_list
+
+        return cmd_list.run(args)
+    if args.clean:
+        from datamake.cli import cmd_clean
+
+        return cmd_clean.run(args)
     if args.status:
         return commands.status(args)
     if args.graph is not None:

@@ -6,6 +6,7 @@ import os
 from datamake.decide import fingerprint
 from datamake.graph.step_graph import StepGraph
 from datamake.decide.plan import Entry, decide
+from datamake.decide.survey import StepState, survey
 from datamake.store.statedb import StateStore, step_key
 
 
@@ -32,6 +33,15 @@ class ReadOnlyState:
         fingerprint.use_cache(self.store)  # the recorded content hashes spare re-reading unchanged files
         try:
             return decide(sg, selection, check=check, record_of=lambda step: records.get(step_key(step)))
+        finally:
+            fingerprint.use_cache(None)
+
+    def survey(self, sg: StepGraph, selection, check: str) -> list[StepState]:
+        """Every selected step's state, for --list; a step that cannot be decided says why."""
+        records = self.records
+        fingerprint.use_cache(self.store)
+        try:
+            return survey(sg, selection, check=check, record_of=lambda step: records.get(step_key(step)))
         finally:
             fingerprint.use_cache(None)
 

@@ -144,6 +144,12 @@ class StateStore:
                     (key, command_hash, json.dumps(inputs, sort_keys=True), json.dumps(outputs, sort_keys=True),
                      started, finished))
 
+    def forget_successes(self, keys: Collection[str]) -> None:
+        """Drop the success records of these steps (`--clean`): they count as never run."""
+        with self.transaction():
+            for key in keys:
+                self._write("DELETE FROM successes WHERE key = ?", (key,))
+
     # ------------------------------------------------------------ runs and attempts
 
     def begin_run(self, argv: list[str] | None = None) -> int:
