@@ -30,6 +30,7 @@ from datamake.build import outputs as step_outputs
 from datamake.build.attempt_logs import reserve_log
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError, warn
+from datamake.build.environment import VARIABLE_LIMIT, fit_lists
 from datamake.build.executors.base import Executor, Job, JobResult
 from datamake.build.executors.resources import step_resources
 from datamake.graph.step_graph import StepGraph, build_graph
@@ -299,6 +300,9 @@ class Builder:
         ins = _input_names(step, stage) if stage or any(t.optional for t in step.inputs) else None
         values = step.step_vars(outputs=outs, inputs=ins)
         env = {**self.environ, **step.vars, **values}
+        if len(values.get("INPUTS", "")) + len(values.get("OUTPUTS", "")) > VARIABLE_LIMIT // 2:
+            ins = ins if ins is not None else tuple(relative_to(t.name, step.workdir) for t in step.inputs)
+            env = fit_lists(env, {"INPUTS": ins, "OUTPUTS": outs}, log_path)
         if step.protocol == "python":  # a module beside the workflow is importable, as beside a script
             env["PYTHONPATH"] = step.workdir + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         return Job(key=step.index, label=step.label(), protocol=step.protocol, drake=step.options.drake,

@@ -175,3 +175,23 @@ def test_pattern_mistakes_are_located(project, text, where, message):
     assert result.returncode == 2
     assert result.stderr.startswith(f"{where}: error: {message}"), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_merge_over_more_names_than_the_environment_holds_reads_a_list_file(project):
+    long = "x" * 60
+    for i in range(2500):  # 2,500 names of ~70 bytes: INPUTS would be ~175 KiB, over the kernel's 128 KiB
+        project.write(f"parts/{long}{i:04d}.txt", f"{i}\n")
+    project.workflow("""\
+        count.txt <- parts/{name}.txt
+          xargs cat < $INPUTS_FILE | wc -l > $OUTPUT
+
+        broken.txt <- parts/{name}.txt
+          cat $INPUTS > $OUTPUT
+        """)
+    result = project.run("count.txt")
+    assert result.returncode == 0, result.stderr
+    assert project.read("count.txt").strip() == "2500"
+    broken = project.run("broken.txt")
+    assert broken.returncode == 1
+    assert "$INPUTS lists more names than one environment variable may hold" in broken.stderr
+    assert "read them from $INPUTS_FILE" in broken.stderr

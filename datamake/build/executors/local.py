@@ -15,6 +15,7 @@ from collections import deque
 from functools import lru_cache
 from typing import Callable
 
+from datamake.build.environment import too_long
 from datamake.build.executors.base import Job, JobResult
 from datamake.build.executors.shell import sigpipe_hint, strict_argv, strict_script
 
@@ -316,6 +317,9 @@ def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
         return [_need(job, "bash"), "-c", first], {**job.env, "CODE": rest}, None
     if job.protocol not in _SUFFIXES:
         raise ProtocolError(f"unknown protocol {job.protocol}")
+    unfit = too_long(job.env, job.script)
+    if unfit:
+        raise ProtocolError(unfit)
     interpreter = _interpreter(job)
     text = strict_script(job.script) if job.protocol == "shell" and not job.drake else job.script
     if job.protocol == "shell" and len(text) < _INLINE_LIMIT:
