@@ -119,6 +119,7 @@ class Runner:
         self._records: dict = {}  # the interval records as the last plan() read them
         self.builds = 0  # intervals that built something so far; a waiting one launched before may go on now
         self.launched_at: dict[str, int] = {}
+        self.adoptable: list[Interval] = []  # found done by plan() with no record: adopted by the next round
         self.clock = clock
         self.say = say
         self.cancel = cancel or Cancel()
@@ -131,6 +132,7 @@ class Runner:
         """The intervals to build now, oldest first, each with why."""
         req, now = self.req, self.clock.now()
         records = self._records = self.state.intervals()
+        self.adoptable = []
         if req.date is not None:
             return [(req.schedule.containing(req.date), "--date")]
         if req.first is not None or req.last is not None:
@@ -154,7 +156,7 @@ class Runner:
             return True
         if rec.state == "failed":
             return self.req.rerun == "failed" or bool(rec.waiting_for)
-        return rec.state == "success" and self.req.rerun == "missing"
+        return rec.state in ("success", "adopted") and self.req.rerun == "missing"
 
     def _last_recorded(self, records) -> datetime | None:
         starts = [datetime.fromisoformat(r.start) for r in records.values()]
@@ -176,6 +178,11 @@ class Runner:
         rec = records.get(interval.key)
         if self.req.rerun != "missing":
             return self._rerun_reason(rec)
+        if rec is None and self.done(interval):
+            # Its dated outputs exist but datamake never built it (a cron job made them, the schedule
+            # changed, the state was lost): adopt it as done instead of building history again.
+            self.adoptable.append(interval)
+            return None
         why = _record_reason(rec)
         if why is None and not self.done(interval):
             why = "targets missing"
@@ -206,11 +213,22 @@ class Runner:
         self.waiting = {}
         try:
             todo = self.plan()
+            self._adopt()
             if not todo and self.req.once:
                 self.say("nothing due")
             self._build_all([i for i, _ in todo])
         finally:
             self.on_round(self.results[start:])
+
+    def _adopt(self) -> None:
+        """Record the intervals plan() found done without a record as `adopted`, one line for them all."""
+        adopted, self.adoptable = self.adoptable, []
+        for interval in adopted:
+            self.state.mark(interval.key, interval.start.isoformat(), interval.end.isoformat(), "adopted")
+            self._summary(interval, "adopted", Outcome(ok=True))
+        if adopted:
+            span = adopted[0].key if len(adopted) == 1 else f"{adopted[0].key} .. {adopted[-1].key}"
+            self.say(f"adopted {len(adopted)} interval(s) whose outputs already exist: {span}")
 
     def _sleep_until_next(self) -> None:
         now = self.clock.now()
@@ -318,7 +336,7 @@ class Runner:
             if rec is None:  # nothing recorded: the start of the history
                 return None
             state = self.state.steps(before.key).get(before.key, {}).get(name)
-            if state == "success":
+            if state == "success" or (rec.state == "adopted" and state is None):
                 return None
             return f"{name} of {before.key} ({rec.state if rec.state != 'success' else state or 'missing'})"
 
