@@ -35,3 +35,18 @@ def reserve_log(state_dir: str, interval: str, step: str, number: int) -> tuple[
             number += 1
         except FileNotFoundError:
             os.makedirs(folder, exist_ok=True)
+
+
+def read_tail(path: str | None, max_bytes: int, lines: int | None = None) -> str:
+    """The end of a log: its last `max_bytes`, read from the end so a huge log costs nothing, and of
+    those the last `lines` lines when given; "" when there is no such file."""
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(handle.tell() - max_bytes, 0))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return text if lines is None else "\n".join(text.splitlines()[-lines:])

@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
+from datamake.build.attempt_logs import read_tail
 from datamake.model import Step, relative_to
 from datamake.store.statedb import StateStore, StepAttempt, step_key
 from datamake.views.steps import names
@@ -27,7 +28,8 @@ COLOURS: Mapping[str, tuple[str, str]] = {
 
 # Attempt outcomes the state store records that mean the step did its job.
 SUCCESS_OUTCOMES = frozenset({"ok", "success", "succeeded", "skipped", "cutoff"})
-LOG_TAIL_LINES = 20
+LOG_TAIL_LINES = 20  # of the last LOG_TAIL_BYTES of a step's log, in its details panel
+LOG_TAIL_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def build_view(steps: Sequence[Step], will_run: Mapping[int, str], last_outcomes
     step index -> the outcome of its latest attempt; `attempts` are the last run's attempts.
     """
     attempts = list(attempts)
-    tails = {a.step_index: read_tail(a.log_path) for a in attempts}
+    tails = {a.step_index: read_tail(a.log_path, LOG_TAIL_BYTES, LOG_TAIL_LINES) for a in attempts}
     nodes: dict[str, Node] = {}
     edges: list[tuple[str, str]] = []
     for step in steps:
@@ -162,21 +164,6 @@ def _timeline(attempts: list[StepAttempt], nodes: Mapping[str, Node]) -> tuple[B
         if node is not None and a.started:
             bars.append(Bar(node.id, node.label, a.started, max(a.finished or a.started, a.started), a.outcome))
     return tuple(sorted(bars, key=lambda b: (b.started, b.node)))
-
-
-def read_tail(path: str | None, lines: int = LOG_TAIL_LINES, max_bytes: int = 4096) -> str:
-    """The last lines of a step's log, read from its end so a huge log costs nothing."""
-    if not path:
-        return ""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, 2)
-            size = handle.tell()
-            handle.seek(max(size - max_bytes, 0))
-            data = handle.read()
-    except OSError:
-        return ""
-    return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
 
 
 def layers(view: GraphView, steps_only: bool = False) -> dict[str, int]:

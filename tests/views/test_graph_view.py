@@ -69,11 +69,6 @@ def test_timeline_has_one_bar_per_attempt_in_start_order(tmp_path):
     assert tail.splitlines() == [f"line {i}" for i in range(80, 100)]
 
 
-def test_read_tail_of_missing_log_is_empty(tmp_path):
-    assert viz.read_tail(str(tmp_path / "nope.log")) == ""
-    assert viz.read_tail(None) == ""
-
-
 # ------------------------------------------------------------------ dot
 
 NODE_LINE = re.compile(r'^  "((?:[^"\\]|\\.)*)" \[(.*)\];$')

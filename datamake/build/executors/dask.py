@@ -19,6 +19,7 @@ from distributed.scheduler import KilledWorker
 
 from datamake.errors import UsageError
 from datamake.build.executors.base import Job, JobResult
+from datamake.build.attempt_logs import read_tail
 from datamake.build.executors.local import TERM_GRACE, LocalExecutor, OutputCallback
 
 LOG_TEXT_LIMIT = 1 << 20  # bytes of log sent back to the client, for when its disk is not the worker's
@@ -55,7 +56,7 @@ def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
         with _TASKS_LOCK:
             _TASKS.pop(token, None)
         stopped.set()
-    text = _read_tail(job.log_path)
+    text = read_tail(job.log_path, LOG_TEXT_LIMIT)
     if own_log:
         os.unlink(job.log_path)
     return result, text
@@ -99,15 +100,6 @@ def _writable_log(job: Job) -> tuple[Job, bool]:
         fd, path = tempfile.mkstemp(prefix="datamake-", suffix=".log")
         os.close(fd)
         return replace(job, log_path=path), True
-
-
-def _read_tail(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(max(0, os.path.getsize(path) - LOG_TEXT_LIMIT))
-            return handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def _interrupted(job: Job, started: float) -> JobResult:
