@@ -27,19 +27,16 @@ from typing import Callable
 from datamake.decide import fingerprint
 from datamake.build import orphans
 from datamake.build import outputs as step_outputs
-from datamake.build.attempt_logs import reserve_log
+from datamake.build.jobs import InFlight, Logs, job_error, make_job, prepare_try
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError, warn
-from datamake.build.environment import VARIABLE_LIMIT, fit_lists
-from datamake.build.executors.base import Executor, Job, JobResult
-from datamake.build.executors.resources import step_resources
+from datamake.build.executors.base import Executor, JobResult
 from datamake.graph.step_graph import StepGraph, build_graph
 from datamake.build.signals import Stop as _Stop, on_signals as _on_signals
-from datamake.model import Step, Workflow, relative_to, render_body
+from datamake.model import Step, Workflow
 from datamake.decide.plan import Entry, Plan, decide
 from datamake.decide.preview import ReadOnlyState
 from datamake.graph.select import select
-from datamake.build.staging import Staging
 from datamake.decide.staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
 from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, StateStore, acquire_lock, step_key
 
@@ -166,22 +163,6 @@ class RunOptions:
     scope: Scope
 
 
-@dataclass
-class InFlight:
-    """One submitted try of a step: its number in this run (0 first), temporary outputs, log.
-
-    `ordinal` is its number as recorded: 1, 2, ... per interval and step across runs.
-    """
-
-    number: int
-    started: float
-    log_path: str
-    temps: dict[str, str]  # output name -> temporary name (empty when -atomic)
-    stage: Staging | None = None  # `+local`: local copies of remote inputs and outputs
-    ordinal: int = 1
-    before: dict = field(default_factory=dict)  # local output -> its stamp before the step (atomic steps)
-
-
 class Builder:
     """Runs a decided plan: up to `jobs` in flight, re-checks, atomic outputs, retries, signals."""
 
@@ -197,7 +178,7 @@ class Builder:
         self.reasons = {e.step.index: e.reason for e in entries}  # updated by re-checks
         self.running: dict[int, InFlight] = {}
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
-        self.ordinals: dict[int, int] = {}  # index -> the recorded number of its next attempt
+        self.logs = Logs(store, options.state_dir, options.scope.interval)
         self.stopping = False
         self.starting = False  # inside executor.submit: a signal waits until the job is tracked
         self.pending_signal: int | None = None
@@ -262,23 +243,15 @@ class Builder:
 
     def _submit(self, index: int, number: int) -> None:
         step = self.sg.step(index)
-        atomic = step.options.atomic and not step.options.drake  # Drake's $OUTPUT is the real name
-        before = step_outputs.stamps_before(step) if atomic else {}
-        temps = {t.name: storage.temp_name(t.name) for t in step.outputs} if atomic else {}
-        for target in step.outputs:
-            storage.ensure_parent(target.name)
-            if atomic:
-                storage.discard(temps[target.name])  # a crashed run's leftover
         try:
-            stage = Staging.prepare([t.name for t in step.inputs], [t.name for t in step.outputs]) \
-                if step.options.local else None
+            attempt = prepare_try(step, number)
         except DatamakeError as err:  # a remote input could not be fetched
             self._fail(index, err.message)
             return
-        temps.update(stage.outputs if stage else {})  # staged outputs are uploaded by publish
-        ordinal, log_path = self._reserve_log(step)
-        job = self._job(step, temps, log_path, stage)
-        self.running[index] = InFlight(number, time.time(), job.log_path, temps, stage, ordinal, before)
+        attempt.ordinal, attempt.log_path = self.logs.reserve(step, self.opts.scope.name_of(step))
+        job = make_job(step, attempt, self.environ, prefixed=self.opts.jobs > 1)
+        attempt.started = time.time()
+        self.running[index] = attempt
         self.reporter.step_started(step, self.reasons[index], number)
         self.starting = True
         try:
@@ -295,43 +268,17 @@ class Builder:
             return
         raise _Stop(signum)
 
-    def _job(self, step: Step, temps: dict[str, str], log_path: str, stage: Staging | None = None) -> Job:
-        outs = tuple(relative_to(temps.get(t.name, t.name), step.workdir) for t in step.outputs)
-        ins = _input_names(step, stage) if stage or any(t.optional for t in step.inputs) else None
-        values = step.step_vars(outputs=outs, inputs=ins)
-        env = {**self.environ, **step.vars, **values}
-        if len(values.get("INPUTS", "")) + len(values.get("OUTPUTS", "")) > VARIABLE_LIMIT // 2:
-            ins = ins if ins is not None else tuple(relative_to(t.name, step.workdir) for t in step.inputs)
-            env = fit_lists(env, {"INPUTS": ins, "OUTPUTS": outs}, log_path)
-        if step.protocol == "python":  # a module beside the workflow is importable, as beside a script
-            env["PYTHONPATH"] = step.workdir + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        return Job(key=step.index, label=step.label(), protocol=step.protocol, drake=step.options.drake,
-                   script=render_body(step.body_parts, values), env=env, cwd=step.workdir,
-                   log_path=log_path, timeout=step.options.timeout,
-                   prefix=step.label() if self.opts.jobs > 1 else None, resources=step_resources(step))
-
-    def _reserve_log(self, step: Step) -> tuple[int, str]:
-        """The next attempt's recorded number and its own new log file (earlier runs' logs are kept)."""
-        scope = self.opts.scope
-        number = self.ordinals.get(step.index)
-        if number is None:
-            number = self.store.last_attempt_number(scope.interval, scope.name_of(step)) + 1
-        number, path = reserve_log(self.opts.state_dir, scope.interval, scope.name_of(step), number)
-        self.ordinals[step.index] = number + 1
-        return number, path
-
     def _finish(self, result: JobResult) -> None:
         index = result.key
         attempt = self.running.pop(index)
         step = self.sg.step(index)
         self.result.logs[index] = attempt.log_path
         try:
-            error = _job_error(result) or self._publish(step, attempt)
+            error = job_error(result) or self._publish(step, attempt)
         except DatamakeError as err:  # an upload or remote copy failed: the step failed
             error = err.message
         finally:
-            if attempt.stage:
-                attempt.stage.cleanup()
+            attempt.cleanup()
         if error is None:
             with self.store.transaction():  # one commit for both records
                 self._record_success(step, result)
@@ -340,8 +287,7 @@ class Builder:
             self.reporter.step_finished(step, result, "success")
             self.plan.succeeded(index)
             return
-        for tmp in attempt.temps.values():
-            storage.discard(tmp)
+        attempt.discard_outputs()
         if attempt.number < step.options.retries and not self.stopping:
             delay = step.options.retry_delay * 2 ** attempt.number
             self.retry_at[index] = (time.monotonic() + delay, attempt.number + 1)
@@ -427,31 +373,7 @@ class Builder:
     def _drop(self, result: JobResult) -> None:
         """An interrupted job: remove its temporaries, record and report it."""
         attempt = self.running.pop(result.key)
-        for tmp in attempt.temps.values():
-            storage.discard(tmp)
-        if attempt.stage:
-            attempt.stage.cleanup()
+        attempt.discard_outputs()
         step = self.sg.step(result.key)
         self._record_attempt(step, attempt, result, "interrupted")
         self.reporter.step_finished(step, result, "interrupted")
-
-
-def _input_names(step: Step, stage: Staging | None) -> tuple[str, ...]:
-    """$INPUTn values: local copies of staged inputs; an optional input that is not there is empty (SPEC §1)."""
-    names = []
-    for target in step.inputs:
-        if target.optional and not storage.exists(target.name):
-            names.append("")
-        else:
-            names.append(relative_to(stage.local(target.name) if stage else target.name, step.workdir))
-    return tuple(names)
-
-
-def _job_error(result: JobResult) -> str | None:
-    if result.ok:
-        return None
-    if result.error:
-        return result.error
-    if result.timed_out:
-        return "timed out"
-    return f"exit status {result.returncode}"
