@@ -16,7 +16,7 @@ from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
 from datamake.schedule.intervals import Interval
 from datamake.schedule.cancel import Cancel, CancellableExecutor
 from datamake.model import relative_to
-from datamake.schedule.runner import Late, Outcome
+from datamake.schedule.request import Late, Outcome
 
 
 def load(args: argparse.Namespace, variables: dict[str, str]):

@@ -10,7 +10,8 @@ import pytest
 from datamake.errors import Interrupted, StepFailure
 from datamake.schedule.cancel import Cancel
 from datamake.schedule.intervals import Interval, Schedule
-from datamake.schedule.runner import Outcome, Request, Runner
+from datamake.schedule.request import Outcome, Request
+from datamake.schedule.runner import Runner
 from datamake.store.intervals import ScheduleState
 
 DAILY = Schedule("daily")
