@@ -45,7 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dask-scheduler", default=None, metavar="ADDRESS", help="join a Dask cluster (tcp://HOST:PORT)")
     p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
                    help="fsspec storage option, e.g. s3.endpoint_url=http://127.0.0.1:9000")
-    sched = p.add_argument_group("schedule")
+    _add_schedule_options(p.add_argument_group("schedule"))
+    p.add_argument("--state-dir", default=None, help="state directory (default .datamake beside the workflow)")
+    p.add_argument("--fail-fast", action="store_true", help="launch no new step after a failure")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--version", action="version", version=f"datamake {__version__}")
+    return p
+
+
+def _add_schedule_options(sched) -> None:
+    """The schedule flags, shown under their own heading in --help."""
     sched.add_argument("--schedule", default=None, metavar="SPEC", help="hourly, daily, weekly, monthly, @preset or cron")
     sched.add_argument("--start", default=None, help="first interval (date or ISO time)")
     sched.add_argument("--tz", default=None, help="schedule time zone (default UTC)")
@@ -59,12 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     sched.add_argument("--on-failure", default=None, metavar="CMD", help="shell command per failed interval")
     sched.add_argument("--on-success", default=None, metavar="CMD", help="shell command per succeeded interval")
     sched.add_argument("--status", action="store_true", help="print intervals by step and exit")
-    p.add_argument("--state-dir", default=None, help="state directory (default .datamake beside the workflow)")
-    p.add_argument("--fail-fast", action="store_true", help="launch no new step after a failure")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--version", action="version", version=f"datamake {__version__}")
-    return p
 
 
 class _ArgumentParser(argparse.ArgumentParser):
