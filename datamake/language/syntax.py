@@ -7,6 +7,11 @@ from typing import NamedTuple, Union
 from datamake.errors import SourceLocation
 
 
+def _location(item) -> SourceLocation:
+    """Where a Text or BodyLine starts, built on demand."""
+    return SourceLocation(item.path, item.line, item.col)
+
+
 class Text(NamedTuple):
     """A raw token (name, value, option...) as written, with the position of its first character.
 
@@ -17,10 +22,7 @@ class Text(NamedTuple):
     path: str
     line: int
     col: int
-
-    @property
-    def loc(self) -> SourceLocation:
-        return SourceLocation(self.path, self.line, self.col)
+    loc = property(_location)
 
 
 class BodyLine(NamedTuple):
@@ -30,10 +32,7 @@ class BodyLine(NamedTuple):
     path: str
     line: int
     col: int
-
-    @property
-    def loc(self) -> SourceLocation:
-        return SourceLocation(self.path, self.line, self.col)
+    loc = property(_location)
 
 
 @dataclass(frozen=True, slots=True)
