@@ -4,16 +4,16 @@ from __future__ import annotations
 import math
 import os
 import signal
-import subprocess
-import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from datamake.errors import Interrupted, StepFailure
 from datamake.schedule.intervals import Interval
 from datamake.schedule.cancel import Cancel, Wake, signals, waiting
+from datamake.schedule.hooks import run_hook
+from datamake.schedule.pool import pool_of
 from datamake.schedule.request import BuildFn, DoneFn, Late, LateFn, Outcome, Request
 from datamake.store.intervals import ScheduleState
 
@@ -196,7 +196,7 @@ class Runner:
         queue = [(0.0, i) for i in intervals]  # (ready at, monotonic; interval)
         self.unsettled.update(i.key for i in intervals)
         tries: dict[str, int] = {}
-        with _pool(self.req.max_active) as pool:
+        with pool_of(self.req.max_active) as pool:
             active: dict[Future, Interval] = {}
             try:
                 while (queue or active) and self.cancel.signum is None:
@@ -296,15 +296,7 @@ class Runner:
             self._summary(interval, "interrupted", Outcome(ok=False))
             return
         if outcome.late is not None and (attempt is None or outcome.ok):
-            if attempt is not None:  # what needed no late input was built meanwhile
-                self.state.finish(attempt, interval.key, "waiting", steps=outcome.steps)
-            self._settle_late(interval, outcome.late)
-            if interval.key in self.waiting and self.launched_at.get(interval.key, 0) < self.builds:
-                del self.waiting[interval.key]  # an earlier interval built while this one looked
-                queue.append((0.0, interval))
-                self.unsettled.add(interval.key)
-            if attempt is not None:
-                self._look_again(interval, queue)
+            self._settle_partly(interval, attempt, outcome, queue)
             return
         if attempt is None:
             self.say(f"interval {interval.key}: another runner is building it")
@@ -333,6 +325,18 @@ class Runner:
             self.exhausted.add(interval.key)
             self._summary(interval, "failed", outcome)
             self._hook(self.req.on_failure, interval, "failed", outcome)
+
+    def _settle_partly(self, interval: Interval, attempt: int | None, outcome: Outcome, queue) -> None:
+        """An interval that waits for a late input, after building (or not) the steps that need none."""
+        if attempt is not None:  # what needed no late input was built meanwhile
+            self.state.finish(attempt, interval.key, "waiting", steps=outcome.steps)
+        self._settle_late(interval, outcome.late)
+        if interval.key in self.waiting and self.launched_at.get(interval.key, 0) < self.builds:
+            del self.waiting[interval.key]  # an earlier interval built while this one looked
+            queue.append((0.0, interval))
+            self.unsettled.add(interval.key)
+        if attempt is not None:
+            self._look_again(interval, queue)
 
     def _settle_late(self, interval: Interval, late: Late) -> None:
         """Record a waiting interval, or fail it once its wait is over (the failure hook fires once)."""
@@ -378,38 +382,9 @@ class Runner:
 
     def _hook(self, command: str | None, interval: Interval, status: str, outcome: Outcome) -> None:
         """Run an --on-success/--on-failure shell command once for this interval's outcome."""
-        if not command:
-            return
-        env = {**os.environ, "DATAMAKE_DATE": interval.key, "DATAMAKE_STATUS": status,
-               "DATAMAKE_STEP": ", ".join(outcome.failed), "DATAMAKE_ERROR": outcome.error or "",
-               "DATAMAKE_LOG": outcome.log_path or "", **_prefixed(interval.own_variables())}
-        code = subprocess.run(["bash", "-c", command], env=env, stdout=sys.stderr).returncode
+        code = run_hook(command, interval, status, outcome)
         if code:
             self.say(f"interval {interval.key}: hook exited with status {code}")
-
-
-def _pool(size: int):
-    """Worker threads for --max-active > 1; else the main thread, where the Builder can take Ctrl-C and SIGTERM."""
-    return ThreadPoolExecutor(max_workers=size) if size > 1 else _InlinePool()
-
-
-class _InlinePool:
-    """Runs each submitted call at once in the calling thread; its Future is already done."""
-
-    def submit(self, fn, *args) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args))
-        except BaseException as exc:  # noqa: B036 - handed back through the Future like a pool would
-            future.set_exception(exc)
-        return future
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
 
 def _duration(seconds: float) -> str:
     """6h, 90m, 45s: the largest unit that divides it."""
@@ -417,10 +392,6 @@ def _duration(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
-
-
-def _prefixed(variables: dict[str, str]) -> dict[str, str]:
-    return {f"DATAMAKE_{name}": value for name, value in variables.items() if name != "DATE"}
 
 
 def _record_reason(rec) -> str | None:
