@@ -17,7 +17,8 @@ from datamake.schedule.declared import Declared, declared
 from datamake.schedule.cancel import Cancel
 from datamake.views.steps import step_json
 from datamake.schedule.request import Request
-from datamake.schedule.runner import Clock, Runner
+from datamake.schedule.clock import Clock
+from datamake.schedule.runner import Runner
 from datamake.store.intervals import ScheduleState
 
 # A step can depend on an interval variable only through `$[NAME]` written in the workflow or in

@@ -12,26 +12,11 @@ from typing import Callable
 from datamake.errors import Interrupted, StepFailure
 from datamake.schedule.intervals import Interval
 from datamake.schedule.cancel import Cancel, Wake, signals, waiting
+from datamake.schedule.clock import Clock
 from datamake.schedule.hooks import run_hook
 from datamake.schedule.pool import pool_of
 from datamake.schedule.request import BuildFn, DoneFn, Late, LateFn, Outcome, Request
 from datamake.store.intervals import ScheduleState
-
-
-class Clock:
-    """Wall-clock time, optionally starting from `--now` and moving on from there; sleeps really."""
-
-    def __init__(self, start: datetime | None = None):
-        self.start = start
-        self.began = time.monotonic()
-
-    def now(self) -> datetime:
-        if self.start is None:
-            return datetime.now(timezone.utc)
-        return self.start + timedelta(seconds=time.monotonic() - self.began)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
 
 
 class Runner:
