@@ -38,7 +38,7 @@ from datamake.decide.plan import Entry, Plan, decide
 from datamake.decide.preview import ReadOnlyState
 from datamake.graph.select import select
 from datamake.decide.staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
-from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, StateStore, acquire_lock, step_key
+from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, StateStore, acquire_lock, default_state_dir, step_key
 
 
 @dataclass
@@ -76,7 +76,7 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     """
     sg = build_graph(workflow)
     selection = select(sg, targets)
-    state_dir = state_dir or os.path.join(workflow.directory, ".datamake")
+    state_dir = state_dir or default_state_dir(workflow.path)
     if preview:
         return _preview(sg, selection, check, state_dir, reporter.warning if reporter else warn, preview_state)
     own_reporter = reporter is None

@@ -20,6 +20,7 @@ from datamake.schedule.request import Request
 from datamake.schedule.clock import Clock
 from datamake.schedule.runner import Runner
 from datamake.store.intervals import ScheduleState
+from datamake.store.statedb import default_state_dir
 
 # A step can depend on an interval variable only through `$[NAME]` written in the workflow or in
 # a file it includes: without either, the workflow is not evaluated a second time to find out.
@@ -86,7 +87,7 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
 def state_dir_of(args: argparse.Namespace) -> str:
     from datamake.cli.main import workflow_path
 
-    return args.state_dir or os.path.join(os.path.dirname(workflow_path(args.workflow)), ".datamake")
+    return args.state_dir or default_state_dir(workflow_path(args.workflow))
 
 
 def open_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:

@@ -76,6 +76,16 @@ _ATTEMPT_COLUMNS = ("run_id, key, step_index, label, outcome, started, finished,
                     "workflow, interval, step, attempt, exit_code")
 
 
+def default_state_dir(workflow_path: str) -> str:
+    """Where a workflow's state lives without --state-dir: `.datamake/` beside a Drakefile, and
+    `.datamake/workflows/NAME/` for another workflow file NAME, so that two workflows in one folder
+    keep separate records, logs and locks (one never blocks the other)."""
+    folder, name = os.path.split(os.path.abspath(workflow_path))
+    if name == "Drakefile":
+        return os.path.join(folder, ".datamake")
+    return os.path.join(folder, ".datamake", "workflows", name)
+
+
 def step_key(step: Step) -> str:
     """A step's identity across runs: its sorted outputs, else its output tags, else its index."""
     if len(step.outputs) == 1:
@@ -178,6 +188,11 @@ class StateStore:
             row = self.db.execute("SELECT MAX(attempt) FROM attempts WHERE interval = ? AND step = ?",
                                   (interval, step)).fetchone()
         return row[0] or 0
+
+    def runs(self) -> list[tuple[int, float, float | None, str]]:
+        """Every run as (run_id, started, finished, status), oldest first."""
+        with self._lock:
+            return self.db.execute("SELECT run_id, started, finished, status FROM runs ORDER BY run_id").fetchall()
 
     def last_run_attempts(self) -> list[StepAttempt]:
         """The attempts of the latest run that attempted anything, in order."""
