@@ -116,13 +116,14 @@ def graph(args: argparse.Namespace) -> int:
     from datamake.store import storage
     from datamake.store import storage_options
     from datamake.build.builder import build as decide_build
+    from datamake.store.statedb import default_state_dir
     from datamake.views.graph_view import view_of_plan
     from datamake.views.graph_render import choose_format, render
 
     fmt = choose_format(args.graph, args.output)
     workflow = load(args)
     storage.configure(storage_options.gather(args.storage_option, workflow.directory))
-    state_dir = args.state_dir or os.path.join(workflow.directory, ".datamake")
+    state_dir = args.state_dir or default_state_dir(workflow.path)
     result = decide_build(workflow, args.targets, check=args.check or "timestamp", preview=True,
                           state_dir=state_dir)
     view = view_of_plan(result.plan, state_dir, workflow.directory, os.path.basename(workflow.directory))
@@ -158,3 +159,17 @@ def status(args: argparse.Namespace) -> int:
     from datamake.cli.cmd_schedule import status as show
 
     return show(args)
+
+
+def report(args: argparse.Namespace) -> int:
+    """`--report html|json`: every workflow's intervals, runs and attempts, as one page or its data."""
+    from datamake.cli.cmd_report import report as write
+
+    return write(args)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """`--serve`: the report's views live on 127.0.0.1, read-only."""
+    from datamake.cli.cmd_report import serve as run_server
+
+    return run_server(args)

@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     p.add_argument("targets", nargs="*", metavar="TARGET", help="what to build (default: everything)")
-    p.add_argument("-w", "--workflow", default=None, help="workflow file or directory (default ./Drakefile)")
+    p.add_argument("-w", "--workflow", action="append", default=None,
+                   help="workflow file or directory (default ./Drakefile); --report and --serve take several")
     p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="steps to run at once (default 1)")
     p.add_argument("-P", "--preview", action="store_true", help="print the plan with reasons and exit")
     p.add_argument("-p", "--print", dest="print_workflow", action="store_true", help="print the parsed workflow and exit")
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--graph", nargs="?", const="", default=None, metavar="FORMAT",
                    help="draw the selected graph: " + ", ".join(GRAPH_FORMATS))
     p.add_argument("-o", "--output", default=None, help="file to write --graph to (format from its extension)")
+    p.add_argument("--report", default=None, metavar="FORMAT",
+                   help="write the report of every interval, run and attempt: html (one page) or json")
+    p.add_argument("--serve", action="store_true", help="serve the report's views live, read-only")
+    p.add_argument("--port", type=_port, default=8765, help="--serve's port (default 8765; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="--serve's address (default 127.0.0.1)")
     p.add_argument("--executor", choices=("local", "dask"), default="local", help="where steps run")
     p.add_argument("--dask-scheduler", default=None, metavar="ADDRESS", help="join a Dask cluster (tcp://HOST:PORT)")
     p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
@@ -88,6 +94,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text}")
+    return value
+
+
 def split_targets(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], list[str]]:
     """Separate options from targets, so `-report.csv` (remove a target) is not an unknown flag."""
     takes_value: set[str] = set()
@@ -129,6 +145,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     options, targets = split_targets(parser, argv)
     args = parser.parse_args(options)
     args.targets = targets
+    args.workflows = args.workflow or []
+    if len(args.workflows) > 1 and not (args.report or args.serve):
+        raise UsageError("only --report and --serve take several -w workflows")
+    args.workflow = args.workflows[0] if args.workflows else None
     if args.graph and args.graph not in GRAPH_FORMATS:  # "" (a bare --graph) follows -o's extension
         raise UsageError(f"unknown graph format: {args.graph} (choose from {', '.join(GRAPH_FORMATS)})")
     return args
@@ -177,6 +197,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from datamake.cli import cmd_clean
 
         return cmd_clean.run(args)
+    if args.report is not None:
+        return commands.report(args)
+    if args.serve:
+        return commands.serve(args)
     if args.status:
         return commands.status(args)
     if args.graph is not None:

@@ -1,0 +1,75 @@
+"""Headless Chromium for the page tests: run it on a URL, dump the DOM after the page's script ran."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+         "--disable-component-update", "--disable-sync", "--window-size=1400,900")
+
+
+def chromium(tmp_path: Path, url: str, *extra: str, timeout: float = 60) -> str:
+    """Run headless Chromium with a fresh profile; returns stdout. The whole process group is stopped."""
+    profile = tmp_path / f"chromium-profile-{len(list(tmp_path.glob('chromium-profile-*')))}"
+    proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, url],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # renderer and helper processes too
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    return out
+
+
+def dump_dom(tmp_path: Path, page: Path, fragment: str = "") -> list[tuple[str, dict, str]]:
+    """The DOM after the page's script ran: (tag, attributes, own text) for every element."""
+    html = chromium(tmp_path, page.as_uri() + fragment, "--virtual-time-budget=5000", "--dump-dom")
+    assert 'data-ready="yes"' in html, "the page's script did not finish"
+    return Elements.parse(html)
+
+
+class Elements(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found: list[tuple[str, dict, str]] = []
+        self.open: list[int] = []
+
+    @classmethod
+    def parse(cls, html: str) -> list[tuple[str, dict, str]]:
+        parser = cls()
+        parser.feed(html)
+        return parser.found
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs), ""))
+        if tag not in ("path", "rect", "line", "polygon", "meta", "br", "input"):
+            self.open.append(len(self.found) - 1)
+
+    def handle_endtag(self, tag):
+        while self.open and self.found[self.open.pop()][0] != tag:
+            pass
+
+    def handle_data(self, data):
+        if self.open:
+            tag, attrs, text = self.found[self.open[-1]]
+            self.found[self.open[-1]] = (tag, attrs, text + data)
+
+
+def grid_rows(elements) -> dict[str, list[str]]:
+    """Step name -> the states of its cells, oldest interval first (the first row is the interval states)."""
+    rows: dict[str, list[str]] = {}
+    current = None
+    for tag, a, _ in elements:
+        if tag == "div" and "grow" in a.get("class", "") and "data-step" in a:
+            current = a["data-step"] or "(interval)"
+            rows[current] = []
+        elif tag == "div" and a.get("class") == "c" and current is not None:
+            rows[current].append(a["data-state"])
+    return rows
