@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
+from datamake.build.attempt_logs import read_tail
 from datamake.model import Step, Workflow, relative_to
 from datamake.schedule import dated
 from datamake.schedule.intervals import Interval, Schedule
@@ -18,7 +19,6 @@ from datamake.store.intervals import ScheduleState
 from datamake.store.statedb import StateStore
 from datamake.views import graph_view
 from datamake.views.graph_layout import positions
-from datamake.views.graph_view import read_tail
 from datamake.views.status import Row, collect
 
 # One letter per cell state: 160 steps x 365 intervals stay a few tens of kilobytes.
@@ -26,6 +26,7 @@ CELL_CODES = {"success": "s", "failed": "f", "running": "r", "up for retry": "u"
               "waiting": "w", "adopted": "a", "missing": "m", "skipped": "k", "sla missed": "l", "": "-"}
 RUNS_SHOWN = 60  # a workflow without a schedule shows its last runs as the grid's columns
 TAIL_LINES = 12
+TAIL_BYTES = 2048
 ALL_TAILS_UP_TO = 400  # more attempts than that: the page carries the tails of the ones that did not succeed
 
 
@@ -183,7 +184,8 @@ def _iso(epoch: float | None) -> str | None:
 
 def _attempt_row(a, order: dict[str, int], with_tail: bool) -> list:
     """[interval, step index, number, outcome, started, finished, exit, run, reason, error, log, tail]."""
-    tail = read_tail(a.log_path, TAIL_LINES) if a.log_path and (with_tail or a.outcome != "success") else None
+    wanted = a.log_path and (with_tail or a.outcome != "success")
+    tail = read_tail(a.log_path, TAIL_BYTES, TAIL_LINES) if wanted else None
     return [a.interval, order.get(a.step or a.label, -1), a.attempt, a.outcome, a.started, a.finished,
             a.exit_code, a.run_id, a.reason, a.error, a.log_path, tail]
 

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Sequence
 from urllib.parse import parse_qs, urlsplit
 
-from datamake.views.graph_view import read_tail
+from datamake.build.attempt_logs import read_tail
 from datamake.views.history import Source
 from datamake.views.report_page import render_page, report_data
 
@@ -98,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         logs = os.path.realpath(os.path.join(sources[int(number)].state_dir, "logs")) + os.sep
         if not os.path.realpath(path).startswith(logs):  # never a file outside the workflow's logs
             return self._send(403, "text/plain; charset=utf-8", "not a log of this workflow\n")
-        return self._send(200, "text/plain; charset=utf-8", read_tail(path, LOG_TAIL_LINES, LOG_TAIL_BYTES))
+        return self._send(200, "text/plain; charset=utf-8", read_tail(path, LOG_TAIL_BYTES, LOG_TAIL_LINES))
 
     def _json(self, data: dict) -> None:
         self._send(200, "application/json", json.dumps(data))
