@@ -7,11 +7,11 @@ import os
 import sys
 
 from datamake.build.clean import clean
-from datamake.cli.commands import load
+from datamake.cli.cmd_list import load_one_interval
 
 
 def run(args: argparse.Namespace) -> int:
-    workflow = load(args)
+    workflow = load_one_interval(args)
     state_dir = os.path.abspath(args.state_dir) if args.state_dir else os.path.join(workflow.directory, ".datamake")
     result = clean(workflow, args.targets, state_dir=state_dir, preview=args.preview)
     if args.json:

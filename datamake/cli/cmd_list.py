@@ -14,7 +14,7 @@ from datamake.views.step_list import render_json, render_text
 
 
 def run(args: argparse.Namespace) -> int:
-    workflow = load(args)
+    workflow = load_one_interval(args)
     sg = build_graph(workflow)
     selection = select(sg, args.targets, allow_broken=True)
     state_dir = os.path.abspath(args.state_dir) if args.state_dir else os.path.join(workflow.directory, ".datamake")
@@ -23,3 +23,22 @@ def run(args: argparse.Namespace) -> int:
     render = render_json if args.json else render_text
     sys.stdout.write(render(states, workflow.directory))
     return 0
+
+
+def load_one_interval(args: argparse.Namespace):
+    """The workflow; a dated one (names with $[DATE] & co) as the interval of `--date D`."""
+    from datamake.cli.cmd_schedule import schedule_of, scheduled, shape
+    from datamake.errors import UsageError
+    from datamake.schedule.intervals import parse_time
+
+    if not scheduled(args):
+        return load(args)
+    if not args.date:
+        raise UsageError("the workflow's names use interval variables ($[DATE], ...)",
+                         hint="name the interval with --date D")
+    from datamake.schedule import dated
+
+    schedule = schedule_of(args, shape(args)).schedule
+    workflow = load(args, schedule.containing(parse_time(args.date, schedule.tz)).variables())
+    # As the runner does for a day that succeeded: an ingestion step whose files exist is not fetched again.
+    return dated.adapt(workflow, {""}, lambda step: "")
