@@ -38,7 +38,7 @@ def clean(workflow: Workflow, targets: list[str], *, state_dir: str, preview: bo
 
 
 def _sweep(workflow: Workflow, steps, state_dir: str, asked: bool, remove: bool) -> Cleaned:
-    protected = {os.path.realpath(workflow.path), os.path.realpath(state_dir)}
+    protected = {os.path.realpath(p) for p in (workflow.path, state_dir, os.path.join(workflow.directory, ".datamake"))}
     result = Cleaned(forgotten=[step.index for step in steps])
     for step in steps:
         for target in step.outputs:

@@ -8,11 +8,12 @@ import sys
 
 from datamake.build.clean import clean
 from datamake.cli.cmd_list import load_one_interval
+from datamake.store.statedb import default_state_dir
 
 
 def run(args: argparse.Namespace) -> int:
     workflow = load_one_interval(args)
-    state_dir = os.path.abspath(args.state_dir) if args.state_dir else os.path.join(workflow.directory, ".datamake")
+    state_dir = os.path.abspath(args.state_dir) if args.state_dir else default_state_dir(workflow.path)
     result = clean(workflow, args.targets, state_dir=state_dir, preview=args.preview)
     if args.json:
         sys.stdout.write(json.dumps({"removed": result.removed, "forgotten": result.forgotten,

@@ -6,6 +6,7 @@ import os
 import sys
 
 from datamake.cli.commands import load
+from datamake.store.statedb import default_state_dir
 from datamake.decide.preview import ReadOnlyState
 from datamake.errors import warn
 from datamake.graph.select import select
@@ -17,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     workflow = load_one_interval(args)
     sg = build_graph(workflow)
     selection = select(sg, args.targets, allow_broken=True)
-    state_dir = os.path.abspath(args.state_dir) if args.state_dir else os.path.join(workflow.directory, ".datamake")
+    state_dir = os.path.abspath(args.state_dir) if args.state_dir else default_state_dir(workflow.path)
     with ReadOnlyState(state_dir, warn) as state:
         states = state.survey(sg, selection, args.check or "timestamp")
     render = render_json if args.json else render_text
