@@ -142,7 +142,9 @@ def _by_interval(source: Source, now: datetime, names: list[str]) -> tuple[list[
     for attempt in records:
         if attempt.state == "success" and attempt.ended_at:
             landed[attempt.key] = attempt.ended_at
-    return [_column(r, landed.get(r.key)) for r in rows], [r.steps for r in rows], columns
+    done = ("success", "adopted")  # a waiting interval may have built part of its steps: not landed
+    return ([_column(r, landed.get(r.key) if r.state in done else None) for r in rows], [r.steps for r in rows],
+            columns)
 
 
 def _expected(source: Source, now: datetime, state) -> list[Interval]:

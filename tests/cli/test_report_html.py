@@ -17,12 +17,12 @@ DAILY = """\
     raw/$[DATE].json <-
       echo raw > $OUTPUT
 
-    report/$[DATE].csv <- raw/$[DATE].json [retries:1 retry-delay:0.1s]
+    report/$[DATE].csv <- raw/$[DATE].json, landing/$[DATE].csv [retries:1 retry-delay:0.1s]
       echo "try for $DATE"
       if [ "$DATE" = 2026-11-21 ]; then echo "no data for $DATE" >&2; exit 1; fi
       if [ "$DATE" = 2026-11-22 ] && [ ! -e tried-$DATE ]; then touch tried-$DATE; exit 1; fi
       echo "worked for $DATE"
-      cat $INPUT > $OUTPUT
+      cat $INPUT0 > $OUTPUT
     """
 
 PLAIN = """\
@@ -33,16 +33,20 @@ PLAIN = """\
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory) -> Project:
-    """Two runs a day apart (time travel with --now): 2026-11-21 fails twice, 2026-11-22 succeeds on its
-    second try, 2026-11-23 on its first; and a second, plain workflow in the same directory."""
+    """Three runs a day apart (time travel with --now): 2026-11-21 fails on every try, 2026-11-22 succeeds on
+    its second try, 2026-11-23 on its first, 2026-11-24 waits for its landing file; and a second, plain
+    workflow in the same directory."""
     project = Project(tmp_path_factory.mktemp("history"))
     project.workflow(DAILY)
     project.workflow(PLAIN, name="other.drake")
+    for day in range(20, 24):
+        project.write(f"landing/2026-11-{day}.csv", "data\n")
     assert project.run("--now", "2026-11-23T10:00:00Z").returncode == 1
     assert project.run("--now", "2026-11-24T10:00:00Z").returncode == 1  # 2026-11-21 is tried again
+    assert project.run("--now", "2026-11-25T10:00:00Z").returncode == 1  # and 2026-11-24 waits for its landing file
     assert project.run("-w", "other.drake").returncode == 0
     r = project.run("--report", "html", "-o", "report.html", "-w", "Drakefile", "-w", "other.drake",
-                    "--now", "2026-11-24T10:00:00Z")
+                    "--now", "2026-11-25T10:00:00Z")
     assert r.returncode == 0, r.stderr
     return project
 
@@ -56,16 +60,16 @@ def test_workflow_list_shows_both_workflows(history, tmp_path):
     rows = [a["data-name"] for tag, a, _ in elements if tag == "tr" and a.get("class") == "workflow"]
     assert rows == [history.path.name, "other.drake"]
     recent = [a["data-state"] for tag, a, _ in elements if tag == "span" and a.get("class") == "sq"]
-    assert recent == ["success", "failed", "success", "success", "success"]  # four intervals, then one run
+    assert recent == ["success", "failed", "success", "success", "waiting", "success"]  # five intervals, one run
     failures = [text for tag, a, text in elements if tag == "td" and a.get("class") == "failures"]
     assert failures == ["1", "0"]
 
 
 def test_grid_has_a_cell_per_interval_and_step_with_its_state(history, tmp_path):
     rows = grid_rows(elements_of(history, tmp_path, "#w=0&v=grid"))
-    assert rows == {"(interval)": ["success", "failed", "success", "success"],
-                    "raw/$[DATE].json": ["success"] * 4,
-                    "report/$[DATE].csv": ["success", "failed", "success", "success"]}
+    assert rows == {"(interval)": ["success", "failed", "success", "success", "waiting"],
+                    "raw/$[DATE].json": ["success"] * 5,
+                    "report/$[DATE].csv": ["success", "failed", "success", "success", "waiting"]}
     only_failed = grid_rows(elements_of(history, tmp_path, "#w=0&v=grid&st=failed"))
     assert list(only_failed) == ["(interval)", "report/$[DATE].csv"]
 
@@ -75,11 +79,11 @@ def test_graph_for_a_chosen_interval(history, tmp_path):
     steps = {a["data-step"]: a["data-state"] for tag, a, _ in elements if tag == "g" and a.get("data-kind") == "step"}
     assert steps == {"raw/$[DATE].json": "success", "report/$[DATE].csv": "failed"}
     files = [a["data-id"] for tag, a, _ in elements if tag == "g" and a.get("data-kind") == "file"]
-    assert len(files) == 2
+    assert len(files) == 3
 
 
 def test_gantt_of_an_older_run_and_of_an_interval(history, tmp_path):
-    data = json.loads(history.run("--report", "json", "--now", "2026-11-24T10:00:00Z").stdout)
+    data = json.loads(history.run("--report", "json", "--now", "2026-11-25T10:00:00Z").stdout)
     attempts = data["workflows"][0]["attempts"]
     first_run = min(a[7] for a in attempts)
     elements = elements_of(history, tmp_path, f"#w=0&v=gantt&r={first_run}")
@@ -98,7 +102,7 @@ def test_duration_and_landing_charts_have_a_point_per_interval(history, tmp_path
     assert points == ["0", "1", "2", "3"]
     landing = elements_of(history, tmp_path, "#w=0&v=landing")
     points = [a["data-col"] for tag, a, _ in landing if tag == "circle" and "point" in a.get("class", "")]
-    assert points == ["0", "2", "3"]  # 2026-11-21 never landed
+    assert points == ["0", "2", "3"]  # 2026-11-21 never landed, 2026-11-24 waits
 
 
 def test_attempts_show_each_try_with_its_log_tail(history, tmp_path):
@@ -128,6 +132,6 @@ def test_a_plain_workflow_shows_its_runs(history, tmp_path):
 
 
 def test_report_of_a_directory_takes_every_workflow_in_it(history):
-    data = json.loads(history.run("--report", "json", "-w", ".", "--now", "2026-11-24T10:00:00Z").stdout)
+    data = json.loads(history.run("--report", "json", "-w", ".", "--now", "2026-11-25T10:00:00Z").stdout)
     assert [w["name"] for w in data["workflows"]] == [history.path.name, "other.drake"]
     assert data["workflows"][0]["kind"] == "intervals" and data["workflows"][1]["kind"] == "runs"
