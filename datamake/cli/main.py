@@ -39,14 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base", default=None, help="BASE for relative names (default: the workflow's directory)")
     p.add_argument("-v", "--vars", action="append", default=[], help='variables, "A=1,B=2"')
     p.add_argument("--var", action="append", default=[], help="one variable A=1 (repeatable)")
-    p.add_argument("--graph", nargs="?", const="", default=None, metavar="FORMAT",
-                   help="draw the selected graph: " + ", ".join(GRAPH_FORMATS))
-    p.add_argument("-o", "--output", default=None, help="file to write --graph to (format from its extension)")
-    p.add_argument("--report", default=None, metavar="FORMAT",
-                   help="write the report of every interval, run and attempt: html (one page) or json")
-    p.add_argument("--serve", action="store_true", help="serve the report's views live, read-only")
-    p.add_argument("--port", type=_port, default=8765, help="--serve's port (default 8765; 0 picks a free one)")
-    p.add_argument("--host", default="127.0.0.1", help="--serve's address (default 127.0.0.1)")
+    _add_view_options(p)
     p.add_argument("--executor", choices=("local", "dask"), default="local", help="where steps run")
     p.add_argument("--dask-scheduler", default=None, metavar="ADDRESS", help="join a Dask cluster (tcp://HOST:PORT)")
     p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
@@ -58,6 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("--version", action="version", version=f"datamake {__version__}")
     return p
+
+
+def _add_view_options(p) -> None:
+    """The flags that draw or serve what was built instead of building: --graph, --report, --serve."""
+    p.add_argument("--graph", nargs="?", const="", default=None, metavar="FORMAT",
+                   help="draw the selected graph: " + ", ".join(GRAPH_FORMATS))
+    p.add_argument("-o", "--output", default=None, help="file to write --graph to (format from its extension)")
+    p.add_argument("--report", default=None, metavar="FORMAT",
+                   help="write the report of every interval, run and attempt: html (one page) or json")
+    p.add_argument("--serve", action="store_true", help="serve the report's views live, read-only")
+    p.add_argument("--port", type=_port, default=8765, help="--serve's port (default 8765; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="--serve's address (default 127.0.0.1)")
 
 
 def _add_schedule_options(sched) -> None:
