@@ -42,7 +42,8 @@ def test_any_text_gives_a_workflow_or_a_located_error(tmp_path_factory, text):
         assert err.loc.path.startswith(str(workdir)) and err.loc.line >= 1 and err.loc.col >= 1
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n") + [""]
         source = lines[err.loc.line - 1]
-        assert err.render() == f"{err.loc}: error: {err.message}\n{source}\n{caret_under(source, err.loc.col)}"
+        message = f"{err.message} ({err.hint})" if err.hint else err.message  # a did-you-mean, say
+        assert err.render() == f"{err.loc}: error: {message}\n{source}\n{caret_under(source, err.loc.col)}"
     else:
         assert isinstance(result, Workflow)
 
