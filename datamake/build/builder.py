@@ -38,7 +38,8 @@ from datamake.decide.plan import Entry, Plan, decide
 from datamake.decide.preview import ReadOnlyState
 from datamake.graph.select import select
 from datamake.decide.staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
-from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, StateStore, acquire_lock, default_state_dir, step_key
+from datamake.store.statedb import (KEYED_READ_LIMIT, AttemptWhere, StateError, StateStore, acquire_lock,
+                                     default_state_dir, step_key)
 
 
 @dataclass
@@ -180,6 +181,7 @@ class Builder:
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
         self.logs = Logs(store, options.state_dir, options.scope.interval)
         self.stopping = False
+        self.state_broken = False  # a state write failed (a full disk): nothing new is started
         self.starting = False  # inside executor.submit: a signal waits until the job is tracked
         self.pending_signal: int | None = None
 
@@ -191,10 +193,20 @@ class Builder:
                 self._loop()
         except _Stop as stop:
             self._interrupt(stop.signum)
+        except BaseException:  # whatever went wrong, no step outlives the run and the run row is closed
+            with _on_signals(signal.SIG_IGN):
+                self._stop_all("failed")
+            raise
         self.result.skipped = sorted(self.plan.skipped)
-        self.store.end_run(self.run_id, "success" if self.result.ok else "failed")
+        self._end_run("success" if self.result.ok else "failed")
         self.reporter.finished(self.result)
         return self.result
+
+    def _end_run(self, status: str) -> None:
+        try:
+            self.store.end_run(self.run_id, status)
+        except StateError as err:  # the next run on this state directory closes the row
+            self._state_unwritable(err)
 
     def _loop(self) -> None:
         while True:
@@ -245,10 +257,10 @@ class Builder:
         step = self.sg.step(index)
         try:
             attempt = prepare_try(step, number)
-        except DatamakeError as err:  # a remote input could not be fetched
-            self._fail(index, err.message)
+            attempt.ordinal, attempt.log_path = self.logs.reserve(step, self.opts.scope.name_of(step))
+        except (DatamakeError, OSError) as err:  # a remote input could not be fetched, a path is blocked
+            self._fail(index, _why(err))
             return
-        attempt.ordinal, attempt.log_path = self.logs.reserve(step, self.opts.scope.name_of(step))
         job = make_job(step, attempt, self.environ, prefixed=self.opts.jobs > 1)
         attempt.started = time.time()
         self.running[index] = attempt
@@ -275,19 +287,18 @@ class Builder:
         self.result.logs[index] = attempt.log_path
         try:
             error = job_error(result) or self._publish(step, attempt)
-        except DatamakeError as err:  # an upload or remote copy failed: the step failed
-            error = err.message
+        except (DatamakeError, OSError) as err:  # an upload or remote copy failed: the step failed
+            error = _why(err)
         finally:
             attempt.cleanup()
         if error is None:
-            with self.store.transaction():  # one commit for both records
-                self._record_success(step, result)
-                self._record_attempt(step, attempt, result, "success")
+            error = self._record_done(step, attempt, result)
+        if error is None:
             self.result.ran.append(index)
             self.reporter.step_finished(step, result, "success")
             self.plan.succeeded(index)
             return
-        attempt.discard_outputs()
+        self._discard(attempt.temps.values())
         if attempt.number < step.options.retries and not self.stopping:
             delay = step.options.retry_delay * 2 ** attempt.number
             self.retry_at[index] = (time.monotonic() + delay, attempt.number + 1)
@@ -297,6 +308,36 @@ class Builder:
         self._record_attempt(step, attempt, result, "failed", error)
         self.reporter.step_finished(step, result, "failed")
         self._fail(index, error)
+
+    def _record_done(self, step: Step, attempt: InFlight, result: JobResult) -> str | None:
+        """Record a success (None), or say why it could not be: then the step counts as failed."""
+        try:
+            with self.store.transaction():  # one commit for both records
+                self._record_success(step, result)
+                self.store.record_attempt(*self._attempt_row(step, attempt, result, "success"))
+        except StateError as err:
+            self._state_unwritable(err)
+            return f"its success could not be recorded: {err.message}"
+        except DatamakeError as err:  # an output's stamp could not be read back
+            return err.message
+        return None
+
+    def _state_unwritable(self, err: StateError) -> None:
+        """The state database refuses writes (a full disk): say so once and start nothing new."""
+        if self.state_broken:
+            return
+        self.state_broken = self.stopping = True
+        self.reporter.warning(f"{err.message}; no further step is started")
+        for rest in self.plan.abandon("not started: the state database cannot be written"):
+            self.reporter.step_skipped(self.sg.step(rest), self.plan.skipped[rest])
+
+    def _discard(self, temporaries) -> None:
+        """Remove a failed or stopped attempt's temporaries; one that cannot be removed is only a warning."""
+        for tmp in temporaries:
+            try:
+                storage.discard(tmp)
+            except (DatamakeError, OSError) as err:
+                self.reporter.warning(f"cannot remove temporary output {tmp}: {_why(err)}")
 
     def _publish(self, step: Step, attempt: InFlight) -> str | None:
         """Judge the outputs (see build/outputs.py), then move each temporary made onto its target."""
@@ -346,34 +387,54 @@ class Builder:
 
     def _record_attempt(self, step: Step, attempt: InFlight, result: JobResult, outcome: str,
                         error: str | None = None) -> None:
+        try:
+            self.store.record_attempt(*self._attempt_row(step, attempt, result, outcome, error))
+        except StateError as err:
+            self._state_unwritable(err)
+
+    def _attempt_row(self, step: Step, attempt: InFlight, result: JobResult, outcome: str,
+                     error: str | None = None) -> tuple:
         scope = self.opts.scope
         where = AttemptWhere(scope.workflow, scope.interval, scope.name_of(step), attempt.ordinal, result.returncode)
-        self.store.record_attempt(self.run_id, step_key(step), step.index, step.label(), outcome,
-                                  attempt.started, result.finished, attempt.log_path,
-                                  str(self.reasons[step.index]), error, where)
+        return (self.run_id, step_key(step), step.index, step.label(), outcome, attempt.started, result.finished,
+                attempt.log_path, str(self.reasons[step.index]), error, where)
 
     def _interrupt(self, signum: int) -> None:
         """Stop every job, clean their temporaries, record what finished, then raise Interrupted."""
-        self.stopping = True
         with _on_signals(signal.SIG_IGN):  # cleanup must finish even if Ctrl-C comes again
-            for result in self.executor.cancel_all():
-                if result.key not in self.running:
-                    continue
-                if result.ok:  # finished just before the signal: keep it
-                    self._finish(result)
-                    continue
-                self._drop(result)
-            for index, attempt in list(self.running.items()):  # jobs the executor did not report
-                self._drop(JobResult(index, None, attempt.started, time.time(), interrupted=True, error="interrupted"))
-            self.plan.abandon("interrupted")
-            self.result.skipped = sorted(self.plan.skipped)
-            self.store.end_run(self.run_id, "interrupted")
+            self._stop_all("interrupted")
         raise Interrupted(signum)
+
+    def _stop_all(self, status: str) -> None:
+        """Stop every job, clean their temporaries, record what finished and close the run as `status`."""
+        self.stopping = True
+        for result in self.executor.cancel_all():
+            if result.key not in self.running:
+                continue
+            if result.ok:  # finished just before the signal: keep it
+                self._finish(result)
+                continue
+            self._drop(result)
+        for index, attempt in list(self.running.items()):  # jobs the executor did not report
+            self._drop(JobResult(index, None, attempt.started, time.time(), interrupted=True, error="interrupted"))
+        self.plan.abandon("interrupted")
+        self.result.skipped = sorted(self.plan.skipped)
+        self._end_run(status)
 
     def _drop(self, result: JobResult) -> None:
         """An interrupted job: remove its temporaries, record and report it."""
         attempt = self.running.pop(result.key)
-        attempt.discard_outputs()
+        self._discard(attempt.temps.values())
+        attempt.cleanup()
         step = self.sg.step(result.key)
         self._record_attempt(step, attempt, result, "interrupted")
         self.reporter.step_finished(step, result, "interrupted")
+
+
+def _why(err: Exception) -> str:
+    """One line for a DatamakeError or an OSError met while preparing, publishing or cleaning up."""
+    if isinstance(err, DatamakeError):
+        return err.message
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    return str(err) or type(err).__name__

@@ -137,8 +137,11 @@ def _write_graph(data: str | bytes, output: str | None, fmt: str) -> None:
 
     if output:
         raw = data if isinstance(data, bytes) else data.encode("utf-8")
-        with open(output, "wb") as handle:
-            handle.write(raw)
+        try:
+            with open(output, "wb") as handle:
+                handle.write(raw)
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     elif isinstance(data, bytes):
         if sys.stdout.isatty():
             raise UsageError(f"--graph {fmt} is binary; write it to a file with -o graph.{fmt}")

@@ -226,4 +226,6 @@ def workflow_path(arg: str | None) -> str:
         path = os.path.join(path, "Drakefile")
     if not os.path.exists(path):
         raise UsageError(f"workflow not found: {path}", hint="use -w FILE or run where a Drakefile is")
+    if os.path.isdir(path):
+        raise UsageError(f"workflow {path} is a directory", hint="name the workflow file with -w FILE")
     return os.path.abspath(path)

@@ -67,19 +67,6 @@ def _record(row) -> IntervalRecord:
     return IntervalRecord(*row[:8], tuple(json.loads(row[8])) if row[8] else (), row[9])
 
 
-def pid_alive(pid: int | None) -> bool:
-    """True when a process with this pid exists (ours to signal or not)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class ScheduleState:
     """Interval and attempt tables of `<state_dir>/state.db` for one workflow, in their own connection."""
 
@@ -89,23 +76,28 @@ class ScheduleState:
         self.workflow = workflow
         self.lock = threading.RLock()
         self.warnings: list[str] = []
+        self.path = os.path.join(state_dir, "state.db")
         # BEGIN IMMEDIATE is ours to say (isolation_level None): see _Immediate.
         if readonly:
             self.db, self.warnings = schema.open_readonly(state_dir, isolation_level=None)
             return
         os.makedirs(state_dir, exist_ok=True)
         # Intervals build in worker threads under --max-active: one connection, used under a lock.
-        self.db = schema.connect(os.path.join(state_dir, "state.db"), isolation_level=None)
+        self.db = schema.connect(self.path, isolation_level=None)
 
     def close(self) -> None:
         self.db.close()
 
     def recover(self) -> list[str]:
-        """Turn `running` intervals whose runner is dead into `interrupted`; return their keys."""
+        """Turn `running` intervals of other runners into `interrupted`; return their keys.
+
+        Called under the state directory's lock, which proves no other runner is alive: a pid that
+        still exists has been reused by an unrelated process since its runner died.
+        """
         with self.lock:
             rows = self.db.execute("SELECT id, key, pid FROM schedule_attempts WHERE workflow=? AND state='running'",
                                    (self.workflow,)).fetchall()
-        dead = [(aid, key) for aid, key, pid in rows if not pid_alive(pid)]
+        dead = [(aid, key) for aid, key, pid in rows if pid != os.getpid()]
         with self._transaction():
             for aid, key in dead:
                 self.db.execute("UPDATE schedule_attempts SET state='interrupted', ended_at=?, "
@@ -120,7 +112,7 @@ class ScheduleState:
             row = self.db.execute(
                 "SELECT pid FROM schedule_attempts WHERE workflow=? AND key=? AND state='running'",
                 (self.workflow, key)).fetchone()
-            if row and pid_alive(row[0]):
+            if row and row[0] == os.getpid():  # another interval build of this runner (recover() took the rest)
                 return None
             now = utc_now()
             self.db.execute(
@@ -212,24 +204,34 @@ class ScheduleState:
             return [IntervalAttempt(*r) for r in self.db.execute(sql + " ORDER BY id", params).fetchall()]
 
     def _transaction(self):
-        return _Immediate(self.db, self.lock)
+        return _Immediate(self.db, self.lock, self.path)
 
 
 class _Immediate:
     """`BEGIN IMMEDIATE` ... COMMIT (ROLLBACK on error): takes the write lock up front, so claims never race."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock):
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock, path: str):
         self.db = db
         self.lock = lock
+        self.path = path
 
     def __enter__(self):
         self.lock.acquire()
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self.lock.release()
+            raise schema.unwritable(self.path, exc) from None
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
         try:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.Error as err:
+            if exc_type is None:  # a failed commit (a full disk) is the error to report
+                raise schema.unwritable(self.path, err) from None
         finally:
             self.lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise schema.unwritable(self.path, exc) from None
         return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import sqlite3
 from typing import Callable, Union
 
@@ -72,7 +73,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     _schedule_tables,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+TABLES = ("successes", "runs", "attempts", "content_hashes", "schedule_intervals", "schedule_attempts",
+          "schedule_steps")
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: another process is writing, not corruption
+# SQLITE_CORRUPT, SQLITE_NOTADB: the file itself is damaged. Anything else (a full disk, an I/O
+# error, no permission) says nothing about the database, which must then never be set aside.
+_DAMAGED_CODES = (11, 26)
+_NEARLY_FULL = 1 << 20  # bytes free under which a failed open or write is put down to the disk
+
+
+class StateError(UsageError):
+    """The state database cannot be opened, read or written: a full disk, a bad path, no permission."""
 
 
 class Unusable(Exception):
@@ -89,13 +100,58 @@ def connect(path: str, isolation_level: str | None = "") -> sqlite3.Connection:
         _prepare(db)
     except sqlite3.DatabaseError as exc:
         db.close()
-        if getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES:
-            raise UsageError(f"state database {shown(path)} is busy: {exc}") from None
-        raise Unusable(str(exc)) from None
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # the primary code of an extended one
+        if code in _BUSY_CODES:
+            raise StateError(f"state database {shown(path)} is busy: {exc}") from None
+        if code in _DAMAGED_CODES:
+            raise Unusable(str(exc)) from None
+        raise StateError(f"cannot open state database {shown(path)}: {exc}{full_disk(path)}") from None
     except Unusable:
         db.close()
         raise
     return db
+
+
+def unwritable(path: str, exc: sqlite3.Error) -> StateError:
+    """A failed write to the state database (a full disk) as one line naming it."""
+    return StateError(f"cannot write state database {shown(path)}: {exc}{full_disk(path)}")
+
+
+def full_disk(path: str) -> str:
+    """`; no space left ...` when the disk holding `path` is (nearly) full: SQLite says only "disk I/O error"."""
+    try:
+        free = shutil.disk_usage(os.path.dirname(path) or ".").free
+    except OSError:
+        return ""
+    return f"; no space left on the device holding it ({free} bytes free)" if free < _NEARLY_FULL else ""
+
+
+def make_state_dir(state_dir: str, *inner: str) -> None:
+    """Create the state directory (and `inner` folders in it); a file in the way is a StateError."""
+    try:
+        os.makedirs(os.path.join(state_dir, *inner), exist_ok=True)
+    except OSError as exc:
+        blocked = next((p for p in _parents(os.path.join(state_dir, *inner))
+                        if os.path.lexists(p) and not os.path.isdir(p)), None)
+        why = f"{shown(blocked)} is not a directory" if blocked else exc.strerror or str(exc)
+        raise StateError(f"cannot create state directory {shown(state_dir)}: {why}") from None
+
+
+def _parents(path: str) -> list[str]:
+    out: list[str] = []
+    while path and path not in out:
+        out.append(path)
+        path = os.path.dirname(path)
+    return out
+
+
+def check_path(path: str) -> None:
+    """A state.db that is a directory or a link into nowhere cannot be opened: say so, move nothing."""
+    if os.path.isdir(path):
+        raise StateError(f"state database {shown(path)} is a directory", hint="remove it or pass another --state-dir")
+    if os.path.islink(path) and not os.path.exists(os.path.dirname(os.path.realpath(path))):
+        raise StateError(f"state database {shown(path)} is a symbolic link to a missing directory: "
+                         f"{os.readlink(path)}")
 
 
 def open_readonly(state_dir: str, isolation_level: str | None = "") -> tuple[sqlite3.Connection, list[str]]:
@@ -139,6 +195,10 @@ def _prepare(db: sqlite3.Connection) -> None:
             else:
                 db.executescript(migration)
             db.execute(f"PRAGMA user_version = {number + 1}")
+    present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = [name for name in TABLES if name not in present]
+    if missing:  # its version promises tables it lacks: as damaged as a failed integrity check
+        raise Unusable(f"integrity check failed: table {', '.join(missing)} missing")
 
 
 def _copy_readonly(path: str, into: sqlite3.Connection) -> None:

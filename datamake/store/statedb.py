@@ -16,7 +16,7 @@ from datamake.errors import UsageError, warn
 from datamake.model import Step
 from datamake.build.orphans import stop_orphans
 from datamake.store import schema
-from datamake.store.schema import shown
+from datamake.store.schema import StateError, shown  # noqa: F401  (StateError: for the Builder)
 
 KEYED_READ_LIMIT = 500  # more bound parameters than that: reading the whole table is as quick
 
@@ -110,11 +110,9 @@ class StateStore:
     @classmethod
     def open(cls, state_dir: str) -> StateStore:
         """Open (or create) `state_dir/state.db`; an unusable one is set aside with a warning."""
-        try:
-            os.makedirs(os.path.join(state_dir, "logs"), exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create state directory {shown(state_dir)}: {exc.strerror or exc}") from None
+        schema.make_state_dir(state_dir, "logs")
         path = os.path.join(state_dir, "state.db")
+        schema.check_path(path)
         warnings: list[str] = []
         try:
             db = schema.connect(path)
@@ -123,7 +121,10 @@ class StateStore:
             warnings.append(f"state database {shown(path)} was unreadable; moved aside to {shown(aside)}; "
                             f"everything will be rebuilt as needed ({why})")
             db = schema.connect(path)
-        return cls(state_dir, db, warnings)
+        store = cls(state_dir, db, warnings)
+        if first_holder(state_dir):
+            store.close_abandoned_runs()
+        return store
 
     @classmethod
     def open_readonly(cls, state_dir: str) -> StateStore:
@@ -132,6 +133,13 @@ class StateStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def close_abandoned_runs(self) -> int:
+        """Mark `running` run rows `interrupted`: called by the lock's first holder, so their runner is gone."""
+        with self._lock, _writing(self.db, self.state_dir):
+            cur = self.db.execute("UPDATE runs SET status = 'interrupted', finished = ? WHERE status = 'running'",
+                                  (time.time(),))
+        return cur.rowcount
 
     # ------------------------------------------------------------ successes
 
@@ -165,7 +173,7 @@ class StateStore:
     def begin_run(self, argv: list[str] | None = None) -> int:
         """Open a run record (argv defaults to this process's arguments); returns its id."""
         argv = sys.argv[1:] if argv is None else argv
-        with self._lock, self.db:
+        with self._lock, _writing(self.db, self.state_dir):
             cur = self.db.execute("INSERT INTO runs (started, status, argv) VALUES (?, 'running', ?)",
                                   (time.time(), json.dumps(list(argv))))
         return cur.lastrowid
@@ -232,13 +240,13 @@ class StateStore:
 
     def put_hashes(self, rows: Iterable[tuple[str, int, int, int, str]]) -> None:
         """Cache (path, size, mtime_ns, inode, hash) rows in one transaction."""
-        with self._lock, self.db:
+        with self._lock, _writing(self.db, self.state_dir):
             self.db.executemany("INSERT OR REPLACE INTO content_hashes VALUES (?, ?, ?, ?, ?)", list(rows))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Writes inside the block are committed together at its end (or none of them, on an error)."""
-        with self._lock, self.db:
+        with self._lock, _writing(self.db, self.state_dir):
             self._batched = True
             try:
                 yield
@@ -251,8 +259,18 @@ class StateStore:
             if self._batched:
                 self.db.execute(sql, params)
                 return
-            with self.db:
+            with _writing(self.db, self.state_dir):
                 self.db.execute(sql, params)
+
+
+@contextlib.contextmanager
+def _writing(db: sqlite3.Connection, state_dir: str) -> Iterator[None]:
+    """A transaction (`with db`) whose SQLite failure (a full disk) is a StateError naming the database."""
+    try:
+        with db:
+            yield
+    except sqlite3.Error as exc:
+        raise schema.unwritable(os.path.join(state_dir, "state.db"), exc) from None
 
 
 def _move_aside(path: str) -> str:
@@ -262,14 +280,19 @@ def _move_aside(path: str) -> str:
     while os.path.exists(aside):
         n += 1
         aside = f"{path}.corrupt-{stamp}-{n}"
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(path + suffix):
-            os.replace(path + suffix, aside + suffix)
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.replace(path + suffix, aside + suffix)
+    except OSError as exc:
+        raise schema.StateError(f"state database {shown(path)} is unreadable and cannot be moved aside: "
+                                f"{exc.strerror or exc}") from None
     return aside
 
 
 # State directories this process holds the lock of, with how many holders share it.
 _HELD: dict[str, int] = {}
+_FRESH: set[str] = set()  # of those, the ones whose abandoned records nobody has closed yet
 _HELD_GUARD = threading.Lock()
 
 
@@ -293,9 +316,9 @@ def acquire_lock(state_dir: str) -> Iterator[None]:
             with _HELD_GUARD:
                 _HELD[held] -= 1
         return
-    os.makedirs(state_dir, exist_ok=True)
+    schema.make_state_dir(state_dir)
     path = os.path.join(state_dir, "lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -304,14 +327,44 @@ def acquire_lock(state_dir: str) -> Iterator[None]:
         raise UsageError(f"another datamake (pid {holder}) holds {shown(path)}") from None
     try:
         _stop_orphans_of(os.pread(fd, 32, 0), state_dir)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        _write_pid(fd, path)
         _HELD[held] = 1
+        _FRESH.add(held)
         yield
     finally:
         _HELD.pop(held, None)
-        os.ftruncate(fd, 0)  # never unlink: a waiter may already hold the file open
+        _FRESH.discard(held)
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)  # never unlink: a waiter may already hold the file open
         os.close(fd)
+
+
+def _open_lock(path: str) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise schema.StateError(f"cannot open lock file {shown(path)}: {exc.strerror or exc}") from None
+
+
+def _write_pid(fd: int, path: str) -> None:
+    """Name this process in the lock file, so the next holder can stop our steps should we die."""
+    try:
+        os.ftruncate(fd, 0)
+        if os.write(fd, f"{os.getpid()}\n".encode()) == 0:
+            raise OSError(0, "nothing written")
+    except OSError as exc:
+        raise schema.StateError(f"cannot write lock file {shown(path)}: {exc.strerror or exc}") from None
+
+
+def first_holder(state_dir: str) -> bool:
+    """True once after this process took `state_dir`'s lock: no other datamake can be running on it,
+    so `running` records left there are from a runner that died (see StateStore.close_abandoned_runs)."""
+    held = os.path.realpath(state_dir)
+    with _HELD_GUARD:
+        if held in _FRESH:
+            _FRESH.discard(held)
+            return True
+    return False
 
 
 def _stop_orphans_of(previous: bytes, state_dir: str) -> None:

@@ -173,6 +173,7 @@ class _Run:
         self.kill_at: float | None = None  # monotonic time to escalate to SIGKILL
         self.give_up_at: float | None = None  # stop reading a pipe an escaped process holds
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.log_error: str | None = None  # the log could not be written (a full disk): the step is stopped
         self.done = threading.Event()
 
     def main(self) -> Callable[[], None]:
@@ -180,6 +181,7 @@ class _Run:
         try:
             result = self._execute()
         except Exception as exc:  # never lose a job to a bug in the pump: report it as its error
+            self._kill_now()  # and never leave its process running behind us
             result = self.result(None, f"internal error: {type(exc).__name__}: {exc}")
 
         def report() -> None:
@@ -230,13 +232,30 @@ class _Run:
                     if not chunk:
                         sel.unregister(key.fd)
                         continue
-                    log.write(chunk)
+                    log = self._write_log(log, chunk)
                     partial[key.fd] = self._lines(partial[key.fd] + chunk, key.fd == err)
         for fd, rest in partial.items():
             if rest:
                 self._lines(rest + b"\n", fd == err)
         self.proc.stdout.close()
         self.proc.stderr.close()
+
+    def _write_log(self, log, chunk: bytes):
+        """Append to the log; when it cannot be written, stop the step (its output would be lost) and drop the log."""
+        if log is None:
+            return None
+        try:
+            log.write(chunk)
+            return log
+        except OSError as exc:
+            self.log_error = f"cannot write its log {self.job.log_path}: {exc.strerror or exc}"
+            self.send(signal.SIGTERM)
+            return None
+
+    def _kill_now(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.send(signal.SIGKILL)
+            self.proc.wait()
 
     def _lines(self, data: bytes, stderr: bool) -> bytes:
         """Emit the complete lines in `data`; return the unfinished rest."""
@@ -290,6 +309,8 @@ class _Run:
             pass  # the group is already gone
 
     def result(self, returncode: int | None, error: str | None) -> JobResult:
+        if self.log_error:  # even a step that then exited 0 failed: its output is lost
+            error, returncode = self.log_error, None
         interrupted = self.cancelled and returncode != 0
         if error is None and (returncode != 0 or self.timed_out):
             error = self._exit_error(returncode, interrupted)
