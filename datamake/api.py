@@ -6,7 +6,7 @@ from typing import Iterable, Mapping
 
 from datamake.build.builder import BuildResult, build
 from datamake.flow import Flow, with_python_steps
-from datamake.model import Workflow
+from datamake.model import Workflow, workflow_directory
 
 
 def load(path: str | os.PathLike | None = None, *, text: str | None = None,
@@ -30,7 +30,7 @@ def load(path: str | os.PathLike | None = None, *, text: str | None = None,
         workflow = evaluate(found, parse_text(text, found), values, base)
     else:
         found = workflow_path(os.fspath(path) if path is not None else None)
-        storage.configure(storage_options.gather([], os.path.dirname(found)))  # its datamake.cfg, if any
+        storage.configure(storage_options.gather([], workflow_directory(found)))  # its datamake.cfg, if any
         workflow = load_workflow(found, variables=values, base=base)
     return with_python_steps(workflow)
 

@@ -179,6 +179,15 @@ def render_body(parts: tuple[BodyPart, ...], values: Mapping[str, str]) -> str:
     return "".join(p if isinstance(p, str) else values.get(p.name, "") for p in parts)
 
 
+def workflow_directory(path: str) -> str:
+    """Where a workflow's relative names, includes, BASE and `.datamake` live: its file's directory, or
+    the current one for a workflow read from a pipe (`-w <(...)`, /dev/stdin), whose folder is the system's."""
+    directory = os.path.dirname(path)
+    if directory == "/dev" or directory.startswith(("/dev/", "/proc/")):
+        return os.getcwd()
+    return directory
+
+
 def relative_to(name: str, directory: str) -> str:
     """A local path relative to `directory` when inside it; URLs and outside paths unchanged."""
     if not name.startswith(os.sep):  # relative, or a URL (a scheme never starts with a slash)

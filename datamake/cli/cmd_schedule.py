@@ -35,12 +35,16 @@ def scheduled(args: argparse.Namespace) -> bool:
     header roots, so names built through variables or in `%include`d files count.
     """
     from datamake.cli.main import workflow_path
-    from datamake.language.parser import parse_var_args
+    from datamake.language.parser import parse_var_args, read_source
 
     if set(parse_var_args(args.vars, args.var)) & set(INTERVAL_VARS):
         return False  # the user bound DATE themselves: an ordinary build
-    with open(workflow_path(args.workflow), encoding="utf-8", errors="replace") as handle:
-        text = handle.read()
+    try:
+        # Read through the parser, which keeps a pipe's bytes: the build reads the same ones. Bad bytes
+        # are the parser's to report, with their place.
+        text = read_source(workflow_path(args.workflow)).decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read workflow {args.workflow or 'Drakefile'}: {exc.strerror or exc}") from None
     if ("$[" not in text and "%" not in text) or not _MAY_BE_DATED.search(text):
         return False  # (the substring tests first: the regex takes ~30 ms on a 2 MB workflow)
     workflow = shape(args)
@@ -78,7 +82,10 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
     sched = decl.schedule
     at = (lambda text: parse_time(text, sched.tz) if text else None)
     long_running = bool(args.schedule) and not (args.once or args.date or args.from_ or args.to or date)
-    return Request(sched, start=decl.start, first=at(args.from_), last=at(args.to), date=date or at(args.date),
+    first, last = at(args.from_), at(args.to)
+    if first and last and first > last:
+        raise UsageError(f"--from {args.from_} is after --to {args.to}", hint="backfill runs from the older date")
+    return Request(sched, start=decl.start, first=first, last=last, date=date or at(args.date),
                    rerun=args.rerun, max_active=args.max_active, once=not long_running,
                    on_failure=args.on_failure, on_success=args.on_success, catchup=decl.catchup,
                    **(decl.waits or {}))
@@ -111,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
     from datamake.store.statedb import acquire_lock
 
     workflow = shape(args)
+    if workflow is None and not args.schedule:  # its schedule is unknown: say why it cannot be evaluated
+        load(args, dict(dated.SENTINELS))
     decl = schedule_of(args, workflow)
     sched = decl.schedule
     dates = _dates_from_targets(args, workflow, sched)

@@ -31,9 +31,10 @@ def load_written(args: argparse.Namespace, extra_vars: dict[str, str] | None = N
     from datamake.language.options import drake_by_default
     from datamake.flow import with_python_steps
     from datamake.language.parser import load_workflow, parse_var_args
+    from datamake.model import workflow_directory
 
     path = workflow_path(args.workflow)
-    settings = (tuple(getattr(args, "storage_option", [])), os.path.dirname(path))
+    settings = (tuple(getattr(args, "storage_option", [])), workflow_directory(path))
     if settings != _configured[0]:  # a schedule evaluates once per interval: read the config once
         storage.configure(storage_options.gather(list(settings[0]), settings[1]))
         _configured[0] = settings

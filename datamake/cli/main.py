@@ -149,6 +149,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = build_parser()
     options, targets = split_targets(parser, argv)
     args = parser.parse_args(options)
+    _refuse_empty_values(parser, args)
     args.targets = targets
     args.workflows = args.workflow or []
     if len(args.workflows) > 1 and not (args.report or args.serve):
@@ -157,6 +158,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.graph and args.graph not in GRAPH_FORMATS:  # "" (a bare --graph) follows -o's extension
         raise UsageError(f"unknown graph format: {args.graph} (choose from {', '.join(GRAPH_FORMATS)})")
     return args
+
+
+# Options whose empty value would silently mean "not given" (`--now ""` falling back to the clock).
+_LISTS = ("vars", "var", "storage_option")
+
+
+def _refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    for action in parser._actions:  # argparse keeps its option table here
+        if action.option_strings and action.dest not in _LISTS and action.dest != "graph" \
+                and getattr(args, action.dest, None) == "":
+            raise UsageError(f"argument {'/'.join(action.option_strings)}: empty value")
 
 
 def main(argv: list[str] | None = None) -> int:

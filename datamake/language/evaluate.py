@@ -9,7 +9,7 @@ from typing import Mapping
 
 from datamake.errors import ScheduleDeclError, SourceLocation, WorkflowError
 from datamake.language.expand import SPECIAL, Scope, at, did_you_mean, expand
-from datamake.model import PLACEHOLDER, Method, Step, StepVar, Target, Workflow, is_url
+from datamake.model import PLACEHOLDER, Method, Step, StepVar, Target, Workflow, is_url, workflow_directory
 from datamake.language.parser import parse_file
 from datamake.language.syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, VarDef
 from datamake.language.options import Given, build_options, parse_options
@@ -21,6 +21,8 @@ _STEP_VAR = re.compile(r"(INPUT|OUTPUT)(S|N|\d+)?\Z")
 _DEFAULT_OPTIONS = build_options({})
 _NO_ROOTS: frozenset[str] = frozenset()
 _BODY_VAR = re.compile(r"\$\[([A-Za-z0-9_-]+)\]")
+MAX_INCLUDE_DEPTH = 100  # far beyond any real project; deeper is a runaway chain of includes
+NAME_MAX, PATH_MAX = 255, 4096  # bytes, as on Linux: longer names fail at the first stat
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class _MethodDef:
 
 def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str | None) -> Workflow:
     """Evaluate a parsed main workflow with the starting scope env < variables < BASE."""
-    directory = os.path.dirname(path)
+    directory = workflow_directory(path)
     values = dict(os.environ)
     from_env = set(values)
     values.update(variables)
@@ -123,10 +125,12 @@ class _Evaluator:
 
     def include(self, item: Include, scope: Scope, place: _Place) -> None:
         written, _ = expand(item.path.value, item.path.loc, scope, place.workdir)
-        path = os.path.normpath(os.path.join(os.path.dirname(place.path), written))
+        path = os.path.normpath(os.path.join(workflow_directory(place.path), written))
         if path in place.chain:
             cycle = " -> ".join(os.path.basename(p) for p in place.chain + (path,))
             raise WorkflowError(f"include cycle: {cycle}", item.loc)
+        if len(place.chain) > MAX_INCLUDE_DEPTH:
+            raise WorkflowError(f"%{item.kind} nested more than {MAX_INCLUDE_DEPTH} files deep", item.loc)
         if not os.path.isfile(path):
             raise WorkflowError(f"%{item.kind} file not found: {written}", item.path.loc)
         if item.kind == "python":  # imported by the loader, after evaluation (language runs no Python)
@@ -171,6 +175,8 @@ class _Evaluator:
         if not spec:
             raise ScheduleDeclError("%schedule needs a schedule: hourly, daily, weekly, monthly, "
                                 "@daily, every:30m, @once or a cron expression", item.loc)
+        if self.schedule_loc is not None:
+            raise ScheduleDeclError(f"a second %schedule (the first is at {self.schedule_loc}): keep one", item.loc)
         self.schedule = {"spec": " ".join(spec), **fields}
         self.schedule_loc = item.loc
         self.schedule_locs = locs
@@ -220,6 +226,8 @@ class _Evaluator:
             if not value:
                 raise WorkflowError("empty file name", text.loc)
             name = resolve_name(value, scope.values["BASE"], place.workdir)
+            if len(name) > NAME_MAX // 4:  # shorter names cannot be too long even in 4-byte characters
+                _check_length(name, text.loc)
             files.append(Target(name, text.value, optional, SourceLocation(text.path, text.line, text.col)))
         return tuple(files), tuple(tags)
 
@@ -261,6 +269,19 @@ def _mode_body(mode: str, method: MethodDecl, decl: StepDecl, loc: SourceLocatio
         raise WorkflowError("step has an empty body: method-mode:replace needs the step's own commands",
                             decl.loc)
     return decl.body
+
+
+def _check_length(name: str, loc: SourceLocation) -> None:
+    """A local name the system would refuse (ENAMETOOLONG) is a located error, before anything runs."""
+    if is_url(name):
+        return
+    raw = os.fsencode(name)
+    if len(raw) > PATH_MAX:
+        raise WorkflowError(f"file name too long: {len(raw)} bytes (at most {PATH_MAX})", loc)
+    longest = max(raw.split(b"/"), key=len)
+    if len(longest) > NAME_MAX:
+        raise WorkflowError(f"file name too long: a part of it has {len(longest)} bytes (at most {NAME_MAX}): "
+                            f"{os.fsdecode(longest[:24])}...", loc)
 
 
 def resolve_name(value: str, base: str, workdir: str) -> str:

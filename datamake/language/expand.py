@@ -152,14 +152,20 @@ def run_command(cmd: str, loc: SourceLocation, scope: Scope, cwd: str, roots: se
     env.update(scope.values)
     try:
         proc = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, errors="replace")
+                              capture_output=True)
     except OSError as exc:
         raise WorkflowError(f"$({command}) could not run: {exc.strerror}", loc) from None
     if proc.returncode != 0:
-        stderr = " ".join(proc.stderr.split())
+        stderr = " ".join(proc.stderr.decode("utf-8", errors="replace").split())
         detail = f": {stderr}" if stderr else ""
         raise WorkflowError(f"$({command}) failed with exit status {proc.returncode}{detail}", loc)
-    result = proc.stdout.rstrip("\n")
+    try:
+        result = proc.stdout.decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError as exc:
+        raise WorkflowError(f"$({command}) printed a byte that is not UTF-8 (0x{proc.stdout[exc.start]:02x}) "
+                            f"at offset {exc.start}", loc) from None
+    if "\0" in result:
+        raise WorkflowError(f"$({command}) printed a NUL byte, which no name or value can hold", loc)
     with _COMMANDS_LOCK:
         _COMMANDS[key] = result
     return result

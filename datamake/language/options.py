@@ -32,6 +32,8 @@ def parse_options(texts, expand: Callable[[str, SourceLocation], str]) -> Given:
         kind = KNOWN_OPTIONS.get(key)
         if kind is None:
             raise WorkflowError(f"unknown option: {key}{did_you_mean(key, KNOWN_OPTIONS)}", text.loc)
+        if sign and raw is not None:  # `-atomic:yes` says two things; neither wins silently
+            raise WorkflowError(f"option {key}: write {sign}{key} or {key}:VALUE, not both", text.loc)
         if raw is None:
             if kind != "flag":
                 raise WorkflowError(f"option {key} takes a value: write {key}:VALUE", text.loc)

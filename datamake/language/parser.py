@@ -5,6 +5,7 @@ import functools
 import hashlib
 import os
 import re
+import stat
 import threading
 from pathlib import Path
 from typing import Mapping
@@ -21,6 +22,10 @@ _LOCK = threading.Lock()
 _PARSER = None  # the lark.Lark parser, built at the first parse
 _BUILD = None  # its transformer, told the path of each file it parses
 _CACHE: dict[str, tuple[tuple[int, int], Syntax]] = {}
+# Workflows that are not regular files (`-w <(...)`, a FIFO, /dev/stdin) can be read only once:
+# their bytes are kept for the whole process, which may evaluate the workflow many times.
+_STREAMS: dict[str, bytes] = {}
+_BOM = "\ufeff"
 
 
 @functools.lru_cache(maxsize=1)
@@ -63,7 +68,10 @@ def parse_text(text: str, path: str) -> Syntax:
     from datamake.language.parse_errors import check_first_line, translate
 
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith(_BOM):  # an editor's byte-order mark, not part of the first name
+        text = text[1:]
     remember_source(path, text)
+    _check_nul(text, path)
     check_first_line(text, path)
     if not text.endswith("\n"):
         text += "\n"
@@ -81,6 +89,39 @@ def parse_text(text: str, path: str) -> Syntax:
     return Syntax(path, tuple(items))
 
 
+def _check_nul(text: str, path: str) -> None:
+    """A NUL byte can be no part of a name, a command or a body (the system would cut it there)."""
+    at = text.find("\0")
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        col = at - text.rfind("\n", 0, at)
+        raise WorkflowError("NUL byte in the workflow: remove it", SourceLocation(path, line, col))
+
+
+def read_source(path: str) -> bytes:
+    """The bytes of a workflow file; a pipe or FIFO is read once and remembered (see _STREAMS)."""
+    if path in _STREAMS:
+        return _STREAMS[path]
+    with open(path, "rb") as handle:
+        data = handle.read()
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            _STREAMS[path] = data
+    return data
+
+
+def decode_source(data: bytes, path: str) -> str:
+    """Workflow bytes as text: UTF-8 only, so a stray byte is a located error, never a silent U+FFFD."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        remember_source(path, data.decode("utf-8", errors="replace"))
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+        raise WorkflowError(f"invalid UTF-8 byte 0x{data[exc.start]:02x}: workflows are read as UTF-8 "
+                            "(convert the file, e.g. with iconv)", SourceLocation(path, line, col)) from None
+
+
 def parse_file(path: str, loc: SourceLocation | None = None) -> Syntax:
     """Parse a file, reusing the result while its mtime and size are unchanged.
 
@@ -90,7 +131,7 @@ def parse_file(path: str, loc: SourceLocation | None = None) -> Syntax:
         st = os.stat(path)
         key = (st.st_mtime_ns, st.st_size)
         cached = _CACHE.get(path)
-        if cached and cached[0] == key:
+        if cached and (cached[0] == key or path in _STREAMS):
             return cached[1]
         syntax = _parse_cached(path)
     except OSError as exc:
@@ -103,12 +144,11 @@ def _parse_cached(path: str) -> Syntax:
     """Parse through the on-disk cache: its entry when the key matches, else parse and store one."""
     from datamake.language import parse_cache as syntax_cache
 
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = read_source(path)
     entry = syntax_cache.key(os.path.abspath(path), data, grammar_text())
     syntax = syntax_cache.load(path, entry)
     if syntax is None:
-        syntax = parse_text(data.decode("utf-8", errors="replace"), path)
+        syntax = parse_text(decode_source(data, path), path)
         syntax_cache.store(path, entry, syntax)
     return syntax
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, NamedTuple
 
 from datamake.errors import UsageError, warn
-from datamake.model import Step
+from datamake.model import Step, workflow_directory
 from datamake.build.orphans import stop_orphans
 from datamake.store import schema
 from datamake.store.schema import StateError, shown  # noqa: F401  (StateError: for the Builder)
@@ -80,7 +80,8 @@ def default_state_dir(workflow_path: str) -> str:
     """Where a workflow's state lives without --state-dir: `.datamake/` beside a Drakefile, and
     `.datamake/workflows/NAME/` for another workflow file NAME, so that two workflows in one folder
     keep separate records, logs and locks (one never blocks the other)."""
-    folder, name = os.path.split(os.path.abspath(workflow_path))
+    name = os.path.basename(workflow_path)
+    folder = workflow_directory(os.path.abspath(workflow_path))  # a piped workflow's is the current one
     if name == "Drakefile":
         return os.path.join(folder, ".datamake")
     return os.path.join(folder, ".datamake", "workflows", name)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import glob as globbing
+import hashlib
 import os
 import shutil
 import threading
@@ -257,6 +258,9 @@ def glob(pattern: str) -> list[str]:
 
 # ---------------------------------------------------------------- atomic outputs
 
+_NAME_MAX = 255  # bytes in one part of a path, on Linux and most stores
+
+
 def temp_name(name: str) -> str:
     """A temporary name beside `name`, keeping its extension: `d/report.csv` -> `d/.report.datamake-tmp.csv`.
 
@@ -267,6 +271,10 @@ def temp_name(name: str) -> str:
     head, _, tail = name.rstrip("/").rpartition("/")
     stem, dot, ext = tail.partition(".")
     tmp = f".{stem}.datamake-tmp" + (dot + ext if dot else "")
+    if len(os.fsencode(tmp)) > _NAME_MAX:  # a legal name near the limit: the stem gives way to its digest
+        digest = hashlib.sha256(os.fsencode(tail)).hexdigest()[:16]
+        ext = dot + ext if dot and len(os.fsencode(ext)) <= _NAME_MAX - 40 else ""
+        tmp = f".{digest}.datamake-tmp{ext}"
     return f"{head}/{tmp}" if head else tmp
 
 

@@ -77,7 +77,41 @@ CASES = [
          setup=_dir("adir")),
     Case("-w d with d/Drakefile a directory", ("-w", "d"), "workflow d/Drakefile is a directory",
          setup=_dir("d/Drakefile")),
+    # ---- #17 (8): bytes and names
+    Case("NUL in a name", (), "Drakefile:1:4: error: NUL byte in the workflow", b"ran\0.txt <-\n  echo\n",
+         located=True),
+    Case("NUL in a $(command)", (), "Drakefile:1:13: error: NUL byte in the workflow",
+         b"X=$(echo a; \0echo b)\n" + RUNS.encode(), located=True),
+    Case("NUL in a body", (), "Drakefile:2:8: error: NUL byte in the workflow",
+         b"ran.txt <-\n  echo \0yes > $OUTPUT\n", located=True),
+    Case("NUL printed by a $(command)", (), "Drakefile:1:3: error: $(printf 'a\\0b') printed a NUL byte",
+         "X=$(printf 'a\\0b')\n" + RUNS, located=True),
+    Case("a byte that is not UTF-8", (), "Drakefile:1:12: error: invalid UTF-8 byte 0xff",
+         b"ran.txt <- \xff.txt\n  echo\n", located=True),
+    Case("a name part over 255 bytes", (), "Drakefile:1:1: error: file name too long: a part of it has 300 bytes",
+         "x" * 300 + " <-\n  echo\n" + RUNS, located=True),
+    Case("a path over 4096 bytes", (), "Drakefile:1:12: error: file name too long: ",
+         RUNS.replace("<-", "<- " + "/".join(["d" * 200] * 25)), located=True),
+    # ---- #17 (11): nothing accepted silently
+    Case("--now empty", ("--now", ""), "argument --now: empty value"),
+    Case("--tz empty", ("--tz", ""), "argument --tz: empty value"),
+    Case("--schedule empty", ("--schedule", ""), "argument --schedule: empty value"),
+    Case("-w empty", ("-w", ""), "argument -w/--workflow: empty value"),
+    Case("--from after --to", ("--from", "2026-11-25", "--to", "2026-11-20", "--now", "2026-12-01"),
+         "--from 2026-11-25 is after --to 2026-11-20", "%schedule daily\nran/$[DATE].txt <-\n  echo > $OUTPUT\n"),
+    Case("a sign and a value", (), "Drakefile:1:13: error: option atomic: write -atomic or atomic:VALUE, not both",
+         "ran.txt <- [-atomic:yes]\n  echo yes > $OUTPUT\n", located=True),
+    Case("two %schedule lines", (), "Drakefile:2:1: error: a second %schedule (the first is at Drakefile:1:1)",
+         "%schedule daily\n%schedule hourly\nran/$[DATE].txt <-\n  echo > $OUTPUT\n", located=True),
+    Case("an %include chain 490 deep", (), "inc/99.drake:1:1: error: %include nested more than 100 files deep",
+         "%include inc/0.drake\n" + RUNS, setup=lambda root: _include_chain(root, 490), located=True),
 ]
+
+
+def _include_chain(root, depth: int) -> None:
+    (root / "inc").mkdir()
+    for i in range(depth):
+        (root / "inc" / f"{i}.drake").write_text(f"%include {i + 1}.drake\n" if i + 1 < depth else "Y=1\n")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -95,7 +129,7 @@ def test_bad_input_stops_before_running_with_one_error_line(project, case):
     prefix = case.error if case.located else "datamake: error: " + case.error
     assert lines and lines[0].startswith(prefix), done.stderr
     assert len(lines) == (3 if case.located else 1), done.stderr
-    assert not project.exists("ran.txt")
+    assert not project.exists("ran.txt") and not project.exists("ran")
 
 
 def test_a_state_database_missing_a_table_is_read_as_empty_then_set_aside(project):
