@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
@@ -13,6 +14,11 @@ from datamake.model import is_url
 from datamake.store.storage import Stamp
 
 _CHUNK = 1 << 20
+# As git's index treats "racily clean" entries: a file whose mtime is not safely older than the
+# moment it was hashed may be rewritten, same size, within the same timestamp tick (whole-second
+# filesystems, coarse kernel clocks) without its stat changing. Its fingerprint is not cached, so
+# it is read again next time; once older than this, its stat is trusted.
+RACY_NS = 2_000_000_000
 
 
 @dataclass
@@ -98,8 +104,10 @@ def _local_file(path: str, stamp: Stamp) -> str:
     cached = _cache().get_hash(*key)
     if cached is not None:
         return cached
+    hashed_at = time.time_ns()
     value = "xxh3:" + hash_file(path)
-    _cache().put_hashes([(*key, value)])
+    if hashed_at - mtime_ns >= RACY_NS:
+        _cache().put_hashes([(*key, value)])
     return value
 
 

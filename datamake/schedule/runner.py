@@ -233,7 +233,7 @@ class Runner:
                                    os.getpid(), None)
         if attempt is None:
             return None, Outcome(ok=True)
-        succeeded = {name for name, st in self.state.steps(interval.key).get(interval.key, {}).items() if st == "success"}
+        succeeded = self.state.succeeded(interval.key)
         force = self.req.rerun == "all"
         try:
             outcome = self.build(interval, force, succeeded, skip=late.blocked if late else frozenset())

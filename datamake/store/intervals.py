@@ -192,6 +192,19 @@ class ScheduleState:
             out.setdefault(key, {})[step] = state
         return out
 
+    def succeeded(self, key: str) -> set[str]:
+        """The steps of interval `key` whose latest outcome is a success.
+
+        Each step's own attempts (written by the Builder as the step finishes) win over the outcomes
+        written when the interval ended: a runner killed mid-interval wrote only the former.
+        """
+        states = self.steps(key).get(key, {})
+        with self.lock:
+            rows = self.db.execute("SELECT step, outcome FROM attempts WHERE workflow=? AND interval=? "
+                                   "AND step IS NOT NULL ORDER BY id", (self.workflow, key)).fetchall()
+        states.update((step, "success" if outcome == "success" else "failed") for step, outcome in rows)
+        return {step for step, state in states.items() if state == "success"}
+
     def attempts(self, key: str | None = None) -> list[IntervalAttempt]:
         """Attempts in order, for one interval or all."""
         sql = ("SELECT id, key, attempt, state, started_at, ended_at, pid, error, log_path "

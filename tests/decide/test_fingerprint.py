@@ -29,6 +29,7 @@ def _age(path, seconds_ago: float = 100) -> None:
 def test_a_file_is_read_once_until_its_stat_changes(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("a,b\n1,2\n")
+    _age(path)  # a file written just now is read every time (the racy-stamp guard below)
     first = fingerprint.fingerprint(str(path))
     assert first.startswith("xxh3:") and fingerprint.STATS.files == 1 and fingerprint.STATS.bytes == 8
     assert fingerprint.fingerprint(str(path)) == first and fingerprint.STATS.files == 1
@@ -54,6 +55,7 @@ def test_the_state_store_keeps_fingerprints_between_processes(tmp_path):
 
     path = tmp_path / "big.bin"
     path.write_bytes(os.urandom(1 << 16))
+    _age(path)
     for _ in range(2):  # two "runs", each with its own store handle
         store = StateStore.open(str(tmp_path / ".datamake"))
         fingerprint.use_cache(store)
@@ -100,10 +102,24 @@ def flow(tmp_path):
 
 def test_second_run_reads_no_file_contents(flow, capsys):
     assert _run(flow, capsys=capsys)["ran"] == [0, 1]
+    for name in ("raw.txt", "sorted.txt", "count.txt"):  # written just now: read again once they are older
+        _age(flow / name)
+    fingerprint.use_cache(None)
+    assert _run(flow, capsys=capsys)["ran"] == []
     fingerprint.use_cache(None)  # what a new process starts with: only the state db remembers
     fingerprint.STATS.reset()
     assert _run(flow, capsys=capsys)["ran"] == []
     assert (fingerprint.STATS.files, fingerprint.STATS.bytes) == (0, 0)
+
+
+def test_a_fingerprint_taken_within_the_files_timestamp_tick_is_read_again(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,b\n1,2\n")
+    first = fingerprint.fingerprint(str(path))
+    tick = path.stat().st_mtime_ns
+    path.write_text("a,b\n1,3\n")  # same size, and (as on a whole-second filesystem) the same mtime
+    os.utime(path, ns=(tick, tick))
+    assert fingerprint.fingerprint(str(path)) != first and fingerprint.STATS.files == 2
 
 
 def test_touch_without_change_is_up_to_date_and_a_change_names_the_file(flow, capsys):
