@@ -62,8 +62,10 @@ class S3Server:
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the port: from now on connections are refused, as with a store that went away."""
         self.server.shutdown()
         self.thread.join()
+        self.server.server_close()
 
     def requests(self, bucket: str) -> list[Request]:
         with self.app.lock:
