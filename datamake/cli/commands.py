@@ -24,7 +24,6 @@ def load_written(args: argparse.Namespace, extra_vars: dict[str, str] | None = N
     Also sets the storage options (--storage-option over the config file's [storage]) every mode needs.
     """
     import gc
-    import os
 
     from datamake.store import storage
     from datamake.store import storage_options
