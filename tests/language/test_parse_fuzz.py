@@ -82,3 +82,99 @@ def test_well_formed_workflows_round_trip(tmp_path_factory, generated):
         assert [t.name for t in step.outputs] == [key(n) for n in outs]
         assert [t.name for t in step.inputs] == [key(n) for n in ins]
         assert step.body == "\n".join(body)
+
+
+# ---------------------------------------------------------------- mutations of real workflows
+
+def _real_workflows() -> list[tuple[str, str]]:
+    """Every example workflow, and every workflow written in a test (a string literal with `<-` in it)."""
+    import ast
+    import textwrap
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = {str(p.relative_to(root)): p.read_text() for p in sorted((root / "examples").rglob("Drakefile"))}
+    for module in sorted((root / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "<-" in node.value \
+                    and "\n" in node.value:
+                found.setdefault(f"{module.relative_to(root)}:{node.lineno}", textwrap.dedent(node.value))
+    return sorted(found.items())
+
+
+def _mutations(data: bytes, rng) -> list[tuple[str, bytes]]:
+    """Bytes a workflow file may really hold: NUL, BOMs, CRs, a very long line, a stray byte, a cut."""
+    at = rng.randrange(len(data) + 1)
+    line_end = data.find(b"\n", at) if b"\n" in data[at:] else len(data)
+    return [
+        ("nul", data[:at] + b"\0" + data[at:]),
+        ("bom", b"\xef\xbb\xbf" + data),
+        ("bom inside", data[:at] + "\ufeff".encode() + data[at:]),
+        ("crlf", data.replace(b"\n", b"\r\n")),
+        ("cr", data.replace(b"\n", b"\r")),
+        ("long line", data[:line_end] + b"x" * 70_000 + data[line_end:]),
+        ("latin-1 byte", data[:at] + b"\xe9" + data[at:]),
+        ("cut", data[:at]),
+    ]
+
+
+# Mutations no workflow survives: never silently accepted.
+REFUSED = {"nul": "NUL byte", "latin-1 byte": "invalid UTF-8 byte 0xe9"}
+
+
+def _load_checked(path, text_has_commands: bool, refused: str | None) -> None:
+    """A Workflow or a located DatamakeError whose caret can be drawn; any other exception fails the test."""
+    from datamake.language.parser import load_workflow, parse_file
+
+    try:
+        if text_has_commands:  # parse only: $(...) would run the test's commands
+            parse_file(str(path))
+        else:
+            load_workflow(str(path))
+        assert refused is None, f"accepted a workflow with a {refused}"
+    except DatamakeError as err:
+        assert refused is None or refused in err.message, err.message
+        assert err.loc is not None, err.message
+        assert err.loc.line >= 1 and err.loc.col >= 1, err.render()
+        assert err.loc.path.startswith(str(path.parent)), err.loc
+        assert "\n" not in err.message, err.message
+        err.render()
+
+
+def test_mutations_of_every_real_workflow_load_or_fail_located(tmp_path):
+    import random
+    import time
+
+    workflows = _real_workflows()
+    assert len(workflows) > 50  # the examples and the tests' own workflows were found
+    rng = random.Random(17)
+    deadline = time.monotonic() + 30  # a bound: ~5 s on an idle machine; a loaded one tries fewer cases
+    count = 0
+    for name, text in workflows:
+        if time.monotonic() > deadline:
+            break
+        for kind, data in rng.sample(_mutations(text.encode(), rng), 3):  # every kind ~90 times, in ~700 cases
+            count += 1
+            path = tmp_path / str(count) / "Drakefile"  # a fresh name: the parse cache keys on path and stat
+            path.parent.mkdir()
+            path.write_bytes(data)
+            try:
+                _load_checked(path, b"$(" in data, REFUSED.get(kind))
+            except Exception as exc:  # say which workflow and mutation broke it
+                raise AssertionError(f"{name} with {kind}: {type(exc).__name__}: {exc}") from exc
+    assert count >= 150, f"only {count} cases in the time allowed"
+
+
+def test_a_runaway_include_chain_is_a_located_error(tmp_path):
+    from datamake.language.parser import load_workflow
+
+    depth = 400
+    for i in range(depth):
+        (tmp_path / f"{i}.drake").write_text(f"%include {i + 1}.drake\n" if i + 1 < depth else "Y=1\n")
+    (tmp_path / "Drakefile").write_text("%include 0.drake\nout <-\n  echo\n")
+    try:
+        load_workflow(str(tmp_path / "Drakefile"))
+    except DatamakeError as err:
+        assert err.loc is not None and err.loc.path.endswith(".drake") and "nested more than" in err.message
+    else:
+        raise AssertionError("a 400-deep include chain loaded")
