@@ -166,8 +166,9 @@ _LISTS = ("vars", "var", "storage_option")
 
 def _refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     for action in parser._actions:  # argparse keeps its option table here
+        value = getattr(args, action.dest, None)
         if action.option_strings and action.dest not in _LISTS and action.dest != "graph" \
-                and getattr(args, action.dest, None) == "":
+                and (value == "" or (isinstance(value, list) and "" in value)):
             raise UsageError(f"argument {'/'.join(action.option_strings)}: empty value")
 
 
