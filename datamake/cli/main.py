@@ -28,13 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--print", dest="print_workflow", action="store_true", help="print the parsed workflow and exit")
     p.add_argument("--why", action="store_true", help="explain each rebuild decision")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--check", choices=("timestamp", "hash"), default=None, help="default rebuild check")
-    p.add_argument("--list", dest="list_steps", action="store_true",
-                   help="list the steps with tags, state and reason, and exit")
-    p.add_argument("--clean", action="store_true",
-                   help="remove the outputs of the selected steps and forget their records (-P: preview)")
-    p.add_argument("--drake", action="store_true",
-                   help="Drake's semantics for every step: $OUTPUT is the real name, shell without -e")
+    _add_step_modes(p)
     p.add_argument("-a", "--auto", action="store_true", help="answer yes to +confirm steps")
     p.add_argument("--base", default=None, help="BASE for relative names (default: the workflow's directory)")
     p.add_argument("-v", "--vars", action="append", default=[], help='variables, "A=1,B=2"')
@@ -80,6 +74,17 @@ def _add_schedule_options(sched) -> None:
     sched.add_argument("--on-failure", default=None, metavar="CMD", help="shell command per failed interval")
     sched.add_argument("--on-success", default=None, metavar="CMD", help="shell command per succeeded interval")
     sched.add_argument("--status", action="store_true", help="print intervals by step and exit")
+
+
+def _add_step_modes(p: argparse.ArgumentParser) -> None:
+    """--check, and --list, --clean and --drake (the habits of Drake and make users)."""
+    p.add_argument("--check", choices=("timestamp", "hash"), default=None, help="default rebuild check")
+    p.add_argument("--list", dest="list_steps", action="store_true",
+                   help="list the steps with tags, state and reason, and exit")
+    p.add_argument("--clean", action="store_true",
+                   help="remove the outputs of the selected steps and forget their records (-P: preview)")
+    p.add_argument("--drake", action="store_true",
+                   help="Drake's semantics for every step: $OUTPUT is the real name, shell without -e")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
