@@ -130,6 +130,19 @@ def missing_steps(shape: Workflow, variables: dict[str, str]) -> set[str] | None
     return {name for name, paths in outputs.items() if not all(storage.exists(p) for p in paths)}
 
 
+def missing_many(shape: Workflow, variables: list[dict[str, str]]) -> list[set[str]] | None:
+    """missing_steps for many intervals at once: remote outputs sharing a prefix come from one listing."""
+    outputs = [outputs_by_step(shape, v) for v in variables]
+    if any(o is None for o in outputs):
+        return None
+    stamps = storage.stat_many(p for o in outputs for paths in o.values() for p in paths)
+    return [{name for name, paths in o.items() if not all(_present(stamps[p]) for p in paths)} for o in outputs]
+
+
+def _present(stamp) -> bool:
+    return stamp is not None and not stamp.empty
+
+
 def fill(name: str, variables: dict[str, str]) -> str:
     for var, sentinel in SENTINELS.items():
         name = name.replace(sentinel, variables[var])

@@ -77,6 +77,13 @@ class IntervalBuilder:
             return dated.targets_exist(self.evaluate(interval))
         return not missing
 
+    def done_many(self, intervals: list[Interval]) -> dict[str, bool]:
+        """done() for many intervals, their outputs' stamps read together (one listing per remote prefix)."""
+        missing = dated.missing_many(self.shape, [i.variables() for i in intervals]) if self.shape else None
+        if missing is None:
+            return {i.key: self.done(i) for i in intervals}
+        return {i.key: not gone for i, gone in zip(intervals, missing)}
+
     def late(self, interval: Interval, past: Callable[[str], str | None] | None = None) -> Late | None:
         """What this interval waits for: inputs its dated steps need that no step makes and that are not there
         yet, and, for `+depends-on-past` steps, the previous interval's run of them when it has not succeeded

@@ -19,6 +19,10 @@ from datamake.schedule.request import BuildFn, DoneFn, Late, LateFn, Outcome, Re
 from datamake.store.intervals import ScheduleState
 
 
+RECENT = 3  # the newest due intervals a tick always re-checks, even when recorded as done
+SWEEP_EVERY = timedelta(hours=24)  # and every recorded interval's outputs this often
+
+
 class Runner:
     """Decides which intervals to build and builds them, oldest first, recording every attempt.
 
@@ -43,6 +47,8 @@ class Runner:
         self.builds = 0  # intervals that built something so far; a waiting one launched before may go on now
         self.launched_at: dict[str, int] = {}
         self.adoptable: list[Interval] = []  # found done by plan() with no record: adopted by the next round
+        self._done: dict[str, bool] = {}  # plan()'s done-ness of the intervals it looked at
+        self.sweeping = False  # this plan() re-checked every recorded interval
         self.clock = clock
         self.say = say
         self.cancel = cancel or Cancel()
@@ -68,9 +74,20 @@ class Runner:
         for key, rec in records.items():  # older unfinished business, outside the window
             if key not in wanted and datetime.fromisoformat(rec.end) <= now and self._reopened(rec):
                 wanted[key] = req.schedule.containing(datetime.fromisoformat(rec.start))
+        self._done = self._check_done(list(wanted.values()), records, now)
         out = [(i, why) for i in wanted.values() if i.key not in self.exhausted
                and (why := self._catch_up_reason(i, records))]
         return sorted(out, key=lambda pair: pair[0].start)
+
+    def _check_done(self, wanted: list[Interval], records, now: datetime) -> dict[str, bool]:
+        """Which intervals' outputs all exist. A record of success is trusted, except for the newest RECENT
+        intervals and in a full sweep every SWEEP_EVERY; the rest are looked up together in one go."""
+        last = self.state.last_sweep()
+        self.sweeping = last is None or not (now - SWEEP_EVERY < datetime.fromisoformat(last) <= now)
+        recent = {i.key for i in sorted(wanted, key=lambda i: i.start)[-RECENT:]}
+        trusted = {i.key: True for i in wanted if not self.sweeping and i.key not in recent
+                   and (rec := records.get(i.key)) is not None and rec.done}
+        return {**trusted, **self.done([i for i in wanted if i.key not in trusted])}
 
     def _reopened(self, rec) -> bool:
         """A recorded interval that was interrupted, awaits a retry or an input, lost its targets, or (--rerun
@@ -101,13 +118,13 @@ class Runner:
         rec = records.get(interval.key)
         if self.req.rerun != "missing":
             return self._rerun_reason(rec)
-        if rec is None and self.done(interval):
+        if rec is None and self._is_done(interval):
             # Its dated outputs exist but datamake never built it (a cron job made them, the schedule
             # changed, the state was lost): adopt it as done instead of building history again.
             self.adoptable.append(interval)
             return None
         why = _record_reason(rec)
-        if why is None and not self.done(interval):
+        if why is None and not self._is_done(interval):
             why = "targets missing"
         return why
 
@@ -137,11 +154,17 @@ class Runner:
         try:
             todo = self.plan()
             self._adopt()
+            if self.sweeping:
+                self.state.swept(self.clock.now().isoformat(timespec="seconds"))
             if not todo and self.req.once:
                 self.say("nothing due")
             self._build_all([i for i, _ in todo])
         finally:
             self.on_round(self.results[start:])
+
+    def _is_done(self, interval: Interval) -> bool:
+        known = self._done.get(interval.key)
+        return self.done([interval])[interval.key] if known is None else known
 
     def _adopt(self) -> None:
         """Record the intervals plan() found done without a record as `adopted`, one line for them all."""

@@ -77,6 +77,8 @@ class ScheduleState:
         self.lock = threading.RLock()
         self.warnings: list[str] = []
         self.path = os.path.join(state_dir, "state.db")
+        self.readonly = readonly
+        self.sweep_path = os.path.join(state_dir, "schedule-sweep.json")
         # BEGIN IMMEDIATE is ours to say (isolation_level None): see _Immediate.
         if readonly:
             self.db, self.warnings = schema.open_readonly(state_dir, isolation_level=None)
@@ -84,6 +86,29 @@ class ScheduleState:
         os.makedirs(state_dir, exist_ok=True)
         # Intervals build in worker threads under --max-active: one connection, used under a lock.
         self.db = schema.connect(self.path, isolation_level=None)
+
+    def last_sweep(self) -> str | None:
+        """When a tick last checked every recorded interval's outputs (UTC ISO, by the run's clock)."""
+        try:
+            with open(self.sweep_path, encoding="utf-8") as handle:
+                return json.load(handle).get(self.workflow)
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def swept(self, when: str) -> None:
+        """Remember a full sweep (a small file beside the database: no schema change for one time)."""
+        if self.readonly:
+            return
+        try:
+            with open(self.sweep_path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            data = {}
+        data = {**(data if isinstance(data, dict) else {}), self.workflow: when}
+        tmp = f"{self.sweep_path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, self.sweep_path)
 
     def close(self) -> None:
         self.db.close()

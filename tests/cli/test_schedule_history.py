@@ -67,3 +67,14 @@ def test_a_changed_schedule_does_not_bring_old_intervals_back(project):
     r = project.run("--once", "--json", NOW)
     assert r.returncode == 0, r.stderr
     assert project.read("downloads").split() == built + [f"2026-11-{d}" for d in range(10, 16)]
+
+
+def test_a_tick_trusts_old_records_and_sweeps_every_output_once_a_day(project):
+    project.workflow(INGEST.replace("start:2025-11-24", "start:2026-11-10"))
+    assert project.run("--once", "--now=2026-11-24T01:00:00Z").returncode == 0
+    (project.path / "report/2026-11-12.csv").unlink()  # old: found by the next daily sweep
+    (project.path / "report/2026-11-22.csv").unlink()  # recent: found by the next tick
+    r = project.run("--once", "--json", "--now=2026-11-24T05:00:00Z")
+    assert [i["key"] for i in json.loads(r.stdout)["intervals"]] == ["2026-11-22"], r.stderr
+    r = project.run("--once", "--json", "--now=2026-11-25T01:30:00Z")
+    assert [i["key"] for i in json.loads(r.stdout)["intervals"]] == ["2026-11-12", "2026-11-24"], r.stderr

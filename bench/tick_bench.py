@@ -1,0 +1,106 @@
+"""Cost of one cron tick (`datamake --once`) on S3 as history grows: 365 done daily intervals against 7.
+
+A dated workflow of 20 steps, each writing `s3://BUCKET/outJ/$[DATE].csv`, on moto's S3 server
+(127.0.0.1). Every output already exists; a first untimed tick adopts (or re-checks) them all.
+Then each tick is counted (requests the server saw, by kind) and timed (median of --repeat, the
+365- and 7-interval sides alternating). Target: at most one LIST per prefix, no HEAD or GET of an
+up-to-date object, and the 365-interval tick at most 2x the 7-interval one.
+
+Usage: python bench/tick_bench.py [--days 365] [--outputs 20] [--repeat 5]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from s3.server import CREDENTIALS, S3Server  # noqa: E402
+
+NOW = date(2026, 11, 24)
+
+
+def workflow(bucket: str, days: int, outputs: int) -> str:
+    start = NOW - timedelta(days=days)
+    steps = "".join(f"s3://{bucket}/out{j}/$[DATE].csv <-\n  echo {j} > $OUTPUT\n\n" for j in range(outputs))
+    return f"%schedule daily start:{start.isoformat()}\n\n{steps}"
+
+
+def fill(server: S3Server, bucket: str, days: int, outputs: int) -> None:
+    import s3fs
+
+    fs = s3fs.S3FileSystem(endpoint_url=server.endpoint, key=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                           secret=CREDENTIALS["AWS_SECRET_ACCESS_KEY"], skip_instance_cache=True)
+    fs.mkdir(bucket)
+    names = {f"{bucket}/out{j}/{NOW - timedelta(days=d)}.csv": b"x\n"
+             for d in range(1, days + 1) for j in range(outputs)}
+    fs.pipe(names)
+
+
+def tick(directory: Path, env: dict) -> float:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "datamake", "--once", "-q", f"--now={NOW}T03:00:00Z"],
+                            cwd=directory, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"tick failed in {directory}: {result.stderr}")
+    return elapsed
+
+
+def kinds(requests) -> dict[str, int]:
+    out = {"LIST": 0, "HEAD": 0, "GET object": 0, "other": 0}
+    for r in requests:
+        if r.method == "GET" and ("list-type" in r.query or "prefix" in r.query):
+            out["LIST"] += 1
+        elif r.method == "HEAD":
+            out["HEAD"] += 1
+        elif r.is_get_object:
+            out["GET object"] += 1
+        else:
+            out["other"] += 1
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--outputs", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5)
+    opts = parser.parse_args()
+    server = S3Server().start()
+    env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint,
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    sides = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, days in (("history", opts.days), ("week", 7)):
+            bucket = f"tick-{label}"
+            fill(server, bucket, days, opts.outputs)
+            directory = Path(tmp) / label
+            directory.mkdir()
+            (directory / "Drakefile").write_text(workflow(bucket, days, opts.outputs))
+            tick(directory, env)  # adopts every interval (and fills the parse cache)
+            before = len(server.requests(bucket))
+            tick(directory, env)
+            sides[label] = (directory, bucket, days, kinds(server.requests(bucket)[before:]))
+        times = {label: [] for label in sides}
+        for _ in range(opts.repeat):
+            for label, (directory, *_rest) in sides.items():
+                times[label].append(tick(directory, env))
+    server.stop()
+    for label, (_directory, _bucket, days, counted) in sides.items():
+        print(f"{days} intervals x {opts.outputs} outputs: median {statistics.median(times[label]):.3f} s; "
+              f"requests per tick: {counted}")
+    ratio = statistics.median(times["history"]) / statistics.median(times["week"])
+    print(f"ratio {opts.days} / 7 intervals: {ratio:.2f}x (target at most 2x)")
+
+
+if __name__ == "__main__":
+    main()
