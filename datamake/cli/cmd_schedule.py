@@ -138,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
         builder = IntervalBuilder(args, state_dir, workflow, cancel)
         try:
             for request in requests:
-                Runner(request, state, builder.build, builder.done_many, clock, _say(args), cancel, on_round,
+                Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round,
+                       done_many=builder.done_many,
                        late=builder.late).run()
         finally:
             builder.close()
@@ -187,7 +188,8 @@ def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, c
         # An unreadable database was reported by _read_state already.
         builder.preview_state = ReadOnlyState(state_dir, _quiet if state.warnings else warn)
         for request in requests:
-            runner = Runner(request, state, builder.build, builder.done_many, clock, _say(args))
+            runner = Runner(request, state, builder.build, builder.done, clock, _say(args),
+                            done_many=builder.done_many)
             report += [_preview_interval(builder, recorded.get(interval.key, {}), request, interval, why)
                        for interval, why in runner.plan()]
     finally:

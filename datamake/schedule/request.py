@@ -66,5 +66,5 @@ class Outcome:
 # build(interval, force, succeeded step names, skip=step indexes) -> Outcome; done(interval) -> targets exist;
 # late(interval) -> the inputs it waits for, or None when it can be built
 BuildFn = Callable[[Interval, bool, set], Outcome]
-DoneFn = Callable[[list[Interval]], dict[str, bool]]  # done-ness of many intervals, by key
+DoneFn = Callable[[Interval], bool]
 LateFn = Callable[[Interval, Callable[[str], "str | None"]], "Late | None"]

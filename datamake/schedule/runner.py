@@ -34,11 +34,14 @@ class Runner:
 
     def __init__(self, request: Request, state: ScheduleState, build: BuildFn, done: DoneFn,
                  clock: Clock, say: Callable[[str], None], cancel: Cancel | None = None,
-                 on_round: Callable[[list[dict]], None] | None = None, late: LateFn | None = None):
+                 on_round: Callable[[list[dict]], None] | None = None, late: LateFn | None = None,
+                 done_many: Callable[[list[Interval]], dict[str, bool]] | None = None):
         self.req = request
         self.state = state
         self.build = build
         self.done = done
+        # Many intervals' done-ness at once (one listing per remote prefix); by default one at a time.
+        self.done_many = done_many or (lambda intervals: {i.key: done(i) for i in intervals})
         self.late = late or (lambda _interval, _past: None)
         self.unsettled: set[str] = set()  # intervals of this round queued or building
         self.waiting: dict[str, tuple[Interval, float]] = {}  # waiting in this round: interval, poke
@@ -87,7 +90,7 @@ class Runner:
         recent = {i.key for i in sorted(wanted, key=lambda i: i.start)[-RECENT:]}
         trusted = {i.key: True for i in wanted if not self.sweeping and i.key not in recent
                    and (rec := records.get(i.key)) is not None and rec.done}
-        return {**trusted, **self.done([i for i in wanted if i.key not in trusted])}
+        return {**trusted, **self.done_many([i for i in wanted if i.key not in trusted])}
 
     def _reopened(self, rec) -> bool:
         """A recorded interval that was interrupted, awaits a retry or an input, lost its targets, or (--rerun
@@ -164,7 +167,7 @@ class Runner:
 
     def _is_done(self, interval: Interval) -> bool:
         known = self._done.get(interval.key)
-        return self.done([interval])[interval.key] if known is None else known
+        return self.done(interval) if known is None else known
 
     def _adopt(self) -> None:
         """Record the intervals plan() found done without a record as `adopted`, one line for them all."""
