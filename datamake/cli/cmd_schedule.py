@@ -7,6 +7,7 @@ import re
 import sys
 from datetime import datetime, timezone
 
+from datamake.cli.commands import keep_history
 from datamake.schedule import dated
 from datamake.errors import UsageError, warn
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none, load
@@ -87,7 +88,7 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
     return Request(sched, start=decl.start, first=first, last=last, date=date or at(args.date),
                    rerun=args.rerun, max_active=args.max_active, once=not long_running,
                    on_failure=args.on_failure, on_success=args.on_success, catchup=decl.catchup,
-                   **(decl.waits or {}))
+                   **{k: v for k, v in (decl.waits or {}).items() if k in ("wait", "poke")})
 
 
 def state_dir_of(args: argparse.Namespace) -> str:
@@ -146,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
             state.close()
             if args.json and once:
                 _print_json(report)
+            keep_history(args, state_dir, (decl.waits or {}).get("keep"))
     return 0
 
 
