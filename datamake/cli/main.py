@@ -39,8 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
                    help="fsspec storage option, e.g. s3.endpoint_url=http://127.0.0.1:9000")
     _add_schedule_options(p.add_argument_group("schedule"))
-    p.add_argument("--keep", default=None, metavar="DURATION",
-                   help="prune run history and logs older than this at the end of a run (e.g. 90d)")
     p.add_argument("--state-dir", default=None, help="state directory (default .datamake beside the workflow)")
     p.add_argument("--fail-fast", action="store_true", help="launch no new step after a failure")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -76,6 +74,8 @@ def _add_schedule_options(sched) -> None:
     sched.add_argument("--on-failure", default=None, metavar="CMD", help="shell command per failed interval")
     sched.add_argument("--on-success", default=None, metavar="CMD", help="shell command per succeeded interval")
     sched.add_argument("--status", action="store_true", help="print intervals by step and exit")
+    sched.add_argument("--keep", default=None, metavar="DURATION",
+                       help="prune run history and logs older than this at the end of a run, also a plain build's")
 
 
 def _add_step_modes(p: argparse.ArgumentParser) -> None:
