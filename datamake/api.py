@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 from typing import Iterable, Mapping
 
-from datamake.build.builder import BuildResult, build
+from datamake.build.builder import build
+from datamake.build.results import BuildResult
 from datamake.flow import Flow, with_python_steps
 from datamake.model import Workflow, workflow_directory
 

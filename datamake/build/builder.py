@@ -21,13 +21,12 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Callable
 
 from datamake.decide import fingerprint
 from datamake.build import orphans
 from datamake.build import outputs as step_outputs
 from datamake.build.jobs import InFlight, Logs, job_error, make_job, prepare_try
+from datamake.build.results import BuildResult, RunOptions, Scope
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError, warn
 from datamake.build.executors.base import Executor, JobResult
@@ -37,31 +36,9 @@ from datamake.model import Step, Workflow
 from datamake.decide.plan import Entry, Plan, decide
 from datamake.decide.preview import ReadOnlyState
 from datamake.graph.select import select
-from datamake.decide.staleness import Facts, Reason, command_hash, explain, recorded_inputs, stamp_text
+from datamake.decide.staleness import Facts, command_hash, explain, recorded_inputs, stamp_text
 from datamake.store.statedb import (KEYED_READ_LIMIT, AttemptWhere, StateError, StateStore, acquire_lock,
                                      default_state_dir, step_key)
-
-
-@dataclass
-class BuildResult:
-    """What a build decided and did; indexes are 0-based in file order."""
-
-    plan: list[tuple[Step, Reason]]
-    ran: list[int] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
-    skipped: list[int] = field(default_factory=list)
-    up_to_date: list[int] = field(default_factory=list)  # projected steps found unchanged when re-checked
-    errors: dict[int, str] = field(default_factory=dict)  # failed step index -> why
-    logs: dict[int, str] = field(default_factory=dict)  # step index -> log of its last attempt
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    @property
-    def wanted(self) -> list[tuple[Step, Reason]]:
-        """The planned steps that will run, with their reasons."""
-        return [(step, reason) for step, reason in self.plan if reason.dirty]
 
 
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
@@ -139,29 +116,6 @@ def _default_executor(jobs: int, reporter, sg: StepGraph) -> Executor:
 
     return LocalExecutor(jobs, on_output=lambda job, line, stderr=False: reporter.step_output(sg.step(job.key), line,
                                                                                              stderr))
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a build's attempts belong to: the workflow, the schedule interval ('' for none), step names.
-
-    `name_of` gives a step's name as recorded and logged; a schedule passes one that is the same in
-    every interval (`report/$[DATE].csv`).
-    """
-
-    workflow: str
-    interval: str = ""
-    name_of: Callable[[Step], str] = Step.label
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    jobs: int
-    check: str
-    auto: bool
-    fail_fast: bool
-    state_dir: str
-    scope: Scope
 
 
 class Builder:

@@ -10,7 +10,7 @@ from typing import Callable
 from datamake.graph.patterns import expand_patterns
 from datamake.schedule import dated
 from datamake.store import storage
-from datamake.build.builder import BuildResult, Scope
+from datamake.build.results import BuildResult, Scope
 from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
 from datamake.schedule.intervals import Interval

@@ -4,33 +4,22 @@ from __future__ import annotations
 import os
 import queue
 import selectors
-import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections import deque
-from functools import lru_cache
 from typing import Callable
 
-from datamake.build.environment import too_long
 from datamake.build.executors.base import Job, JobResult
-from datamake.build.executors.shell import sigpipe_hint, strict_argv, strict_script
+from datamake.build.executors.commands import ProtocolError, command_for
+from datamake.build.executors.shell import sigpipe_hint
 
 TERM_GRACE = 2.0  # seconds a process group gets between SIGTERM and SIGKILL
 TAIL_LINES = 20
-_SUFFIXES = {"shell": ".sh", "python": ".py", "ruby": ".rb", "node": ".js", "R": ".R"}
-# Shell bodies shorter than this (in characters, so at most 4x in bytes) run as `bash -c BODY`:
-# well under Linux's 128 KiB limit on one argument. Longer ones go through a temp file.
-_INLINE_LIMIT = 16 * 1024
 
 OutputCallback = Callable[..., None]  # (job, line, stderr: bool = False)
 
-
-class ProtocolError(Exception):
-    """A job cannot start: unknown protocol or its interpreter is missing."""
 
 
 class LocalExecutor:
@@ -329,60 +318,6 @@ class _Run:
         if returncode < 0:
             return f"killed by signal {-returncode}"
         return f"exit {returncode}"
-
-
-def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
-    """The argv and environment running `job`, and the temp script to remove afterwards."""
-    if job.protocol == "eval":
-        first, _, rest = job.script.partition("\n")
-        return [_need(job, "bash"), "-c", first], {**job.env, "CODE": rest}, None
-    if job.protocol not in _SUFFIXES:
-        raise ProtocolError(f"unknown protocol {job.protocol}")
-    unfit = too_long(job.env, job.script)
-    if unfit:
-        raise ProtocolError(unfit)
-    interpreter = _interpreter(job)
-    text = strict_script(job.script) if job.protocol == "shell" and not job.drake else job.script
-    if job.protocol == "shell" and len(text) < _INLINE_LIMIT:
-        # No temp file to write, have bash read and remove: ~0.4 ms less per step. $0 names us
-        # in bash's messages ("datamake: line 2: ..."), as the script's path would.
-        return [*interpreter, "-c", text, "datamake"], job.env, None
-    script = _write_script(text, _SUFFIXES[job.protocol])
-    return [*interpreter, script], job.env, script
-
-
-def _interpreter(job: Job) -> list[str]:
-    path = job.env.get("PATH", os.defpath)
-    if job.protocol == "shell":
-        return [_need(job, "bash")] if job.drake else strict_argv(_need(job, "bash"))
-    if job.protocol == "python":
-        # DATAMAKE_PYTHON: the interpreter of Python steps (a Flow's callables set it to their own).
-        return [job.env.get("DATAMAKE_PYTHON") or _which("python3", path) or sys.executable]
-    if job.protocol == "R":
-        if _which("Rscript", path):
-            return [_which("Rscript", path)]
-        return [_need(job, "R"), "--slave", "-f"]
-    return [_need(job, job.protocol)]
-
-
-def _need(job: Job, program: str) -> str:
-    found = _which(program, job.env.get("PATH", os.defpath))
-    if found is None:
-        raise ProtocolError(f"protocol {job.protocol} needs '{program}' on PATH")
-    return found
-
-
-@lru_cache(maxsize=64)
-def _which(program: str, path: str) -> str | None:
-    # Cached: a thousand-step build would otherwise walk PATH a thousand times.
-    return shutil.which(program, path=path)
-
-
-def _write_script(text: str, suffix: str) -> str:
-    fd, path = tempfile.mkstemp(prefix="datamake-", suffix=suffix)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text if text.endswith("\n") else text + "\n")
-    return path
 
 
 def _log_file(path: str):
