@@ -15,6 +15,7 @@ from datamake.schedule.cancel import Cancel, Wake, signals, waiting
 from datamake.schedule.clock import Clock
 from datamake.schedule.hooks import run_hook
 from datamake.schedule.pool import pool_of
+from datamake.schedule.wording import duration_text, record_reason
 from datamake.schedule.request import BuildFn, DoneFn, Late, LateFn, Outcome, Request
 from datamake.store.intervals import ScheduleState
 
@@ -115,7 +116,7 @@ class Runner:
         rec = records.get(interval.key)
         if self.req.rerun != "missing":
             return self._rerun_reason(rec)
-        return _record_reason(rec) or "in the backfill range"
+        return record_reason(rec) or "in the backfill range"
 
     def _catch_up_reason(self, interval: Interval, records) -> str | None:
         rec = records.get(interval.key)
@@ -126,7 +127,7 @@ class Runner:
             # changed, the state was lost): adopt it as done instead of building history again.
             self.adoptable.append(interval)
             return None
-        why = _record_reason(rec)
+        why = record_reason(rec)
         if why is None and not self._is_done(interval):
             why = "targets missing"
         return why
@@ -184,7 +185,7 @@ class Runner:
         wake = self.req.schedule.containing(now).end
         poke = min((p for _i, p in self.waiting.values()), default=None)
         if poke is not None and now + timedelta(seconds=poke) < wake:
-            self.say(f"{len(self.waiting)} interval(s) waiting for input; looking again in {_duration(poke)}")
+            self.say(f"{len(self.waiting)} interval(s) waiting for input; looking again in {duration_text(poke)}")
             self._sleep(poke)
             return
         self.say(f"next interval due at {wake.astimezone(self.req.schedule.tz).isoformat()}")
@@ -365,7 +366,7 @@ class Runner:
                 self.say(f"interval {key}: waiting for {shown}{tail}")
             self._summary(interval, "waiting", Outcome(ok=False))
             return
-        error = f"input never arrived: {shown} (waited {_duration(wait)})"
+        error = f"input never arrived: {shown} (waited {duration_text(wait)})"
         before = self.state.get(key)
         if before is not None and before.state == "failed" and before.waiting_for:
             self.say(f"interval {key}: {error}; reported before")  # one alert, not one per tick
@@ -396,24 +397,3 @@ class Runner:
         code = run_hook(command, interval, status, outcome)
         if code:
             self.say(f"interval {interval.key}: hook exited with status {code}")
-
-def _duration(seconds: float) -> str:
-    """6h, 90m, 45s: the largest unit that divides it."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
-
-
-def _record_reason(rec) -> str | None:
-    if rec is None:
-        return "never built"
-    if rec.state in ("running", "interrupted"):
-        return "interrupted"
-    if rec.state == "waiting":
-        return "waiting for " + ", ".join(rec.waiting_for)
-    if rec.state == "failed" and rec.waiting_for:
-        return "input never arrived: " + ", ".join(rec.waiting_for)
-    if rec.state in ("failed", "retry"):
-        return "last attempt failed"
-    return None

@@ -1,0 +1,25 @@
+"""How the schedule says things: durations and why a recorded interval is due."""
+from __future__ import annotations
+
+
+def duration_text(seconds: float) -> str:
+    """6h, 90m, 45s: the largest unit that divides it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def record_reason(rec) -> str | None:
+    """Why an interval's record makes it due again, in the words --status and the preview use."""
+    if rec is None:
+        return "never built"
+    if rec.state in ("running", "interrupted"):
+        return "interrupted"
+    if rec.state == "waiting":
+        return "waiting for " + ", ".join(rec.waiting_for)
+    if rec.state == "failed" and rec.waiting_for:
+        return "input never arrived: " + ", ".join(rec.waiting_for)
+    if rec.state in ("failed", "retry"):
+        return "last attempt failed"
+    return None
