@@ -128,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
         check_distinct_names(workflow, sched, clock.now())
     state_dir = state_dir_of(args)
     requests = [request_of(args, decl, d) for d in dates] or [request_of(args, decl, None)]
+    if args.question:
+        return 1 if planned(args, requests, state_dir, clock, workflow) else 0
     if args.preview:
         return preview(args, requests, state_dir, clock, workflow)
     report: list[dict] = []
@@ -180,6 +182,21 @@ def _quiet(_text: str) -> None:
 
 def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock, workflow) -> int:
     """-P: each interval that would be built, why, and the steps it would run."""
+    report = planned(args, requests, state_dir, clock, workflow)
+    if args.json:
+        print(json.dumps({"intervals": report}))
+        return 0
+    for item in report:
+        print(f"interval {item['key']}: {item['reason']}")
+        for step in item["steps"]:
+            print(f"  {step['index']}. {', '.join(step['outputs'])}: {step['reason']}")
+    if not report:
+        print("nothing due")
+    return 0
+
+
+def planned(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock, workflow) -> list[dict]:
+    """Each interval that would be built, why, and the steps it would run; nothing is run or written."""
     from datamake.decide.preview import ReadOnlyState
 
     state = _read_state(args, state_dir)
@@ -198,16 +215,7 @@ def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, c
         if builder.preview_state is not None:
             builder.preview_state.close()
         state.close()
-    if args.json:
-        print(json.dumps({"intervals": report}))
-        return 0
-    for item in report:
-        print(f"interval {item['key']}: {item['reason']}")
-        for step in item["steps"]:
-            print(f"  {step['index']}. {', '.join(step['outputs'])}: {step['reason']}")
-    if not report:
-        print("nothing due")
-    return 0
+    return report
 
 
 def _preview_interval(builder: IntervalBuilder, recorded: dict[str, str], request: Request, interval: Interval,

@@ -71,6 +71,9 @@ def build(args: argparse.Namespace) -> int:
     workflow = load(args)
     common = dict(jobs=args.jobs, check=args.check or "timestamp", why=args.why, auto=args.auto,
                   fail_fast=args.fail_fast, state_dir=args.state_dir and os.path.abspath(args.state_dir))
+    if args.question:  # make -q: the decision alone, as an exit code
+        result = run_build(workflow, args.targets, preview=True, **common)
+        return 1 if any(reason.dirty for _step, reason in result.plan) else 0
     if args.preview:
         result = run_build(workflow, args.targets, preview=True, **common)
         sys.stdout.write(json.dumps(preview_json(result.plan, args.why)) + "\n" if args.json

@@ -11,13 +11,34 @@ from datamake.errors import DatamakeError, UsageError
 
 GRAPH_FORMATS = ("dot", "mermaid", "text", "html", "svg", "png")
 
+EPILOG = """\
+targets:
+  NAME (with what it depends on), ^NAME (with what depends on it), =NAME (alone),
+  +... forces, -... removes; NAME may be a file, %tag, method(), @regex or '...'
+
+examples:
+  datamake                         build everything out of date
+  datamake -P --why                the plan and why each step would run
+  datamake -j4 report.csv          build report.csv and its inputs, four steps at once
+  datamake --lint                  check the workflow; runs nothing, not even $(command)
+  datamake --question || ...       exit 1 if anything is out of date (a CI gate)
+  datamake --schedule daily --once build the due intervals, then exit
+
+exit codes:
+  0  success, nothing to do, --question: up to date
+  1  a step failed; --question: something is out of date
+  2  usage or workflow error, nothing ran
+  3  internal error (a bug; rerun with --debug)
+  130, 143  interrupted (SIGINT, SIGTERM)
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = _ArgumentParser(
         prog="datamake",
         description="Build data workflows from a Drakefile: outputs <- inputs, rebuilt only when needed.",
-        epilog="Targets: NAME (with dependencies), ^NAME (with dependants), =NAME (alone), "
-        "+ forces, - removes; NAME may be a file, %tag, method(), @regex or '...'.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
     p.add_argument("targets", nargs="*", metavar="TARGET", help="what to build (default: everything)")
@@ -26,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="steps to run at once (default 1)")
     p.add_argument("-P", "--preview", action="store_true", help="print the plan with reasons and exit")
     p.add_argument("-p", "--print", dest="print_workflow", action="store_true", help="print the parsed workflow and exit")
+    p.add_argument("--lint", action="store_true",
+                   help="check the workflow (or each FILE given as TARGET) without running anything, "
+                        "not even $(command); exit 2 at the first error")
+    p.add_argument("--question", action="store_true",
+                   help="run nothing; exit 1 if a selected step is out of date, 0 if all are up to date")
     p.add_argument("--why", action="store_true", help="explain each rebuild decision")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_step_modes(p)
@@ -212,6 +238,10 @@ def dispatch(args: argparse.Namespace) -> int:
     """Pick the command the flags ask for."""
     from datamake.cli import commands
 
+    if args.lint:
+        from datamake.cli.cmd_lint import lint
+
+        return lint(args)
     if args.print_workflow:
         return commands.print_workflow(args)
     if args.list_steps:

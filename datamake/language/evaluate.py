@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from datamake.errors import ScheduleDeclError, SourceLocation, WorkflowError
-from datamake.language.expand import SPECIAL, Scope, at, did_you_mean, expand
+from datamake.language.expand import NOT_RUN, SPECIAL, Scope, at, did_you_mean, expand
 from datamake.model import PLACEHOLDER, Method, Step, StepVar, Target, Workflow, is_url, workflow_directory
 from datamake.language.parser import parse_file
 from datamake.language.syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, VarDef
@@ -42,8 +42,13 @@ class _MethodDef:
     public: Method
 
 
-def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str | None) -> Workflow:
-    """Evaluate a parsed main workflow with the starting scope env < variables < BASE."""
+def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str | None,
+             run_commands: bool = True) -> Workflow:
+    """Evaluate a parsed main workflow with the starting scope env < variables < BASE.
+
+    With `run_commands` False no `$(command)` runs: each becomes a stand-in (see expand.run_command)
+    and an `%include` whose path needs one is not followed.
+    """
     directory = workflow_directory(path)
     values = dict(os.environ)
     from_env = set(values)
@@ -51,7 +56,7 @@ def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str 
     from_env.difference_update(variables)
     values["BASE"] = (base if is_url(base) else os.path.abspath(base)) if base else directory
     from_env.discard("BASE")
-    scope = Scope(values, {name: frozenset((name,)) for name in values}, from_env, {})
+    scope = Scope(values, {name: frozenset((name,)) for name in values}, from_env, {}, run_commands)
     ev = _Evaluator()
     ev.run(syntax, scope, _Place(path, directory, (path,)))
     methods = {name: m.public for name, m in scope.methods.items()}
@@ -124,7 +129,9 @@ class _Evaluator:
         scope.methods[item.name] = _MethodDef(item, public)
 
     def include(self, item: Include, scope: Scope, place: _Place) -> None:
-        written, _ = expand(item.path.value, item.path.loc, scope, place.workdir)
+        written, roots = expand(item.path.value, item.path.loc, scope, place.workdir)
+        if NOT_RUN in roots:
+            return  # its name comes from a $(command) that was not run: nothing to follow
         path = os.path.normpath(os.path.join(workflow_directory(place.path), written))
         if path in place.chain:
             cycle = " -> ".join(os.path.basename(p) for p in place.chain + (path,))

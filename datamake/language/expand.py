@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 import subprocess
@@ -20,6 +21,9 @@ _VAR_REF = re.compile(r"\$\[([A-Za-z0-9_-]+)\]")
 _ESCAPES = {"n": "\n", "t": "\t"}
 SPECIAL = frozenset("$'\"\\")  # characters that make a text need expanding
 _NO_ROOTS: frozenset[str] = frozenset()
+# The root a value gets when a $(command) in it was not run (--lint, completion): it is a stand-in.
+NOT_RUN = "$(not run)"
+NOT_RUN_PREFIX = "not-run-"  # what such a stand-in value starts with
 
 # $(cmd) results per (command after substitution, directory, place in the file): each occurrence
 # runs once per process (as in Drake since its issue 118), so re-evaluating never runs one twice.
@@ -30,15 +34,16 @@ _COMMANDS_LOCK = threading.Lock()
 class Scope:
     """Variables in scope, each with the starting-scope names its value came from (its roots)."""
 
-    __slots__ = ("values", "roots", "from_env", "methods", "_visible")
+    __slots__ = ("values", "roots", "from_env", "methods", "run_commands", "_visible")
 
     def __init__(self, values: dict[str, str], roots: dict[str, frozenset[str]],
-                 from_env: set[str], methods: dict):
+                 from_env: set[str], methods: dict, run_commands: bool = True):
         self.values, self.roots, self.from_env, self.methods = values, roots, from_env, methods
+        self.run_commands = run_commands  # False: each $(command) is checked and stood in for, never run
         self._visible: Mapping[str, str] | None = None
 
     def copy(self) -> "Scope":
-        return Scope(dict(self.values), dict(self.roots), set(self.from_env), dict(self.methods))
+        return Scope(dict(self.values), dict(self.roots), set(self.from_env), dict(self.methods), self.run_commands)
 
     def set(self, name: str, value: str, roots: frozenset[str]) -> None:
         self.values[name] = value
@@ -142,8 +147,16 @@ def commands_run() -> list[str]:
 
 
 def run_command(cmd: str, loc: SourceLocation, scope: Scope, cwd: str, roots: set[str]) -> str:
-    """Run `$(cmd)` with bash in `cwd` once per process and place; stdout minus trailing newlines."""
+    """Run `$(cmd)` with bash in `cwd` once per process and place; stdout minus trailing newlines.
+
+    When the scope says not to run commands, the variables in `cmd` are still checked and the
+    result is a stand-in named after the command, rooted in NOT_RUN.
+    """
     command = substitute_vars(cmd, loc, scope, roots)
+    if not scope.run_commands:
+        roots.add(NOT_RUN)
+        digest = hashlib.sha1(f"{command}\0{cwd}".encode()).hexdigest()[:8]
+        return f"{NOT_RUN_PREFIX}{digest}"
     key = (command, cwd, loc)
     with _COMMANDS_LOCK:
         if key in _COMMANDS:

@@ -154,13 +154,16 @@ def _parse_cached(path: str) -> Syntax:
 
 
 def load_workflow(path: str, *, variables: Mapping[str, str] | None = None,
-                  base: str | None = None) -> Workflow:
-    """Parse (cached) and evaluate the workflow at `path` with the given starting variables."""
+                  base: str | None = None, run_commands: bool = True) -> Workflow:
+    """Parse (cached) and evaluate the workflow at `path` with the given starting variables.
+
+    `run_commands=False` evaluates without running any `$(command)` (for --lint and completion).
+    """
     from datamake.language.evaluate import evaluate
 
     path = os.path.abspath(path)
     with gc_paused():
-        return evaluate(path, parse_file(path), variables or {}, base)
+        return evaluate(path, parse_file(path), variables or {}, base, run_commands)
 
 
 _VAR_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
