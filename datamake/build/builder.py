@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 
 from datamake.decide import fingerprint
 from datamake.build import orphans
@@ -237,6 +238,7 @@ class Builder:
     def _finish(self, result: JobResult) -> None:
         index = result.key
         attempt = self.running.pop(index)
+        result = replace(result, log_path=attempt.log_path)
         step = self.sg.step(index)
         self.result.logs[index] = attempt.log_path
         try:
@@ -378,6 +380,7 @@ class Builder:
     def _drop(self, result: JobResult) -> None:
         """An interrupted job: remove its temporaries, record and report it."""
         attempt = self.running.pop(result.key)
+        result = replace(result, log_path=attempt.log_path)
         self._discard(attempt.temps.values())
         attempt.cleanup()
         step = self.sg.step(result.key)

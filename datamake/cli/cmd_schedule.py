@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timezone
 
 from datamake.cli.commands import keep_history
+from datamake.build.records import stamped
 from datamake.schedule import dated
 from datamake.errors import UsageError, warn
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none, load
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_json(results: list[dict]) -> None:
-    print(json.dumps({"intervals": results}), flush=True)
+    print(json.dumps(stamped({"intervals": results})), flush=True)
 
 
 def _dates_from_targets(args, workflow, sched: Schedule) -> list[datetime]:
@@ -184,7 +185,7 @@ def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, c
     """-P: each interval that would be built, why, and the steps it would run."""
     report = planned(args, requests, state_dir, clock, workflow)
     if args.json:
-        print(json.dumps({"intervals": report}))
+        print(json.dumps(stamped({"intervals": report})))
         return 0
     for item in report:
         print(f"interval {item['key']}: {item['reason']}")

@@ -11,6 +11,7 @@ from datamake.graph.patterns import expand_patterns
 from datamake.schedule import dated
 from datamake.store import storage
 from datamake.build.results import BuildResult, Scope
+from datamake.build.records import Recording, StepRecords
 from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
 from datamake.schedule.intervals import Interval
@@ -114,25 +115,29 @@ class IntervalBuilder:
         if preview:
             return self._run(adapted, dated.targets(workflow, force), preview=True)
         scope = Scope(workflow.path, interval.key, name)
+        records = StepRecords(interval.key)
         if self.args.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
-            result = self._run(adapted, dated.targets(workflow, force, skip), scope=scope)
+            result = self._run(adapted, dated.targets(workflow, force, skip), scope=scope, records=records)
         else:
-            result = self._in_two_phases(adapted, force, scope, skip)
-        return outcome_of(workflow, result, name)
+            result = self._in_two_phases(adapted, force, scope, skip, records)
+        outcome = outcome_of(workflow, result, name)
+        outcome.records = records.listed()
+        return outcome
 
-    def _in_two_phases(self, workflow, force: bool, scope: Scope, skip: frozenset):
+    def _in_two_phases(self, workflow, force: bool, scope: Scope, skip: frozenset, records: StepRecords):
         """Intervals built at once share their shared steps' names, temporaries and logs: those steps are
         brought up to date one interval at a time, then each interval's dated steps run alongside the others'."""
         with self.shared_lock:
-            first = self._run(workflow, dated.shared_targets(workflow, force, skip), scope=scope)
+            first = self._run(workflow, dated.shared_targets(workflow, force, skip), scope=scope, records=records)
         if not first.ok:
             return first
-        second = self._run(workflow, dated.dated_only_targets(workflow, force, skip), scope=scope)
+        second = self._run(workflow, dated.dated_only_targets(workflow, force, skip), scope=scope, records=records)
         return BuildResult(plan=first.plan + second.plan, ran=first.ran + second.ran, failed=second.failed,
                            skipped=second.skipped, up_to_date=first.up_to_date + second.up_to_date,
                            errors=second.errors, logs={**first.logs, **second.logs})
 
-    def _run(self, workflow, targets: list[str], preview: bool = False, scope: Scope | None = None):
+    def _run(self, workflow, targets: list[str], preview: bool = False, scope: Scope | None = None,
+             records: StepRecords | None = None):
         from datamake.build.builder import build
 
         common = dict(jobs=self.args.jobs, check=self.args.check or "timestamp", auto=self.args.auto,
@@ -141,6 +146,8 @@ class IntervalBuilder:
         if preview:
             return build(workflow, targets, preview=True, reporter=reporter, preview_state=self.preview_state,
                          **common)
+        if records is not None:
+            reporter = Recording(reporter, records)
         executor, slot = self._lease(workflow, reporter)
         try:
             return build(workflow, targets, executor=executor, reporter=reporter, scope=scope, **common)

@@ -61,6 +61,7 @@ class Outcome:
     failed_steps: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     late: Late | None = None  # not built: it waits for these inputs
+    records: list[dict] = field(default_factory=list)  # build.records.StepRecords of each step touched
 
 
 # build(interval, force, succeeded step names, skip=step indexes) -> Outcome; done(interval) -> targets exist;

@@ -390,7 +390,7 @@ class Runner:
 
     def _summary(self, interval: Interval, status: str, outcome: Outcome) -> None:
         self.results.append({"key": interval.key, "status": status, "ran": outcome.ran,
-                             "failed": outcome.failed_steps, "skipped": outcome.skipped})
+                             "failed": outcome.failed_steps, "skipped": outcome.skipped, "steps": outcome.records})
 
     def _hook(self, command: str | None, interval: Interval, status: str, outcome: Outcome) -> None:
         """Run an --on-success/--on-failure shell command once for this interval's outcome."""

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from datamake.build.executors.base import JobResult
 from datamake.errors import warn
 from datamake.model import Step
+from datamake.build.records import StepRecords, stamped
 
 
 def make_reporter(terminal: bool, quiet: bool, json: bool, jobs: int, console=None, why: bool = False) -> Reporter:
@@ -129,10 +130,34 @@ class QuietReporter(Reporter):
 
 
 class JsonReporter(Reporter):
-    """Silent during the run; at the end exactly one line {"ran", "failed", "skipped"}."""
+    """Silent during the run; at the end exactly one line (schema/build.json): "ran", "failed" and
+    "skipped" (step indexes, as before the contract had a version), "ok", and "steps", one record
+    per step touched with its outputs, tags, reason, outcome, start, duration, exit and log."""
+
+    def __init__(self, jobs: int, console=None, why: bool = False):
+        super().__init__(jobs, console, why)
+        self.records = StepRecords()
+
+    def plan(self, entries: list[tuple[Step, Any]]) -> None:
+        super().plan(entries)
+        for step, reason in entries:
+            self.records.planned(step, reason)
+
+    def step_started(self, step: Step, reason: Any, attempt: int) -> None:
+        super().step_started(step, reason, attempt)
+        self.records.started(step, reason, attempt)
+
+    def step_finished(self, step: Step, result: JobResult, outcome: str) -> None:
+        super().step_finished(step, result, outcome)
+        self.records.finished(step, result, outcome)
+
+    def step_skipped(self, step: Step, why: Any) -> None:
+        super().step_skipped(step, why)
+        self.records.skipped(step, why)
 
     def finished(self, result: Any) -> None:
         record = {name: sorted(getattr(result, name)) for name in ("ran", "failed", "skipped")}
+        record = stamped({**record, "ok": not result.failed, "steps": self.records.listed()})
         self.out.write(jsonlib.dumps(record) + "\n")
         self.out.flush()
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from datamake.build.records import stamped
 from datamake.schedule.intervals import Interval
 from datamake.store.intervals import ScheduleState
 
@@ -89,7 +90,7 @@ def only(columns: list[str], rows: list[Row], steps: Sequence[str]) -> tuple[lis
 
 def render_json(columns: list[str], rows: list[Row], out: TextIO) -> None:
     """One JSON object: {"steps": [...], "intervals": [{key, start, end, state, attempts, error, steps}]}."""
-    data = {"steps": columns, "intervals": [row.__dict__ for row in rows]}
+    data = stamped({"steps": columns, "intervals": [row.__dict__ for row in rows]})
     out.write(json.dumps(data, indent=None) + "\n")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from datamake.graph.step_graph import tag_key
+from datamake.build.records import stamped
 from datamake.model import Step, Target, relative_to
 
 
@@ -33,7 +34,7 @@ def step_json(step: Step, directory: str | None = None) -> dict:
 
 def decision_json(step: Step, reason: Any, evidence: bool = False) -> dict:
     """A step's record with the decision about it: its reason's label, and with `evidence` the evidence."""
-    record = {**step_json(step), "reason": reason.label}
+    record = {**step_json(step), "label": step.label(), "tags": list(step.output_tags), "reason": reason.label}
     if evidence:
         record["evidence"] = reason.evidence
     return record
@@ -57,4 +58,4 @@ def preview_json(pairs: list[tuple[Step, Any]], why: bool = False) -> dict:
     steps = {"steps": [decision_json(s, r, why) for s, r in pairs if r.dirty]}
     if why:
         steps["up_to_date"] = [decision_json(s, r, why) for s, r in pairs if not r.dirty]
-    return steps
+    return stamped(steps)

@@ -5,6 +5,7 @@ import json
 
 from datamake.model import Step, Workflow
 from datamake.views.steps import header, step_json
+from datamake.build.records import stamped
 
 
 def _option_text(key: str, value) -> str:
@@ -52,4 +53,4 @@ def printed_step(step: Step, workflow: Workflow) -> dict:
 
 def render_json(workflow: Workflow) -> str:
     """`{"steps": [...]}` as one line of JSON plus a newline."""
-    return json.dumps({"steps": [printed_step(s, workflow) for s in workflow.steps]}) + "\n"
+    return json.dumps(stamped({"steps": [printed_step(s, workflow) for s in workflow.steps]})) + "\n"

@@ -1,6 +1,6 @@
 """Rebuild decisions through the real command: each reason, --why, preview, missing inputs."""
-import json
 import os
+from jsonkit import checked, counts
 
 OLD, NEW = 1_000_000, 2_000_000
 
@@ -12,7 +12,7 @@ def age(project, name, when):
 def reasons(project, *args):
     done = project.run("-P", "--json", *args)
     assert done.returncode == 0, done.stderr
-    return {s["index"]: s["reason"] for s in json.loads(done.stdout)["steps"]}
+    return {s["index"]: s["reason"] for s in checked(done.stdout, "preview")["steps"]}
 
 
 TWO_STEPS = """\
@@ -29,7 +29,7 @@ def test_missing_output_then_up_to_date(project):
     assert reasons(project) == {0: "missing output", 1: "missing output"}
     done = project.run("--json")
     assert done.returncode == 0
-    assert json.loads(done.stdout.splitlines()[-1]) == {"ran": [0, 1], "failed": [], "skipped": []}
+    assert counts(checked(done.stdout, "build")) == {"ran": [0, 1], "failed": [], "skipped": []}
     assert project.read("out.txt") == "x\n"
     assert project.run("-P").stdout == "Nothing to do.\n"
 
@@ -102,7 +102,7 @@ def test_hash_mode_content_changed_and_early_cutoff(project):
     project.write("in.txt", "ac\n")  # first.txt will come out the same: early cutoff
     assert reasons(project) == {0: "content changed", 1: "projected"}
     done = project.run("--json")
-    assert json.loads(done.stdout.splitlines()[-1])["ran"] == [0]
+    assert checked(done.stdout, "build")["ran"] == [0]
     assert project.read("runs.log") == "ran\n"
 
 

@@ -1,5 +1,4 @@
 """Running steps: atomic outputs, failures, timeouts, retries, signals, the lock, -j, confirmation."""
-import json
 import os
 import signal
 import subprocess
@@ -10,6 +9,7 @@ import pytest
 
 from datamake.store.statedb import StateStore, acquire_lock
 from conftest import ROOT
+from jsonkit import checked, counts
 
 
 def temps(project):
@@ -17,7 +17,7 @@ def temps(project):
 
 
 def last_json(done):
-    return json.loads(done.stdout.splitlines()[-1])
+    return counts(checked(done.stdout, "build"))
 
 
 def test_failed_step_keeps_the_old_target_and_leaves_no_temporaries(project):

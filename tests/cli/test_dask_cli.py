@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from jsonkit import checked, counts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,13 +41,13 @@ def test_local_and_dask_executors_make_the_same_files_and_json(project):
         runs[executor] = project.run("-w", executor, "-j", "2", "--json", "--executor", executor)
     for executor, run in runs.items():
         assert run.returncode == 1, run.stderr
-        assert json.loads(run.stdout.splitlines()[-1]) == {"ran": [0, 1, 2], "failed": [3], "skipped": [4]}
+        assert counts(checked(run.stdout, "build")) == {"ran": [0, 1, 2], "failed": [3], "skipped": [4]}
         assert "step failed: broken.txt (exit 4)" in run.stderr
         assert project.read(f"{executor}/total.txt") == "55\n"
         assert not project.exists(f"{executor}/broken.txt")
         assert "about to fail" in "".join(p.read_text() for p in (project.path / executor / ".datamake/logs").glob("*broken*"))
     again = project.run("-w", "dask", "--json", "--executor", "dask", "=total.txt")
-    assert (again.returncode, json.loads(again.stdout.splitlines()[-1])) == (0, {"ran": [], "failed": [], "skipped": []})
+    assert (again.returncode, counts(checked(again.stdout, "build"))) == (0, {"ran": [], "failed": [], "skipped": []})
 
 
 def test_retries_rerun_a_failed_attempt_on_the_cluster(project):
@@ -128,7 +129,7 @@ def test_build_through_a_separate_scheduler_and_worker(project, scheduler):
     """)
     run = project.run("--dask-scheduler", scheduler, "-j", "2", "--json", "=data.txt", "=model.txt")
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout.splitlines()[-1]) == {"ran": [0, 1], "failed": [], "skipped": []}
+    assert counts(checked(run.stdout, "build")) == {"ran": [0, 1], "failed": [], "skipped": []}
     assert project.read("model.txt").strip() == "1"
     pooled = project.run("--dask-scheduler", scheduler, "big.txt")
     assert pooled.returncode == 1

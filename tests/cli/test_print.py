@@ -1,11 +1,11 @@
 """`datamake --print` and `--print --json` through the real command."""
-import json
 
 import pytest
 
 from datamake.cli.main import main
 from datamake.errors import UsageError
 from datamake.language.parser import parse_var_args
+from jsonkit import checked
 
 WORKFLOW = """\
 ; two steps and a method
@@ -54,7 +54,7 @@ def test_print_json_shape(project):
     done = project.run("-p", "--json", "--var", "OUT=elsewhere", env={"DM_TEST_ONLY_ENV": "x"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("}\n") and done.stdout.count("\n") == 1
-    steps = json.loads(done.stdout)["steps"]
+    steps = checked(done.stdout, "print")["steps"]
     assert steps[0] == {
         "index": 0,
         "outputs": ["elsewhere/a.csv"],
@@ -77,7 +77,7 @@ def test_print_with_vars_and_base(project):
     (project.path / "data").mkdir()
     done = project.run("-p", "--json", "-v", 'A=1,B="x,y"', "--var", "C=in", "--var", "A=2", "--base", "data")
     assert done.returncode == 0, done.stderr
-    step = json.loads(done.stdout)["steps"][0]
+    step = checked(done.stdout, "print")["steps"][0]
     assert step["outputs"] == ["data/out/2-x,y.txt"] and step["inputs"] == ["data/in"]
     assert step["body"] == 'echo "2"'
 
@@ -121,7 +121,7 @@ def test_shipped_example_prints_and_runs(project):
     shutil.copytree(example, project.path / "basics", ignore=shutil.ignore_patterns("out", ".datamake"))
     printed = project.run("-p", "--json", "-w", "basics")
     assert printed.returncode == 0, printed.stderr
-    steps = json.loads(printed.stdout)["steps"]
+    steps = checked(printed.stdout, "print")["steps"]
     assert [s["outputs"] for s in steps][:2] == [["out/header.csv"], ["out/rows.csv"]]
     assert steps[5]["output_tags"] == ["report"]
     done = project.run("-w", "basics", "--var", "WARM=13")

@@ -1,5 +1,4 @@
 """What a run shows: --why evidence, interrupted steps, -q, --json, exit 1 lines, rich progress on a terminal."""
-import json
 import os
 import pty
 import signal
@@ -10,6 +9,7 @@ import time
 import pytest
 
 from conftest import ROOT
+from jsonkit import checked, counts
 
 CHAIN = """\
     a.txt <- in.txt
@@ -55,9 +55,10 @@ def test_preview_why_json_gives_reasons_and_evidence(project):
     os.utime(project.path / "b.txt", (2000, 2000))
     os.utime(project.path / "in.txt", (500, 500))
     project.write("Drakefile", CHAIN.replace("cp", "cat"))
-    plain = json.loads(project.run("-P", "--json").stdout)
-    assert plain == {"steps": [{"index": 1, "outputs": ["b.txt"], "inputs": ["a.txt"], "reason": "command changed"}]}
-    data = json.loads(project.run("-P", "--why", "--json").stdout)
+    plain = checked(project.run("-P", "--json").stdout, "preview")
+    assert plain == {"schema": 1, "steps": [{"index": 1, "label": "b.txt", "outputs": ["b.txt"], "inputs": ["a.txt"],
+                                             "tags": [], "reason": "command changed"}]}
+    data = checked(project.run("-P", "--why", "--json").stdout, "preview")
     [step] = data["steps"]
     assert step["reason"] == "command changed" and step["evidence"].startswith("body or options differ")
     [fresh] = data["up_to_date"]
@@ -132,10 +133,18 @@ def test_json_run_prints_one_line_and_nothing_to_do_previews_say_so(project):
     project.workflow(FAILING)
     project.write("in.txt", "1\n")
     done = project.run("--json")
-    assert done.returncode == 1
-    assert done.stdout.splitlines() == ['{"ran": [0], "failed": [1, 2], "skipped": [3]}']
+    assert done.returncode == 1 and len(done.stdout.splitlines()) == 1
+    data = checked(done.stdout, "build")
+    assert counts(data) == {"ran": [0], "failed": [1, 2], "skipped": [3]} and data["ok"] is False
+    a, b, c, d = data["steps"]
+    assert (a["label"], a["outputs"], a["inputs"], a["reason"], a["outcome"], a["exit"]) == (
+        "a.txt", ["a.txt"], ["in.txt"], "missing output", "success", 0)
+    assert open(a["log"]).read() == "making a\n" and 0 <= a["duration"] < 30 and a["interval"] is None
+    assert (b["outcome"], b["exit"], c["exit"]) == ("failed", 4, 5) and b["log"].endswith(".log")
+    assert (d["outcome"], d["error"], d["start"]) == ("skipped", "upstream step b.txt failed", None)
     project.write("Drakefile", FAILING.split("b.txt")[0])
-    assert project.run("--json").stdout == '{"ran": [], "failed": [], "skipped": []}\n'
+    again = project.run("--json")
+    assert again.stdout == '{"schema": 1, "ran": [], "failed": [], "skipped": [], "ok": true, "steps": []}\n'
     assert project.run("-P").stdout == "Nothing to do.\n"
     assert project.run().stdout == "Nothing to do.\n"
 

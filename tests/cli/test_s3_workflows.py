@@ -1,13 +1,13 @@
 """Workflows mixing local files and S3 objects, run by the real command against a moto S3 server."""
 from __future__ import annotations
 
-import json
 import os
 import socket
 
 import pytest
 
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
+from jsonkit import checked
 
 MIXED = """\
     s3://$[BUCKET]/stage/sorted.csv <- raw.csv [+local]
@@ -24,7 +24,7 @@ MIXED = """\
 def _build(project, bucket, *args):
     result = project.run("--var", f"BUCKET={bucket.name}", "--json", *args, env=bucket.env)
     assert result.returncode in (0, 1), result.stderr
-    return result, json.loads(result.stdout.strip().splitlines()[-1])
+    return result, checked(result.stdout, "build")
 
 
 @pytest.fixture
@@ -157,6 +157,6 @@ def test_hdfs_and_webhdfs_names_stay_urls_whatever_the_base(project):
           cp $INPUT $OUTPUT
         """)
     result = project.run("-p", "--json", "--base", "/elsewhere")
-    step = json.loads(result.stdout)["steps"][0]
+    step = checked(result.stdout, "print")["steps"][0]
     assert step["outputs"] == ["hdfs://nn:8020/out/a.csv"]
     assert step["inputs"] == ["webhdfs://nn:9870/in/a.csv", "/elsewhere/local.csv"]

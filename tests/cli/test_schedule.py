@@ -1,8 +1,8 @@
 """The schedule runner end to end: due window, no-op repeats, catch-up, backfill, --rerun, dated targets."""
 from __future__ import annotations
 
-import json
 import textwrap
+from jsonkit import checked
 
 NOW = "--now=2026-11-24T10:00:00Z"
 
@@ -130,7 +130,7 @@ def test_preview_lists_due_intervals_and_why_without_running(project):
     assert project.run("--date", "2026-11-22", NOW).returncode == 0
     r = project.run("-P", "--json", "--schedule", "daily", "--start", "2026-11-22", NOW)
     assert r.returncode == 0, r.stderr
-    got = json.loads(r.stdout)["intervals"]
+    got = checked(r.stdout, "schedule")["intervals"]
     assert [(i["key"], i["reason"]) for i in got] == [("2026-11-23", "never built")]
     assert [s["reason"] for s in got[0]["steps"]] == ["missing output: raw/2026-11-23.json does not exist",
                                                     "missing output: report/2026-11-23.csv does not exist"]
@@ -146,11 +146,11 @@ def test_preview_of_built_intervals_reads_their_records_and_changes_nothing(proj
     r = project.run("-P", "--json", "--schedule", "daily", "--rerun", "all", "--from", "2026-11-20",
                     "--to", "2026-11-22", NOW)
     assert r.returncode == 0, r.stderr
-    got = json.loads(r.stdout)["intervals"]
+    got = checked(r.stdout, "schedule")["intervals"]
     assert [i["key"] for i in got] == ["2026-11-20", "2026-11-21", "2026-11-22"]
     assert {s["reason"] for i in got for s in i["steps"]} == {"forced"}
     r = project.run("-P", "--json", "--from", "2026-11-20", "--to", "2026-11-22", NOW)
-    got = json.loads(r.stdout)["intervals"]
+    got = checked(r.stdout, "schedule")["intervals"]
     # Only the changed command runs again, in each interval: the others are up to date by their records.
     assert [[s["outputs"] for s in i["steps"]] for i in got] == [[[f"report/2026-11-{d}.csv"]] for d in (20, 21, 22)]
     assert all(i["steps"][0]["reason"].startswith("command changed") for i in got)

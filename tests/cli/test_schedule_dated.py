@@ -1,7 +1,7 @@
 """Which steps are dated (found by evaluation), lost targets, DST days and the declared schedule, end to end."""
 from __future__ import annotations
 
-import json
+from jsonkit import checked
 
 NOW = "--now=2026-11-24T10:00:00Z"
 
@@ -59,7 +59,7 @@ def test_a_lost_target_makes_its_interval_missing_and_the_next_run_rebuilds_only
     project.workflow(DAILY)
     assert project.run("--once", NOW).returncode == 0
     (project.path / "report/2026-11-21.csv").unlink()
-    status = json.loads(project.run("--status", "--json", NOW).stdout)
+    status = checked(project.run("--status", "--json", NOW).stdout, "status")
     got = {i["key"]: (i["state"], i["steps"]["report/$[DATE].csv"], i["steps"]["raw/$[DATE].json"])
            for i in status["intervals"]}
     assert got["2026-11-21"] == ("missing", "missing", "success")
@@ -68,7 +68,7 @@ def test_a_lost_target_makes_its_interval_missing_and_the_next_run_rebuilds_only
     assert r.returncode == 0, r.stderr
     assert lines(project, "reports") == ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-21"]
     assert lines(project, "downloads") == ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"]
-    status = json.loads(project.run("--status", "--json", NOW).stdout)
+    status = checked(project.run("--status", "--json", NOW).stdout, "status")
     assert {i["state"] for i in status["intervals"]} == {"success"}
 
 
@@ -90,18 +90,18 @@ def test_daily_and_hourly_intervals_across_new_york_dst_changes(project):
     daily = project.run("--schedule", "daily", "--tz", "America/New_York", "--from", "2026-03-07", "--to",
                         "2026-03-08", "--json", NOW)
     assert daily.returncode == 0, daily.stderr
-    assert [i["key"] for i in json.loads(daily.stdout)["intervals"]] == ["2026-03-07", "2026-03-08"]
+    assert [i["key"] for i in checked(daily.stdout, "schedule")["intervals"]] == ["2026-03-07", "2026-03-08"]
     assert project.read("out/2026-03-08T00:00:00-05:00.txt").split()[1] == "2026-03-09T00:00:00-04:00"
     fall = project.run("--schedule", "hourly", "--tz", "America/New_York", "--from", "2026-11-01T00:00",
                        "--to", "2026-11-01T02:00", "--json", NOW)
     assert fall.returncode == 0, fall.stderr
     # 01:00 happens twice: two intervals, told apart by their UTC offset.
-    assert [i["key"] for i in json.loads(fall.stdout)["intervals"]] == [
+    assert [i["key"] for i in checked(fall.stdout, "schedule")["intervals"]] == [
         "2026-11-01T00:00-04:00", "2026-11-01T01:00-04:00", "2026-11-01T01:00-05:00", "2026-11-01T02:00-05:00"]
     spring = project.run("--schedule", "hourly", "--tz", "America/New_York", "--from", "2026-03-08T01:00",
                          "--to", "2026-03-08T03:00", "--json", NOW)
     # 02:00 does not exist: 01:00 is followed by 03:00.
-    assert [i["key"] for i in json.loads(spring.stdout)["intervals"]] == [
+    assert [i["key"] for i in checked(spring.stdout, "schedule")["intervals"]] == [
         "2026-03-08T01:00-05:00", "2026-03-08T03:00-04:00"]
     assert project.read("out/2026-03-08T01:00:00-05:00.txt").split()[1] == "2026-03-08T03:00:00-04:00"
 
@@ -113,10 +113,10 @@ def test_the_declared_time_zone_and_start_apply_and_the_command_line_wins(projec
           echo "$INTERVAL_START" > $OUTPUT
     """)
     r = project.run("--json", NOW)  # 19:00 in Tokyo: the 23rd is over, the 24th is not
-    assert [i["key"] for i in json.loads(r.stdout)["intervals"]] == ["2026-11-23"]
+    assert [i["key"] for i in checked(r.stdout, "schedule")["intervals"]] == ["2026-11-23"]
     assert project.read("out/2026-11-23.txt").strip() == "2026-11-23T00:00:00+09:00"
     r = project.run("--tz", "UTC", "--start", "2026-11-22", "--json", NOW)
-    assert [i["key"] for i in json.loads(r.stdout)["intervals"]] == ["2026-11-22"]
+    assert [i["key"] for i in checked(r.stdout, "schedule")["intervals"]] == ["2026-11-22"]
     assert project.read("out/2026-11-22.txt").strip() == "2026-11-22T00:00:00+00:00"
 
 
@@ -162,5 +162,5 @@ def test_every_step_sees_its_own_interval_in_names_bodies_options_and_variables(
     assert lines(project, "shared.log") == ["shared", "2026-11-20", "day-20261120",
                                             "shared", "2026-11-21", "day-20261121"]
     preview = project.run("-P", "--from", "2026-11-22", "--to", "2026-11-22", "--json", NOW)
-    steps = json.loads(preview.stdout)["intervals"][0]["steps"]
+    steps = checked(preview.stdout, "schedule")["intervals"][0]["steps"]
     assert [s["outputs"] for s in steps] == [["shared.txt"], ["out/2026-11-22/a.txt"], ["out/2026-11-22/b.txt"]]

@@ -1,7 +1,6 @@
 """Scheduled runs like plain ones: --json, --executor dask, a corrupt state database, signals with --max-active."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -11,6 +10,7 @@ import time
 import pytest
 
 from tests.conftest import ROOT
+from jsonkit import checked, interval_counts
 
 NOW = "--now=2026-11-24T10:00:00Z"
 
@@ -28,20 +28,25 @@ def test_json_prints_one_object_for_the_whole_schedule_run(project):
     project.workflow(FLAKY)
     r = project.run("--from", "2026-11-21", "--to", "2026-11-22", "--json", NOW)
     assert r.returncode == 1
-    assert json.loads(r.stdout) == {"intervals": [
+    data = checked(r.stdout, "schedule")
+    assert interval_counts(data) == [
         {"key": "2026-11-21", "status": "success", "ran": [0, 1], "failed": [], "skipped": []},
         {"key": "2026-11-22", "status": "failed", "ran": [0], "failed": [1], "skipped": []},
-    ]}
+    ]
+    raw, report = data["intervals"][1]["steps"]
+    assert (raw["interval"], raw["outputs"], raw["outcome"]) == ("2026-11-22", ["raw/2026-11-22.json"], "success")
+    assert (report["outcome"], report["exit"], report["reason"]) == ("failed", 1, "missing output")
+    assert report["log"].endswith(".log")
     again = project.run("--schedule", "daily", "--once", "--json", NOW)
     assert again.returncode == 1
     # The failed interval is tried again; its download is done and not redone.
-    assert json.loads(again.stdout) == {"intervals": [
+    assert interval_counts(checked(again.stdout, "schedule")) == [
         {"key": "2026-11-22", "status": "failed", "ran": [], "failed": [1], "skipped": []},
         {"key": "2026-11-23", "status": "success", "ran": [0, 1], "failed": [], "skipped": []},
-    ]}
+    ]
     nothing = project.run("--date", "2026-11-21", "--json", NOW)
-    assert json.loads(nothing.stdout) == {"intervals": [
-        {"key": "2026-11-21", "status": "success", "ran": [], "failed": [], "skipped": []}]}
+    assert interval_counts(checked(nothing.stdout, "schedule")) == [
+        {"key": "2026-11-21", "status": "success", "ran": [], "failed": [], "skipped": []}]
 
 
 def test_each_interval_runs_on_the_dask_executor(project):
@@ -52,7 +57,7 @@ def test_each_interval_runs_on_the_dask_executor(project):
     """)
     r = project.run("--executor", "dask", "--from", "2026-11-21", "--to", "2026-11-22", "--json", NOW, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert [i["status"] for i in json.loads(r.stdout)["intervals"]] == ["success", "success"]
+    assert [i["status"] for i in checked(r.stdout, "schedule")["intervals"]] == ["success", "success"]
     assert project.read("runs").split() == ["2026-11-21", "2026-11-22"]
     # Steps ran under Dask's worker processes, not under the runner.
     parents = [project.read(f"out/2026-11-2{d}.txt") for d in (1, 2)]
@@ -68,7 +73,7 @@ def test_a_corrupt_state_database_is_set_aside_with_a_warning(project):
     assert project.exists("report/2026-11-23.csv")
     assert any(p.name.startswith("state.db.corrupt-") for p in (project.path / ".datamake").iterdir())
     status = project.run("--status", "--json", "--schedule", "daily", NOW)
-    assert [i["state"] for i in json.loads(status.stdout)["intervals"]] == ["success"]
+    assert [i["state"] for i in checked(status.stdout, "status")["intervals"]] == ["success"]
 
 
 def test_status_and_preview_read_a_corrupt_database_as_empty(project):
@@ -119,7 +124,7 @@ def test_a_signal_stops_every_active_interval_cleanly_and_the_next_start_redoes_
     assert err.strip().splitlines()[-1] == f"datamake: error: interrupted by {signal.Signals(signum).name}"
     assert os.listdir(project.path / "out") == []  # neither targets nor temporaries
     assert not any(alive(int(p.read_text())) for p in (project.path / "pids").iterdir())
-    status = json.loads(project.run("--status", "--json", "--schedule", "daily", NOW).stdout)
+    status = checked(project.run("--status", "--json", "--schedule", "daily", NOW).stdout, "status")
     assert {i["key"]: i["state"] for i in status["intervals"]} == {
         "2026-11-20": "interrupted", "2026-11-21": "interrupted", "2026-11-22": "interrupted",
         "2026-11-23": "missing"}
@@ -148,6 +153,6 @@ def test_intervals_built_at_once_build_their_shared_step_once(project):
     project.write("users.src", "alice\n")
     r = project.run("--check", "hash", "--max-active", "4", "--from", "2026-11-01", "--to", "2026-11-08", "--json", NOW)
     assert r.returncode == 0, r.stderr
-    assert [i["status"] for i in json.loads(r.stdout)["intervals"]] == ["success"] * 8
+    assert [i["status"] for i in checked(r.stdout, "schedule")["intervals"]] == ["success"] * 8
     assert project.read("shared-runs").split() == ["built"]
     assert all(project.read(f"report/2026-11-0{d}.csv") == "alice\nalice\n" for d in range(1, 9))

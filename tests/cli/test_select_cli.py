@@ -1,7 +1,7 @@
 """Target selection through the real command: every mark, name kinds, and selection errors."""
-import json
 
 import pytest
+from jsonkit import checked
 
 WORKFLOW = """\
 raw.csv <-
@@ -33,7 +33,7 @@ def built(project):
 def planned(project, *targets):
     done = project.run("-P", "--json", *targets)
     assert done.returncode == 0, done.stderr
-    return [(s["index"], s["reason"]) for s in json.loads(done.stdout)["steps"]]
+    return [(s["index"], s["reason"]) for s in checked(done.stdout, "preview")["steps"]]
 
 
 def test_no_target_means_every_step(project):

@@ -1,7 +1,7 @@
 """`datamake --status`: intervals by step, like Airflow's grid view, as a table and as JSON."""
 from __future__ import annotations
 
-import json
+from jsonkit import checked
 
 NOW = "--now=2026-11-24T10:00:00Z"
 
@@ -30,7 +30,7 @@ def test_status_shows_each_interval_by_step(project):
     assert "raw/$[DATE].json" in r.stdout and "report/$[DATE].csv" in r.stdout
     assert "2026-11-21: report/2026-11-21.csv: exit 1" in r.stdout
 
-    data = json.loads(project.run("--status", "--json", NOW).stdout)
+    data = checked(project.run("--status", "--json", NOW).stdout, "status")
     assert data["steps"] == ["raw/$[DATE].json", "report/$[DATE].csv"]
     assert [(i["key"], i["state"], i["steps"]) for i in data["intervals"]][:2] == [
         ("2026-11-20", "success", {"raw/$[DATE].json": "success", "report/$[DATE].csv": "success"}),

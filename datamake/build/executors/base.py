@@ -36,6 +36,7 @@ class JobResult:
     interrupted: bool = False
     error: str | None = None  # why it failed, one line, for the user
     log_tail: str = ""
+    log_path: str = ""  # the attempt's log file, filled in by the Builder
 
     @property
     def ok(self) -> bool:
