@@ -36,6 +36,8 @@ def lint(args: argparse.Namespace) -> int:
 def lint_file(path: str, variables: dict[str, str], base: str | None) -> Workflow:
     workflow = load_workflow(path, variables=variables, base=base, run_commands=False)
     for step in workflow.steps:
+        if step.error is not None:  # a broken step: a run reports it only once selected, the lint always
+            raise step.error
         step_resources(step)
     build_graph(workflow).order(range(len(workflow.steps)))
     if workflow.schedule:

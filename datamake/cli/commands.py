@@ -54,7 +54,14 @@ def print_workflow(args: argparse.Namespace) -> int:
     for step in workflow.steps:  # printing shows every step: a broken one is an error as when selected
         if step.error is not None:
             raise step.error
-    sys.stdout.write(render_json(workflow) if args.json else render_text(workflow))
+    if args.json:
+        sys.stdout.write(render_json(workflow))
+    elif args.color == "always" or (args.color == "auto" and sys.stdout.isatty()):
+        from datamake.views.highlight import highlight_workflow
+
+        sys.stdout.write(highlight_workflow(render_text(workflow)))
+    else:
+        sys.stdout.write(render_text(workflow))
     return 0
 
 

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run nothing; exit 1 if a selected step is out of date, 0 if all are up to date")
     p.add_argument("--why", action="store_true", help="explain each rebuild decision")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour --print's workflow text (auto: when stdout is a terminal)")
     _add_step_modes(p)
     p.add_argument("-a", "--auto", action="store_true", help="answer yes to +confirm steps")
     p.add_argument("--base", default=None, help="BASE for relative names (default: the workflow's directory)")
