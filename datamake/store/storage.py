@@ -200,12 +200,24 @@ def _remote_dir_stamp(fs, path: str) -> Stamp:
 
 
 def info_stamp(info: dict) -> Stamp:
-    """A Stamp from one fsspec `info()`/listing entry, whatever store it came from."""
-    checksum = info.get("ETag") or info.get("md5Hash") or info.get("crc32c") or info.get("checksum")
+    """A Stamp from one fsspec `info()`/listing entry, whatever store it came from.
+
+    The checksum is the store's own content checksum: S3's ETag, GCS's md5Hash (or crc32c),
+    Azure's Content-MD5 (adlfs nests it in content_settings, as bytes), HDFS's checksum.
+    Azure's and GCS's lower-case `etag` change on every write of the same bytes: never used.
+    """
+    checksum = info.get("ETag") or info.get("md5Hash") or _azure_md5(info) or info.get("crc32c") \
+        or info.get("checksum")
     version = info.get("VersionId") or info.get("generation")
     return Stamp(mtime=_info_mtime(info), size=int(info.get("size") or 0),
                  checksum=str(checksum).strip('"') if checksum else None,
                  version=str(version) if version else None)
+
+
+def _azure_md5(info: dict) -> str | None:
+    settings = info.get("content_settings")
+    md5 = settings.get("content_md5") if isinstance(settings, dict) else getattr(settings, "content_md5", None)
+    return bytes(md5).hex() if md5 else None
 
 
 def _info_mtime(info: dict) -> float:

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
-from jsonkit import checked
+from jsonkit import checked, counts
 
 MIXED = """\
     s3://$[BUCKET]/stage/sorted.csv <- raw.csv [+local]
@@ -24,7 +24,7 @@ MIXED = """\
 def _build(project, bucket, *args):
     result = project.run("--var", f"BUCKET={bucket.name}", "--json", *args, env=bucket.env)
     assert result.returncode in (0, 1), result.stderr
-    return result, checked(result.stdout, "build")
+    return result, counts(checked(result.stdout, "build"))
 
 
 @pytest.fixture
