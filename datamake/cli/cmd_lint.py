@@ -10,12 +10,11 @@ import argparse
 import os
 
 from datamake.build.executors.resources import step_resources
-from datamake.errors import UsageError, WorkflowError
 from datamake.graph.step_graph import build_graph
 from datamake.language.parser import load_workflow, parse_var_args
 from datamake.model import Workflow
 from datamake.schedule import dated
-from datamake.schedule.intervals import Schedule
+from datamake.schedule.declared import declared
 
 
 def lint(args: argparse.Namespace) -> int:
@@ -40,9 +39,6 @@ def lint_file(path: str, variables: dict[str, str], base: str | None) -> Workflo
             raise step.error
         step_resources(step)
     build_graph(workflow).order(range(len(workflow.steps)))
-    if workflow.schedule:
-        try:
-            Schedule(workflow.schedule["spec"], workflow.schedule.get("tz"))
-        except UsageError as err:
-            raise WorkflowError(err.message, workflow.schedule_loc, hint=err.hint) from None
+    if workflow.schedule and workflow.schedule.get("spec"):  # its spec, zone, times and waits, located
+        declared(dict(workflow.schedule), dict(workflow.schedule_locs or {}))
     return workflow

@@ -83,3 +83,10 @@ def test_the_pre_commit_hook_runs_the_lint():
     text = (ROOT / ".pre-commit-hooks.yaml").read_text()
     assert "- id: datamake-lint" in text
     assert "entry: datamake --lint" in text
+
+
+def test_a_bad_schedule_is_located(project):
+    project.workflow("%schedule fortnightly\nout/$[DATE].txt <-\n  echo > $OUTPUT\n")
+    done = project.run("--lint")
+    assert done.returncode == 2
+    assert done.stderr.startswith("Drakefile:1:") and "fortnightly" in done.stderr.splitlines()[0]
