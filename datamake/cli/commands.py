@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from datamake.cli.main import workflow_path
+from datamake.cli.main import build_parser, workflow_path
 
 
 _configured: list = [None]  # the (--storage-option values, workflow dir) the storage layer was set up with
@@ -220,3 +220,22 @@ def serve(args: argparse.Namespace) -> int:
     from datamake.cli.cmd_report import serve as run_server
 
     return run_server(args)
+
+
+def print_config(args: argparse.Namespace) -> int:
+    """`--print-config`: each project setting, its effective value and its source."""
+    import json
+
+    from datamake.build.records import stamped
+    from datamake.cli.defaults import configurable, render
+
+    data = render(args.settings, args, configurable(build_parser()))
+    if args.json:
+        print(json.dumps(stamped(data)))
+        return 0
+    width = max(len(row["name"]) for row in data["settings"])
+    for row in data["settings"]:
+        value = "" if row["value"] is None else str(row["value"]).lower() if isinstance(row["value"], bool) \
+            else str(row["value"])
+        print(f"{row['name']:<{width}} = {value:<12} ({row['source']})")
+    return 0

@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-fast", action="store_true", help="launch no new step after a failure")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--print-config", action="store_true",
+                   help="show each project setting, its value and where it came from "
+                        "(command line > DATAMAKE_* > datamake.cfg [defaults] > default), and exit")
     p.add_argument("--version", action="version", version=f"datamake {__version__}")
     return p
 
@@ -181,8 +184,13 @@ def split_targets(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[lis
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Options over DATAMAKE_* variables over the config file's [defaults] (cli/defaults.py)."""
+    from datamake.cli import defaults
+
     parser = build_parser()
     options, targets = split_targets(parser, argv)
+    first = parser.parse_args(options)  # -w says whose datamake.cfg applies
+    settings = defaults.apply(parser, options, (first.workflow or [None])[0])
     args = parser.parse_args(options)
     _refuse_empty_values(parser, args)
     args.targets = targets
@@ -190,6 +198,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if len(args.workflows) > 1 and not (args.report or args.serve):
         raise UsageError("only --report and --serve take several -w workflows")
     args.workflow = args.workflows[0] if args.workflows else None
+    args.settings = settings
     if args.graph and args.graph not in GRAPH_FORMATS:  # "" (a bare --graph) follows -o's extension
         raise UsageError(f"unknown graph format: {args.graph} (choose from {', '.join(GRAPH_FORMATS)})")
     return args
@@ -240,6 +249,8 @@ def dispatch(args: argparse.Namespace) -> int:
     """Pick the command the flags ask for."""
     from datamake.cli import commands
 
+    if args.print_config:
+        return commands.print_config(args)
     if args.lint:
         from datamake.cli.cmd_lint import lint
 

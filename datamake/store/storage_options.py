@@ -33,21 +33,30 @@ def parse_pairs(pairs: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def read_config(directory: str) -> dict[str, dict[str, str]]:
-    """The `[storage]` section of $DATAMAKE_CONFIG, else of `datamake.cfg` in `directory`."""
-    path = os.environ.get("DATAMAKE_CONFIG") or os.path.join(directory, CONFIG_NAME)
+def config_path(directory: str) -> str:
+    """$DATAMAKE_CONFIG, else `datamake.cfg` in `directory` (the workflow's)."""
+    return os.environ.get("DATAMAKE_CONFIG") or os.path.join(directory, CONFIG_NAME)
+
+
+def read_section(directory: str, section: str) -> dict[str, str]:
+    """One section of the config file as written (keys keep their case); {} when absent."""
+    path = config_path(directory)
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str  # keep option case (client_kwargs, ...)
     try:
         parser.read(path, encoding="utf-8")
     except configparser.Error as exc:
-        raise UsageError(f"{path}: cannot read the [storage] section: {exc.message.splitlines()[0]}") from None
-    if not parser.has_section("storage"):
-        return {}
+        raise UsageError(f"{path}: cannot read the [{section}] section: {exc.message.splitlines()[0]}") from None
+    return dict(parser.items(section)) if parser.has_section(section) else {}
+
+
+def read_config(directory: str) -> dict[str, dict[str, str]]:
+    """The `[storage]` section of $DATAMAKE_CONFIG, else of `datamake.cfg` in `directory`."""
+    items = read_section(directory, "storage")
     try:
-        return parse_pairs([f"{k}={v}" for k, v in parser.items("storage")])
+        return parse_pairs([f"{k}={v}" for k, v in items.items()])
     except UsageError as err:
-        raise UsageError(f"{path}: {err.message}") from None
+        raise UsageError(f"{config_path(directory)}: {err.message}") from None
 
 
 def gather(cli_pairs: list[str], directory: str) -> dict[str, dict[str, str]]:

@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 from jsonkit import SCHEMA_DIR
 
-KINDS = ("build", "preview", "print", "status", "schedule")
+KINDS = ("build", "config", "preview", "print", "status", "schedule")
 
 
 @pytest.mark.parametrize("kind", KINDS)
