@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--print-config", action="store_true",
                    help="show each project setting, its value and where it came from "
                         "(command line > DATAMAKE_* > datamake.cfg [defaults] > default), and exit")
+    p.add_argument("--completion", choices=("bash", "zsh", "fish"), default=None, metavar="SHELL",
+                   help='print the shell completion script for bash, zsh or fish, e.g. eval "$(datamake --completion bash)"')
     p.add_argument("--version", action="version", version=f"datamake {__version__}")
     return p
 
@@ -185,9 +187,10 @@ def split_targets(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[lis
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Options over DATAMAKE_* variables over the config file's [defaults] (cli/defaults.py)."""
-    from datamake.cli import defaults
+    from datamake.cli import completion, defaults
 
     parser = build_parser()
+    completion.autocomplete(parser)  # answers the shell and exits when TAB was pressed
     options, targets = split_targets(parser, argv)
     first = parser.parse_args(options)  # -w says whose datamake.cfg applies
     settings = defaults.apply(parser, options, (first.workflow or [None])[0])
@@ -249,6 +252,10 @@ def dispatch(args: argparse.Namespace) -> int:
     """Pick the command the flags ask for."""
     from datamake.cli import commands
 
+    if args.completion:
+        from datamake.cli.completion import print_script
+
+        return print_script(args.completion)
     if args.print_config:
         return commands.print_config(args)
     if args.lint:
