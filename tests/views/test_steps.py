@@ -23,7 +23,8 @@ def test_the_json_record_starts_every_step_record_alike():
     step = wf(D, (["out/a.csv", "%done"], ["in.csv"])).steps[0]
     assert step_json(step) == {"index": 0, "outputs": ["out/a.csv"], "inputs": ["in.csv"]}
     reason = Reason("missing output", "out/a.csv does not exist")
-    assert decision_json(step, reason) == {**step_json(step), "reason": "missing output"}
+    assert decision_json(step, reason) == {**step_json(step), "label": "out/a.csv, %done", "tags": ["done"],
+                                           "reason": "missing output"}
     assert decision_json(step, reason, evidence=True)["evidence"] == "out/a.csv does not exist"
 
 
@@ -33,5 +34,6 @@ def test_the_preview_lists_wanted_steps_and_with_why_the_rest():
     assert format_plan(pairs) == "The following steps will be run, in order:\n  1: a <- [forced]\n"
     assert format_plan(pairs, why=True).endswith("  up to date: b <- a\n       b is newer than a\n")
     assert format_plan(pairs[1:]) == "Nothing to do.\n"
-    assert preview_json(pairs) == {"steps": [{"index": 0, "outputs": ["a"], "inputs": [], "reason": "forced"}]}
+    assert preview_json(pairs) == {"schema": 1, "steps": [{"index": 0, "outputs": ["a"], "inputs": [], "label": "a",
+                                                           "tags": [], "reason": "forced"}]}
     assert preview_json(pairs, why=True)["up_to_date"][0]["evidence"] == "b is newer than a"
