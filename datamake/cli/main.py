@@ -23,6 +23,11 @@ examples:
   datamake --lint                  check the workflow; runs nothing, not even $(command)
   datamake --question || ...       exit 1 if anything is out of date (a CI gate)
   datamake --schedule daily --once build the due intervals, then exit
+  datamake --print-config          each setting and where it came from
+
+settings:
+  datamake.cfg [defaults] and DATAMAKE_* variables (DATAMAKE_JOBS=4) set defaults for
+  -j, --check, --state-dir, --executor, notifiers...; the command line wins over both
 
 exit codes:
   0  success, nothing to do, --question: up to date
@@ -34,92 +39,114 @@ exit codes:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line, in the groups --help shows: selection, build, output, graph, executors
+    and storage, schedule, operations."""
     p = _ArgumentParser(
         prog="datamake",
+        usage="datamake [OPTION ...] [TARGET ...]",
         description="Build data workflows from a Drakefile: outputs <- inputs, rebuilt only when needed.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    p.add_argument("targets", nargs="*", metavar="TARGET", help="what to build (default: everything)")
-    p.add_argument("-w", "--workflow", action="append", default=None,
-                   help="workflow file or directory (default ./Drakefile); --report and --serve take several")
-    p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="steps to run at once (default 1)")
-    p.add_argument("-P", "--preview", action="store_true", help="print the plan with reasons and exit")
-    p.add_argument("-p", "--print", dest="print_workflow", action="store_true", help="print the parsed workflow and exit")
-    p.add_argument("--lint", action="store_true",
-                   help="check the workflow (or each FILE given as TARGET) without running anything, "
-                        "not even $(command); exit 2 at the first error")
-    p.add_argument("--question", action="store_true",
-                   help="run nothing; exit 1 if a selected step is out of date, 0 if all are up to date")
-    p.add_argument("--why", action="store_true", help="explain each rebuild decision")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                   help="colour --print's workflow text (auto: when stdout is a terminal)")
-    _add_step_modes(p)
-    p.add_argument("-a", "--auto", action="store_true", help="answer yes to +confirm steps")
-    p.add_argument("--base", default=None, help="BASE for relative names (default: the workflow's directory)")
-    p.add_argument("-v", "--vars", action="append", default=[], help='variables, "A=1,B=2"')
-    p.add_argument("--var", action="append", default=[], help="one variable A=1 (repeatable)")
-    _add_view_options(p)
-    p.add_argument("--executor", choices=("local", "dask"), default="local", help="where steps run")
-    p.add_argument("--dask-scheduler", default=None, metavar="ADDRESS", help="join a Dask cluster (tcp://HOST:PORT)")
-    p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="fsspec storage option, e.g. s3.endpoint_url=http://127.0.0.1:9000")
-    _add_schedule_options(p.add_argument_group("schedule"))
-    p.add_argument("--state-dir", default=None, help="state directory (default .datamake beside the workflow)")
-    p.add_argument("--fail-fast", action="store_true", help="launch no new step after a failure")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--print-config", action="store_true",
-                   help="show each project setting, its value and where it came from "
-                        "(command line > DATAMAKE_* > datamake.cfg [defaults] > default), and exit")
-    p.add_argument("--completion", choices=("bash", "zsh", "fish"), default=None, metavar="SHELL",
-                   help='print the shell completion script for bash, zsh or fish, e.g. eval "$(datamake --completion bash)"')
-    p.add_argument("--version", action="version", version=f"datamake {__version__}")
+    p.add_argument("--version", action="version", version=f"datamake {__version__}",
+                   help="print datamake's version and exit")
+    for add in (_selection, _build, _output, _graph, _executors_and_storage, _schedule, _operations):
+        add(p)
     return p
 
 
-def _add_view_options(p) -> None:
-    """The flags that draw or serve what was built instead of building: --graph, --report, --serve."""
-    p.add_argument("--graph", nargs="?", const="", default=None, metavar="FORMAT",
-                   help="draw the selected graph: " + ", ".join(GRAPH_FORMATS))
-    p.add_argument("-o", "--output", default=None, help="file to write --graph to (format from its extension)")
-    p.add_argument("--report", default=None, metavar="FORMAT",
-                   help="write the report of every interval, run and attempt: html (one page) or json")
-    p.add_argument("--serve", action="store_true", help="serve the report's views live, read-only")
-    p.add_argument("--port", type=_port, default=8765, help="--serve's port (default 8765; 0 picks a free one)")
-    p.add_argument("--host", default="127.0.0.1", help="--serve's address (default 127.0.0.1)")
+def _selection(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("selection", "which workflow, which steps, which variables")
+    g.add_argument("targets", nargs="*", metavar="TARGET", help="what to build (default: everything; see targets below)")
+    g.add_argument("-w", "--workflow", action="append", default=None,
+                   help="workflow file or directory (default ./Drakefile); --report and --serve take several")
+    g.add_argument("--base", default=None, help="BASE for relative names (default: the workflow's directory)")
+    g.add_argument("-v", "--vars", action="append", default=[], help='variables, "A=1,B=2"')
+    g.add_argument("--var", action="append", default=[], help="one variable A=1 (repeatable)")
 
 
-def _add_schedule_options(sched) -> None:
-    """The schedule flags, shown under their own heading in --help."""
-    sched.add_argument("--schedule", default=None, metavar="SPEC", help="hourly, daily, weekly, monthly, @preset or cron")
-    sched.add_argument("--start", default=None, help="first interval (date or ISO time)")
-    sched.add_argument("--tz", default=None, help="schedule time zone (default UTC)")
-    sched.add_argument("--once", action="store_true", help="build what is due, then exit")
-    sched.add_argument("--from", dest="from_", default=None, metavar="A", help="backfill from A (inclusive)")
-    sched.add_argument("--to", default=None, metavar="B", help="backfill to B (inclusive)")
-    sched.add_argument("--rerun", choices=("missing", "failed", "all"), default="missing")
-    sched.add_argument("--max-active", type=_positive_int, default=1, help="intervals at once")
-    sched.add_argument("--now", default=None, metavar="ISO", help="the clock (for tests and time travel)")
-    sched.add_argument("--date", default=None, help="build this one interval")
-    sched.add_argument("--on-failure", default=None, metavar="CMD", help="shell command per failed interval")
-    sched.add_argument("--on-success", default=None, metavar="CMD", help="shell command per succeeded interval")
-    sched.add_argument("--status", action="store_true", help="print intervals by step and exit")
-    sched.add_argument("--keep", default=None, metavar="DURATION",
-                       help="prune run history and logs older than this at the end of a run, also a plain build's")
-
-
-def _add_step_modes(p: argparse.ArgumentParser) -> None:
-    """--check, and --list, --clean and --drake (the habits of Drake and make users)."""
-    p.add_argument("--check", choices=("timestamp", "hash"), default=None, help="default rebuild check")
-    p.add_argument("--list", dest="list_steps", action="store_true",
-                   help="list the steps with tags, state and reason, and exit")
-    p.add_argument("--clean", action="store_true",
-                   help="remove the outputs of the selected steps and forget their records (-P: preview)")
-    p.add_argument("--drake", action="store_true",
+def _build(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("build", "how steps are decided and run")
+    g.add_argument("-j", "--jobs", type=_positive_int, default=1, help="steps to run at once (default 1)")
+    g.add_argument("--check", choices=("timestamp", "hash"), default=None,
+                   help="default rebuild check: timestamp (default) or hash (by content)")
+    g.add_argument("-a", "--auto", action="store_true", help="answer yes to +confirm steps")
+    g.add_argument("--fail-fast", action="store_true", help="launch no new step after a failure")
+    g.add_argument("--drake", action="store_true",
                    help="Drake's semantics for every step: $OUTPUT is the real name, shell without -e")
+
+
+def _output(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("output", "what datamake prints")
+    g.add_argument("-P", "--preview", action="store_true", help="print the plan with reasons and exit")
+    g.add_argument("-p", "--print", dest="print_workflow", action="store_true",
+                   help="print the evaluated workflow and exit (runs its $(command)s; --lint does not)")
+    g.add_argument("--list", dest="list_steps", action="store_true",
+                   help="list the steps with tags, state and reason, and exit")
+    g.add_argument("--why", action="store_true", help="explain each rebuild decision")
+    g.add_argument("--json", action="store_true", help='machine-readable output, one object with "schema": 1')
+    g.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour --print's workflow text (auto: when stdout is a terminal)")
+    g.add_argument("--report", default=None, metavar="FORMAT",
+                   help="write the report of every interval, run and attempt: html (one page) or json")
+    g.add_argument("--serve", action="store_true", help="serve the report's views live, read-only")
+    g.add_argument("--port", type=_port, default=8765, help="--serve's port (default 8765; 0 picks a free one)")
+    g.add_argument("--host", default="127.0.0.1", help="--serve's address (default 127.0.0.1)")
+    g.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    g.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _graph(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("graph")
+    g.add_argument("--graph", nargs="?", const="", default=None, metavar="FORMAT",
+                   help="draw the selected graph: " + ", ".join(GRAPH_FORMATS))
+    g.add_argument("-o", "--output", default=None, help="file to write --graph to (format from its extension)")
+
+
+def _executors_and_storage(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("executors and storage")
+    g.add_argument("--executor", choices=("local", "dask"), default="local", help="where steps run (default local)")
+    g.add_argument("--dask-scheduler", default=None, metavar="ADDRESS", help="join a Dask cluster (tcp://HOST:PORT)")
+    g.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="fsspec storage option, e.g. s3.endpoint_url=http://127.0.0.1:9000")
+    g.add_argument("--state-dir", default=None, help="state directory (default .datamake beside the workflow)")
+
+
+def _schedule(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("schedule")
+    g.add_argument("--schedule", default=None, metavar="SPEC", help="hourly, daily, weekly, monthly, @preset or cron")
+    g.add_argument("--start", default=None, help="first interval (date or ISO time)")
+    g.add_argument("--tz", default=None, help="schedule time zone (default UTC)")
+    g.add_argument("--once", action="store_true", help="build what is due, then exit")
+    g.add_argument("--from", dest="from_", default=None, metavar="A", help="backfill from A (inclusive)")
+    g.add_argument("--to", default=None, metavar="B", help="backfill to B (inclusive)")
+    g.add_argument("--rerun", choices=("missing", "failed", "all"), default="missing",
+                   help="which recorded intervals to build again: missing (default), failed, or all")
+    g.add_argument("--max-active", type=_positive_int, default=1, help="intervals at once")
+    g.add_argument("--now", default=None, metavar="ISO", help="the clock (for tests and time travel)")
+    g.add_argument("--date", default=None, help="build this one interval")
+    g.add_argument("--on-failure", default=None, metavar="CMD", help="shell command per failed interval")
+    g.add_argument("--on-success", default=None, metavar="CMD", help="shell command per succeeded interval")
+    g.add_argument("--status", action="store_true", help="print intervals by step and exit")
+    g.add_argument("--keep", default=None, metavar="DURATION",
+                   help="prune run history and logs older than this at the end of a run, also a plain build's")
+
+
+def _operations(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("operations", "checks, settings and the shell")
+    g.add_argument("--lint", action="store_true",
+                   help="check the workflow (or each FILE given as TARGET) without running anything, "
+                        "not even $(command); exit 2 at the first error")
+    g.add_argument("--question", action="store_true",
+                   help="run nothing; exit 1 if a selected step is out of date, 0 if all are up to date")
+    g.add_argument("--clean", action="store_true",
+                   help="remove the outputs of the selected steps and forget their records (-P: preview)")
+    g.add_argument("--print-config", action="store_true",
+                   help="show each project setting, its value and where it came from "
+                        "(command line > DATAMAKE_* > datamake.cfg [defaults] > default), and exit")
+    g.add_argument("--completion", choices=("bash", "zsh", "fish"), default=None, metavar="SHELL",
+                   help='print the completion script for bash, zsh or fish: eval "$(datamake --completion bash)"')
 
 
 class _ArgumentParser(argparse.ArgumentParser):

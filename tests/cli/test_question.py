@@ -45,3 +45,14 @@ def test_help_documents_every_exit_code(project):
     for code in ("0", "1", "2", "3", "130, 143"):
         assert f"\n  {code}  " in "\n" + codes
     assert "--question" in codes and "internal error" in codes
+
+
+def test_help_groups_every_flag_and_explains_each():
+    from datamake.cli.main import build_parser
+
+    parser = build_parser()
+    titles = [g.title for g in parser._action_groups]
+    assert titles[2:] == ["selection", "build", "output", "graph", "executors and storage", "schedule", "operations"]
+    for action in parser._actions:
+        assert action.help, action.option_strings or action.dest
+    assert "which recorded intervals to build again" in parser.format_help()
