@@ -5,7 +5,8 @@ import sys
 
 from conftest import ROOT
 
-HEAVY = ("fsspec", "s3fs", "rich", "lark", "networkx", "distributed", "pygments", "jsonschema")
+HEAVY = ("fsspec", "s3fs", "rich", "lark", "networkx", "distributed", "pygments", "jsonschema", "argcomplete",
+         "adlfs", "gcsfs")
 
 
 def imported_top_level(stderr: str) -> set[str]:
