@@ -5,6 +5,7 @@ import json
 
 import pytest
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
+from jsonkit import checked
 
 CLEAN_AND_MERGE = """\
     clean/{city}.csv <- raw/{city}.csv
@@ -39,7 +40,7 @@ def test_five_hundred_files_build_then_nothing_to_do(project):
         project.write(f"raw/c{i:03d}.csv", f"h\n{i}\n")
     first = project.run("-j2", "--json")
     assert first.returncode == 0, first.stderr
-    assert len(json.loads(first.stdout)["ran"]) == 501
+    assert len(checked(first.stdout, "build")["ran"]) == 501
     assert project.read("all.csv").splitlines() == [str(i) for i in range(500)]
     again = project.run()
     assert again.returncode == 0 and again.stdout == "Nothing to do.\n"

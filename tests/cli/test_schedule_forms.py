@@ -1,9 +1,9 @@
 """Schedule forms people write (every:, @once, end:, catchup:false, MINUTE) and their mistakes, as located errors."""
 from __future__ import annotations
 
-import json
 
 import pytest
+from jsonkit import checked
 
 STEP = """
 out/$[DATE].txt <-
@@ -13,7 +13,7 @@ out/$[DATE].txt <-
 
 def keys(result) -> list[str]:
     assert result.returncode == 0, result.stderr
-    return [i["key"] for i in json.loads(result.stdout)["intervals"]]
+    return [i["key"] for i in checked(result.stdout, "schedule")["intervals"]]
 
 
 def test_every_30m_with_a_minute_variable(project):

@@ -1,12 +1,12 @@
 """Late inputs: an interval waits for a file nobody makes, is built when it appears, fails when the wait runs out."""
 from __future__ import annotations
 
-import json
 import signal
 import time
 
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
 from tests.cli.test_schedule_failures import start_runner, wait_for
+from jsonkit import checked
 
 HOOK = ("--on-failure", 'echo "$DATAMAKE_DATE|$DATAMAKE_STATUS|$DATAMAKE_STEP|$DATAMAKE_ERROR" >> hooks')
 
@@ -24,12 +24,12 @@ def test_a_late_input_makes_its_interval_wait_while_later_ones_build_then_it_bui
     project.write("landing/2026-11-23.csv", "c\n")
     r = project.run("--once", "--now=2026-11-23T03:00:00Z", "--json", *HOOK)
     assert r.returncode == 0, r.stderr
-    assert [(i["key"], i["status"]) for i in json.loads(r.stdout)["intervals"]] == [
+    assert [(i["key"], i["status"]) for i in checked(r.stdout, "schedule")["intervals"]] == [
         ("2026-11-21", "success"), ("2026-11-22", "waiting")]
     assert ("interval 2026-11-22: waiting for landing/2026-11-22.csv (until 2026-11-23T06:00:00+00:00)"
             in r.stderr)
     r = project.run("--once", "--now=2026-11-24T03:00:00Z", "--json", *HOOK)
-    assert [(i["key"], i["status"]) for i in json.loads(r.stdout)["intervals"]] == [
+    assert [(i["key"], i["status"]) for i in checked(r.stdout, "schedule")["intervals"]] == [
         ("2026-11-22", "failed"), ("2026-11-23", "success")]
     assert project.read("report/2026-11-23.csv") == "c\n"
     assert not project.exists("report/2026-11-22.csv")
@@ -41,7 +41,7 @@ def test_status_shows_what_a_waiting_interval_waits_for(project):
     table = project.run("--status", "--now=2026-11-22T01:00:00Z").stdout
     assert "│ 2026-11-21 │ waiting │     0 │ waiting            │" in table
     assert "2026-11-21: waiting for landing/2026-11-21.csv until 2026-11-22T06:00:00+00:00" in table
-    (row,) = json.loads(project.run("--status", "--json", "--now=2026-11-22T01:00:00Z").stdout)["intervals"]
+    (row,) = checked(project.run("--status", "--json", "--now=2026-11-22T01:00:00Z").stdout, "status")["intervals"]
     assert row == {"key": "2026-11-21", "start": "2026-11-21T00:00:00+00:00", "end": "2026-11-22T00:00:00+00:00",
                    "state": "waiting", "attempts": 0, "error": "waiting for landing/2026-11-21.csv",
                    "steps": {"report/$[DATE].csv": "waiting"}, "waiting_for": ["landing/2026-11-21.csv"],
@@ -69,7 +69,7 @@ def test_the_wait_runs_out_the_interval_fails_with_the_message_and_the_hook_fire
     assert again.returncode == 0, again.stderr
     assert project.read("hooks").splitlines() == [
         "2026-11-21|failed|report/2026-11-21.csv|input never arrived: landing/2026-11-21.csv (waited 6h)"]
-    status = json.loads(project.run("--status", "--json", "--now=2026-11-22T07:00:00Z").stdout)["intervals"]
+    status = checked(project.run("--status", "--json", "--now=2026-11-22T07:00:00Z").stdout, "status")["intervals"]
     assert [(i["key"], i["state"], i["error"]) for i in status] == [
         ("2026-11-21", "failed", "input never arrived: landing/2026-11-21.csv (waited 6h)")]
     project.write("landing/2026-11-21.csv", "late but here\n")  # arrives after all: built on the next tick
@@ -113,7 +113,7 @@ def test_max_active_2_builds_the_others_while_one_interval_waits(project):
         project.write(f"landing/2026-11-{day}.csv", f"{day}\n")
     r = project.run("--once", "--max-active", "2", "--now=2026-11-24T01:00:00Z", "--json")
     assert r.returncode == 0, r.stderr
-    outcomes = {i["key"]: i["status"] for i in json.loads(r.stdout)["intervals"]}
+    outcomes = {i["key"]: i["status"] for i in checked(r.stdout, "schedule")["intervals"]}
     assert outcomes == {"2026-11-20": "success", "2026-11-21": "waiting", "2026-11-22": "success",
                         "2026-11-23": "success"}
     assert all(project.exists(f"report/2026-11-{day}.csv") for day in ("20", "22", "23"))

@@ -93,22 +93,22 @@ def test_a_year_of_intervals_folds_into_a_few_lines(project):
     assert r.returncode == 0, r.stderr
     assert len(r.stdout.splitlines()) < 10
     assert "2025-11-01 … 2026-11-23 (388)" in r.stdout
-    data = json.loads(project.run("--status", "--json", NOW).stdout)
+    data = checked(project.run("--status", "--json", NOW).stdout, "status")
     assert len(data["intervals"]) == 388  # --json is never folded
 
 
 def test_status_window_and_step_filter(project):
     project.workflow(BRACKETS)
     assert project.run("--from", "2026-11-20", "--to", "2026-11-21", NOW).returncode == 1
-    data = json.loads(project.run("--status", "--json", "--from", "2026-11-19", "--to", "2026-11-21",
-                                  "report", NOW).stdout)
+    data = checked(project.run("--status", "--json", "--from", "2026-11-19", "--to", "2026-11-21",
+                                "report", NOW).stdout, "status")
     assert data["steps"] == ["report/$[DATE].csv"]
     assert [(i["key"], i["state"], i["steps"]) for i in data["intervals"]] == [
         ("2026-11-19", "missing", {"report/$[DATE].csv": "missing"}),
         ("2026-11-20", "success", {"report/$[DATE].csv": "success"}),
         ("2026-11-21", "failed", {"report/$[DATE].csv": "success"}),
     ]
-    glob = json.loads(project.run("--status", "--json", "b?b*", NOW).stdout)
+    glob = checked(project.run("--status", "--json", "b?b*", NOW).stdout, "status")
     assert glob["steps"] == ["b[b]/[/x]$[DATE].csv"]
     r = project.run("--status", "nothing-like-this", NOW)
     assert r.returncode == 2 and r.stderr.startswith("datamake: error: no step matches nothing-like-this")

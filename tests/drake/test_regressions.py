@@ -3,14 +3,14 @@
 Each runs in the Drake-compatible mode (`--drake`, or `[+drake]` on a step) with the outcome Drake
 expects; where datamake's default mode differs, the test shows that too.
 """
-import json
 import os
 from pathlib import Path
+from jsonkit import checked, counts
 
 
 def ran(done) -> list[int]:
     assert done.returncode in (0, 1), done.stderr
-    return json.loads(done.stdout.splitlines()[-1])["ran"]
+    return checked(done.stdout, "build")["ran"]
 
 
 def age(project, *, newer: tuple[str, ...] = ()) -> None:
@@ -107,7 +107,7 @@ def test_file_system_rebuilds_follow_timestamps(project):
         assert ran(project.run("--drake", "--json", "merged")) == expected, name
         assert project.read("merged") == merged
     failed = project.run("--drake", "--json")
-    assert failed.returncode == 1 and json.loads(failed.stdout.splitlines()[-1])["failed"] == [3]
+    assert failed.returncode == 1 and checked(failed.stdout, "build")["failed"] == [3]
 
 
 INPUTS_OUTPUTS = """\
@@ -197,7 +197,7 @@ def test_drake_semantics_for_one_step_only(project):
           echo "$OUTPUT" > $OUTPUT
         """)
     done = project.run("--json")
-    assert json.loads(done.stdout.splitlines()[-1]) == {"ran": [0], "failed": [1], "skipped": []}
+    assert counts(checked(done.stdout, "build")) == {"ran": [0], "failed": [1], "skipped": []}
     assert project.read("kept.txt") == "kept.txt\n"
     opted_out = Path(project.workflow(TARGET_CHECK.replace("first.txt <-", "first.txt <- [-drake]")))
     assert opted_out.exists() and project.run("--drake").returncode == 0

@@ -1,7 +1,7 @@
 """A reader leaving a pipeline early (`| head`) is no failure; every other failing command still is."""
-import json
 import random
 import subprocess
+from jsonkit import checked, counts
 
 
 def words(count: int, distinct: int) -> str:
@@ -22,7 +22,7 @@ def test_the_top_five_pipeline_succeeds_twenty_times_in_a_row(project):
     project.workflow("".join(f"top-{i} <- words.txt\n  {TOP5}\n" for i in range(20)))
     done = project.run("--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1])["ran"] == list(range(20))
+    assert checked(done.stdout, "build")["ran"] == list(range(20))
     counts = [project.read(f"top-{i}") for i in range(20)]
     assert len(counts[0].splitlines()) == 5 and counts == [counts[0]] * 20
 
@@ -41,7 +41,7 @@ def test_any_other_failing_command_of_a_pipeline_still_fails_the_step(project):
         """)
     done = project.run("--json")
     assert done.returncode == 1
-    assert json.loads(done.stdout.splitlines()[-1])["failed"] == [0, 1, 2]
+    assert checked(done.stdout, "build")["failed"] == [0, 1, 2]
     assert "a.txt (exit 1)" in done.stderr and "b.txt (exit 1)" in done.stderr and "c.txt (exit 1)" in done.stderr
 
 
@@ -61,7 +61,7 @@ def test_after_a_forgiven_pipeline_a_failing_command_still_stops_the_body(projec
           sort $INPUT | head -n 3 > /dev/null
         """)
     done = project.run("--json")
-    assert json.loads(done.stdout.splitlines()[-1]) == {"ran": [1], "failed": [0], "skipped": []}
+    assert counts(checked(done.stdout, "build")) == {"ran": [1], "failed": [0], "skipped": []}
     assert "out.txt (exit 1)" in done.stderr
     assert len(project.read("last.txt").splitlines()) == 2
 

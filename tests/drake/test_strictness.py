@@ -1,10 +1,10 @@
 """Where Drake is lenient and nobody gains from datamake being stricter, datamake is lenient too."""
-import json
+from jsonkit import checked
 
 
 def ran(done) -> list[int]:
     assert done.returncode in (0, 1), done.stderr
-    return json.loads(done.stdout.splitlines()[-1])["ran"]
+    return checked(done.stdout, "build")["ran"]
 
 
 def test_an_empty_method_is_an_error_only_for_a_selected_step_using_it(project):
@@ -94,7 +94,7 @@ def test_tags_and_methods_chosen_by_regular_expression(project):
     assert ran(project.run("--json", "@^load_()")) == [0, 1]
     assert ran(project.run("--json", "@ti()")) == [2]
     assert project.run("%@^nothing").stderr.startswith("datamake: error: target not found: %@^nothing")
-    preview = json.loads(project.run("-P", "--json", "--why", "%@weekly").stdout)
+    preview = checked(project.run("-P", "--json", "--why", "%@weekly").stdout, "preview")
     assert [(s["index"], s["reason"]) for s in preview["steps"]] == [(1, "via tag")]
 
 
