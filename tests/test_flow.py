@@ -1,7 +1,6 @@
 """Workflows written in Python (datamake.Flow): shell and callable steps, run in child processes."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 
 import datamake
 from datamake.errors import DatamakeError
+from jsonkit import checked
 
 # Callables must be importable by the child process: they live in a module file the test writes.
 STEPS_MODULE = '''
@@ -155,11 +155,11 @@ def test_a_workflow_file_takes_steps_from_a_python_module(project):
     project.write("quiet.txt", "hi\n")
     result = project.run("--json")
     assert result.returncode == 0, result.stderr
-    assert len(json.loads(result.stdout)["ran"]) == 3
+    assert len(checked(result.stdout, "build")["ran"]) == 3
     assert project.read("loud.txt") == "HI\n" and project.read("count.txt") == "3\n"
     assert project.read("via_python.txt") == "HI\n"
     assert project.run().stdout == "Nothing to do.\n"
-    listed = json.loads(project.run("--print", "--json").stdout)
+    listed = checked(project.run("--print", "--json").stdout, "print")
     assert [s["outputs"] for s in listed["steps"]][-2:] == [["loud.txt"], ["count.txt"]]
 
 

@@ -1,7 +1,6 @@
 """Pattern steps through the real command: `clean/{city}.csv <- raw/{city}.csv` and merges over them."""
 from __future__ import annotations
 
-import json
 
 import pytest
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
@@ -87,7 +86,7 @@ def test_preview_print_and_graph_list_each_expansion(cities):
     preview = cities.run("-P", "--why")
     assert "clean/lima.csv <- raw/lima.csv [missing output]" in preview.stdout
     assert "all.csv <- clean/lima.csv, clean/paris.csv, clean/tokyo.csv [missing output]" in preview.stdout
-    printed = json.loads(cities.run("--print", "--json").stdout)
+    printed = checked(cities.run("--print", "--json").stdout, "print")
     assert [s["outputs"] for s in printed["steps"]] == [
         ["clean/lima.csv"], ["clean/paris.csv"], ["clean/tokyo.csv"], ["all.csv"]]
     assert printed["steps"][1]["vars"]["city"] == "paris"

@@ -1,7 +1,6 @@
 """Earlier intervals in names: yesterday's file ($[DATE-1]) and a window of the last 7 ($[DATE-6..0])."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -9,6 +8,7 @@ from datamake.language.parser import load_workflow
 from datamake.schedule import dated
 from datamake.schedule.intervals import Schedule, parse_time
 from datamake.schedule.template import DatedTemplate
+from jsonkit import checked
 
 DAYS = """
     %schedule daily start:2026-11-14 wait:30d
@@ -41,7 +41,7 @@ def test_yesterdays_file_and_a_7_day_window_in_catch_up_order(project, max_activ
     assert not project.exists("week/2026-11-19.csv") and not project.exists("delta/2026-11-14.csv")
     # The first days wait for the days before the start; their own daily file was built meanwhile.
     assert project.exists("daily/2026-11-14.csv")
-    status = {i["key"]: i for i in json.loads(project.run("--status", "--json", "--now=2026-11-24T03:00:00Z").stdout)["intervals"]}
+    status = {i["key"]: i for i in checked(project.run("--status", "--json", "--now=2026-11-24T03:00:00Z").stdout, "status")["intervals"]}
     assert status["2026-11-14"]["state"] == "waiting"
     assert status["2026-11-14"]["waiting_for"] == [f"daily/2026-11-{d:02d}.csv" for d in range(8, 14)]
     assert status["2026-11-14"]["steps"]["daily/$[DATE].csv"] == "success"
@@ -70,7 +70,7 @@ def test_a_backfill_builds_a_window_from_files_already_there(project):
     for day in range(14, 24):
         project.write(f"daily/2026-11-{day}.csv", f"{day}\n")
     r = project.run("--from", "2026-11-22", "--to", "2026-11-22", "--now=2026-11-24T03:00:00Z", "--json")
-    assert [i["status"] for i in json.loads(r.stdout)["intervals"]] == ["success"], r.stderr
+    assert [i["status"] for i in checked(r.stdout, "schedule")["intervals"]] == ["success"], r.stderr
     assert project.read("week/2026-11-22.csv").split() == [str(d) for d in range(16, 23)]
 
 

@@ -1,7 +1,7 @@
 """[+depends-on-past]: a step of interval N runs only once the same step of interval N-1 succeeded."""
 from __future__ import annotations
 
-import json
+from jsonkit import checked
 
 NOW = "--now=2026-11-24T03:00:00Z"
 
@@ -20,7 +20,7 @@ CHAIN = """
 
 def statuses(project) -> dict:
     out = project.run("--status", "--json", NOW).stdout
-    return {i["key"]: i for i in json.loads(out)["intervals"]}
+    return {i["key"]: i for i in checked(out, "status")["intervals"]}
 
 
 def test_after_a_failure_the_next_interval_waits_and_status_says_why(project):
@@ -28,7 +28,7 @@ def test_after_a_failure_the_next_interval_waits_and_status_says_why(project):
     project.write("broken-2026-11-22")
     r = project.run("--once", "--json", NOW)
     assert r.returncode == 1
-    assert {i["key"]: i["status"] for i in json.loads(r.stdout)["intervals"]} == {
+    assert {i["key"]: i["status"] for i in checked(r.stdout, "schedule")["intervals"]} == {
         "2026-11-21": "success", "2026-11-22": "failed", "2026-11-23": "waiting"}
     assert project.read("order").split() == ["2026-11-21"]
     assert project.exists("raw/2026-11-23.txt")  # steps that do not depend on the past go on
