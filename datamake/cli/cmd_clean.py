@@ -9,6 +9,7 @@ import sys
 from datamake.build.clean import clean
 from datamake.cli.cmd_list import load_one_interval
 from datamake.store.statedb import default_state_dir
+from datamake.build.records import stamped
 
 
 def run(args: argparse.Namespace) -> int:
@@ -16,8 +17,8 @@ def run(args: argparse.Namespace) -> int:
     state_dir = os.path.abspath(args.state_dir) if args.state_dir else default_state_dir(workflow.path)
     result = clean(workflow, args.targets, state_dir=state_dir, preview=args.preview)
     if args.json:
-        sys.stdout.write(json.dumps({"removed": result.removed, "forgotten": result.forgotten,
-                                     "kept": [{"name": n, "why": w} for n, w in result.kept]}) + "\n")
+        sys.stdout.write(json.dumps(stamped({"removed": result.removed, "forgotten": result.forgotten,
+                                             "kept": [{"name": n, "why": w} for n, w in result.kept]})) + "\n")
         return 0
     verb = "would remove" if args.preview else "removed"
     lines = [f"{verb}: {name}" for name in result.removed]

@@ -6,6 +6,7 @@ import json
 from datamake.decide.survey import StepState
 from datamake.graph.step_graph import tag_key
 from datamake.views.steps import header, step_json
+from datamake.build.records import stamped
 
 
 def render_text(states: list[StepState], directory: str) -> str:
@@ -26,4 +27,4 @@ def render_json(states: list[StepState], directory: str) -> str:
     """{"steps": [{"index", "outputs", "inputs", "tags", "state", "reason", "evidence"}]}."""
     steps = [{**step_json(s.step, directory), "tags": [tag_key(t) for t in s.step.output_tags],
               "state": s.state, "reason": s.reason, "evidence": s.evidence} for s in states]
-    return json.dumps({"steps": steps}) + "\n"
+    return json.dumps(stamped({"steps": steps})) + "\n"

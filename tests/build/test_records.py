@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 from jsonkit import SCHEMA_DIR
 
-KINDS = ("build", "config", "preview", "print", "status", "schedule")
+KINDS = ("build", "clean", "config", "list", "preview", "print", "status", "schedule")
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -39,5 +39,6 @@ def test_targets_tags_and_methods_complete_and_no_command_runs(project):
 
 
 def test_a_broken_workflow_completes_nothing(project):
-    project.workflow("a <- b\n")
+    project.workflow("a <- <-\n  echo\n")
+    assert project.run("--lint").returncode == 2
     assert complete(project, "datamake a") == [""]

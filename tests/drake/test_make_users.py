@@ -1,8 +1,8 @@
 """make habits meet datamake: flags typed out of habit get a hint; --list and --clean."""
-import json
 import os
 
 import pytest
+from jsonkit import checked
 
 WORKFLOW = """\
 raw.csv <- seed.txt
@@ -40,7 +40,7 @@ def test_j8_without_a_space_is_just_jobs_and_a_real_target_named_like_a_flag_is_
     project.workflow("k <-\n  echo > $OUTPUT\nn <-\n  echo > $OUTPUT\n")
     done = project.run("-j8", "--json", "k", "n", "-k")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1])["ran"] == [1]
+    assert checked(done.stdout, "build")["ran"] == [1]
 
 
 def test_list_shows_every_step_with_tags_state_and_reason(project):
@@ -54,18 +54,18 @@ def test_list_shows_every_step_with_tags_state_and_reason(project):
     assert lines[1].startswith("1  clean.csv, %tidy <- raw.csv") and lines[1].endswith("will run: missing output")
     assert lines[2].endswith("will run: missing output")
     assert lines[3].startswith("3  broken.txt <- raw.csv") and "broken: Drakefile:10:24: error: unknown option" in lines[3]
-    steps = json.loads(project.run("--list", "--json").stdout)["steps"]
+    steps = checked(project.run("--list", "--json").stdout, "list")["steps"]
     assert [(s["index"], s["tags"], s["state"], s["reason"]) for s in steps][:3] == [
         (0, [], "up to date", "up to date"), (1, ["tidy"], "will run", "missing output"),
         (2, ["report"], "will run", "missing output")]
     assert steps[3]["state"] == "broken"
-    only = json.loads(project.run("--list", "--json", "%report").stdout)["steps"]
+    only = checked(project.run("--list", "--json", "%report").stdout, "list")["steps"]
     assert [s["index"] for s in only] == [0, 1, 2]
 
 
 def test_list_names_a_missing_input_instead_of_stopping(project):
     project.workflow("out.txt <- in.txt\n  cp $INPUT $OUTPUT\nother.txt <-\n  echo > $OUTPUT\n")
-    steps = json.loads(project.run("--list", "--json").stdout)["steps"]
+    steps = checked(project.run("--list", "--json").stdout, "list")["steps"]
     assert [(s["state"], s["reason"]) for s in steps] == [("blocked", "missing input: in.txt"),
                                                           ("will run", "missing output")]
 
@@ -82,20 +82,20 @@ def test_clean_removes_the_outputs_of_selected_steps_and_forgets_them(project, t
     assert project.exists("report.txt")
     done = project.run("--clean", "--json")
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = checked(done.stdout, "clean")
     assert result["removed"] == ["raw.csv", "clean.csv", "report.txt"] and result["forgotten"] == [0, 1, 2, 3]
     assert result["kept"] == [{"name": str(outside), "why": "outside the workflow's directory"}]
     assert not project.exists("raw.csv") and outside.exists() and project.exists("Drakefile")
     # Forgotten: an output made again by hand is judged by timestamps alone, as for a step never run.
     project.write("raw.csv", "b\na\n")
     os.utime(project.path / "seed.txt", (1, 1))
-    plan = json.loads(project.run("-P", "--json").stdout)["steps"]
+    plan = checked(project.run("-P", "--json").stdout, "preview")["steps"]
     assert [s["index"] for s in plan] == [1, 2, 3]
 
 
 def test_clean_leaves_remote_outputs_unless_asked_for(project):
     project.workflow("s3://bucket/out.csv <-\n  echo > $OUTPUT\nlocal.txt <-\n  echo > $OUTPUT\n")
     project.write("local.txt", "x\n")
-    kept = json.loads(project.run("--clean", "-P", "--json").stdout)
+    kept = checked(project.run("--clean", "-P", "--json").stdout, "clean")
     assert kept["removed"] == ["local.txt"]
     assert kept["kept"][0]["name"] == "s3://bucket/out.csv" and kept["kept"][0]["why"].startswith("remote")
