@@ -12,7 +12,7 @@ from pygments.lexer import RegexLexer, bygroups, include, using
 from pygments.lexers.shell import BashLexer
 from pygments.token import Comment, Keyword, Name, Operator, Punctuation, String, Text, Whitespace
 
-_VAR = r"\$\[[A-Za-z0-9_-]+\]"
+_VAR = r"\$\[[A-Za-z0-9_-]+(?:\.\.\d+)?\]"
 _CMD = r"""\$\((?:[^()'"\n]|'[^'\n]*'|"(?:[^"\\\n]|\\.)*"|\([^()\n]*\))*\)"""
 
 
