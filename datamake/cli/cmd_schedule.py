@@ -129,10 +129,8 @@ def run(args: argparse.Namespace) -> int:
         check_distinct_names(workflow, sched, clock.now())
     state_dir = state_dir_of(args)
     requests = [request_of(args, decl, d) for d in dates] or [request_of(args, decl, None)]
-    if args.question:
-        return 1 if planned(args, requests, state_dir, clock, workflow) else 0
-    if args.preview:
-        return preview(args, requests, state_dir, clock, workflow)
+    if args.question or args.preview:  # decide only: an exit code, or the plan
+        return question_or_preview(args, requests, state_dir, clock, workflow)
     report: list[dict] = []
     once = all(r.once for r in requests)
     on_round = report.extend if once else _print_json if args.json else None
@@ -179,6 +177,13 @@ def _say(args: argparse.Namespace):
 
 def _quiet(_text: str) -> None:
     pass
+
+
+def question_or_preview(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock,
+                        workflow) -> int:
+    if args.question:
+        return 1 if planned(args, requests, state_dir, clock, workflow) else 0
+    return preview(args, requests, state_dir, clock, workflow)
 
 
 def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock, workflow) -> int:
