@@ -24,6 +24,7 @@ KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "confirm": "flag",
         "retries": "int",
         "retry-delay": "duration",
+        "retry-max-delay": "duration",
         "timeout": "duration",
         "atomic": "flag",
         "local": "flag",
@@ -34,6 +35,8 @@ KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "poke": "duration",
         "drake": "flag",
         "match": "str",
+        "priority": "int",
+        "sla": "duration",
     }
 )
 
@@ -77,6 +80,7 @@ class Options:
     confirm: bool = False
     retries: int = 0
     retry_delay: float = 1.0
+    retry_max_delay: float = 3600.0  # the backoff doubles up to this
     timeout: float | None = None
     atomic: bool = True
     local: bool = False
@@ -87,6 +91,8 @@ class Options:
     depends_on_past: bool = False  # in a schedule: runs only once the previous interval's run of it succeeded
     drake: bool = False  # Drake's semantics: $OUTPUT is the real name, shell without -e, outputs unchecked
     match: str | None = None  # a pattern step's constraints: "city=[a-z]+ year=[0-9]{4}"
+    priority: int = 0  # higher first, among ready steps
+    sla: float | None = None  # seconds after its interval's end by which the step should be done
     given: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -190,6 +196,33 @@ def relative_to(name: str, directory: str) -> str:
 
 
 @dataclass(frozen=True)
+class HookDecl:
+    """`%on EVENT...` with its shell body: run on each matching event."""
+
+    events: tuple[str, ...]
+    command: str
+    loc: SourceLocation
+
+
+@dataclass(frozen=True)
+class NotifyDecl:
+    """`%notify URL on:EVENTS`: an apprise notifier. The URL may hold a secret: never printed."""
+
+    url: str = field(repr=False)
+    events: tuple[str, ...] = ()
+    loc: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class PoolDecl:
+    """`%pool NAME SLOTS`: at most SLOTS steps of `[pool:NAME]` run at once, across a run's intervals."""
+
+    name: str
+    slots: int
+    loc: SourceLocation
+
+
+@dataclass(frozen=True)
 class Workflow:
     """A whole evaluated workflow: its steps in file order and its schedule declaration."""
 
@@ -203,3 +236,6 @@ class Workflow:
     python_modules: tuple[tuple[str, SourceLocation], ...] = ()
     # Where each part of `%schedule` was written ("spec", "start", ...), for errors found later.
     schedule_locs: Mapping[str, SourceLocation] | None = None
+    hooks: tuple[HookDecl, ...] = ()
+    notifiers: tuple[NotifyDecl, ...] = ()
+    pools: Mapping[str, PoolDecl] = field(default_factory=lambda: MappingProxyType({}))

@@ -31,6 +31,7 @@ from datamake.build.attempt_logs import reserve_log
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError, warn
 from datamake.build.environment import VARIABLE_LIMIT, fit_lists
+from datamake.events import Event, EventSink, ignore
 from datamake.build.executors.base import Executor, Job, JobResult
 from datamake.build.executors.resources import step_resources
 from datamake.graph.step_graph import StepGraph, build_graph
@@ -69,13 +70,14 @@ class BuildResult:
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
           why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
           executor: Executor | None = None, reporter=None, preview_state: ReadOnlyState | None = None,
-          scope: Scope | None = None) -> BuildResult:
+          scope: Scope | None = None, events: EventSink | None = None) -> BuildResult:
     """Select `targets` (SPEC §2), decide each step (§3), and unless `preview`, run them (§4).
 
     `why` asks the reporter to show every decision with its evidence. Raises UsageError /
     WorkflowError before anything runs, Interrupted on SIGINT/SIGTERM; step failures are
     in the result (`ok` is False), not raised. `preview_state` lets many previews share one read.
-    `scope` says which interval of a schedule this build is and names its steps stably.
+    `scope` says which interval of a schedule this build is and names its steps stably; `events`
+    gets step_started, step_retried, step_failed and step_succeeded events.
     """
     sg = build_graph(workflow)
     selection = select(sg, targets)
@@ -87,7 +89,7 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
         from datamake.views.reporters import make_reporter  # the renderers sit below the builder
 
         reporter = make_reporter(sys.stdout.isatty(), False, False, jobs, why=why)
-    options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path))
+    options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path), events or ignore)
     runner = executor or _default_executor(jobs, reporter, sg)
     try:
         with acquire_lock(state_dir):
@@ -164,6 +166,7 @@ class RunOptions:
     fail_fast: bool
     state_dir: str
     scope: Scope
+    events: EventSink = ignore
 
 
 @dataclass
@@ -198,6 +201,7 @@ class Builder:
         self.running: dict[int, InFlight] = {}
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
         self.ordinals: dict[int, int] = {}  # index -> the recorded number of its next attempt
+        self.tails: dict[int, str] = {}  # failed index -> the last lines of its output
         self.stopping = False
         self.starting = False  # inside executor.submit: a signal waits until the job is tracked
         self.pending_signal: int | None = None
@@ -280,6 +284,7 @@ class Builder:
         job = self._job(step, temps, log_path, stage)
         self.running[index] = InFlight(number, time.time(), job.log_path, temps, stage, ordinal, before)
         self.reporter.step_started(step, self.reasons[index], number)
+        self._emit("step_started", step, ordinal, log=log_path)
         self.starting = True
         try:
             self.executor.submit(job)
@@ -338,18 +343,21 @@ class Builder:
                 self._record_attempt(step, attempt, result, "success")
             self.result.ran.append(index)
             self.reporter.step_finished(step, result, "success")
+            self._emit("step_succeeded", step, attempt.ordinal, log=attempt.log_path)
             self.plan.succeeded(index)
             return
         for tmp in attempt.temps.values():
             storage.discard(tmp)
         if attempt.number < step.options.retries and not self.stopping:
-            delay = step.options.retry_delay * 2 ** attempt.number
+            delay = backoff(step.options.retry_delay, attempt.number, step.options.retry_max_delay)
             self.retry_at[index] = (time.monotonic() + delay, attempt.number + 1)
             self._record_attempt(step, attempt, result, "retry", error)
             self.reporter.step_finished(step, result, "retry")
+            self._emit("step_retried", step, attempt.ordinal, error, result.log_tail, attempt.log_path)
             return
         self._record_attempt(step, attempt, result, "failed", error)
         self.reporter.step_finished(step, result, "failed")
+        self.tails[index] = result.log_tail
         self._fail(index, error)
 
     def _publish(self, step: Step, attempt: InFlight) -> str | None:
@@ -371,6 +379,8 @@ class Builder:
     def _fail(self, index: int, error: str) -> None:
         self.result.failed.append(index)
         self.result.errors[index] = error
+        self._emit("step_failed", self.sg.step(index), self.ordinals.get(index, 1) - 1, error,
+                   self.tails.get(index, ""), self.result.logs.get(index, ""))
         for below in self.plan.failed(index):
             self.reporter.step_skipped(self.sg.step(below), self.plan.skipped[below])
         if self.opts.fail_fast:
@@ -389,6 +399,10 @@ class Builder:
             if when <= now and len(self.running) < self.opts.jobs:
                 del self.retry_at[index]
                 self._submit(index, number)
+
+    def _emit(self, kind: str, step: Step, attempt: int, error: str = "", tail: str = "", log: str = "") -> None:
+        scope = self.opts.scope
+        self.opts.events(Event(kind, scope.workflow, scope.interval, step.label(), attempt, error, tail, log))
 
     def _record(self, step: Step):
         return self.records.get(step_key(step))
@@ -445,6 +459,11 @@ def _input_names(step: Step, stage: Staging | None) -> tuple[str, ...]:
         else:
             names.append(relative_to(stage.local(target.name) if stage else target.name, step.workdir))
     return tuple(names)
+
+
+def backoff(delay: float, retries_before: int, cap: float) -> float:
+    """The wait before a retry: `delay`, then twice as long each time, never more than `cap`."""
+    return min(delay * 2 ** min(retries_before, 60), cap)
 
 
 def _job_error(result: JobResult) -> str | None:

@@ -8,6 +8,7 @@ import re
 import sys
 from datetime import datetime, timezone
 
+from datamake.cli.alerts import dispatcher_of
 from datamake.schedule import dated
 from datamake.errors import UsageError, warn
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none, load
@@ -77,8 +78,7 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
     long_running = bool(args.schedule) and not (args.once or args.date or args.from_ or args.to or date)
     return Request(sched, start=decl.start, first=at(args.from_), last=at(args.to), date=date or at(args.date),
                    rerun=args.rerun, max_active=args.max_active, once=not long_running,
-                   on_failure=args.on_failure, on_success=args.on_success, catchup=decl.catchup,
-                   **(decl.waits or {}))
+                   catchup=decl.catchup, **(decl.waits or {}))
 
 
 def state_dir_of(args: argparse.Namespace) -> str:
@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     With --json, one object {"intervals": [{key, status, ran, failed, skipped}]} on stdout at the
     end (the long-running mode prints one per round).
     """
+    from datamake.cli.main import workflow_path
     from datamake.store.statedb import acquire_lock
 
     workflow = shape(args)
@@ -122,13 +123,14 @@ def run(args: argparse.Namespace) -> int:
     once = all(r.once for r in requests)
     on_round = report.extend if once else _print_json if args.json else None
     cancel = Cancel()
+    events = dispatcher_of(args, workflow)  # a bad notifier URL stops here, before anything runs
     with acquire_lock(state_dir):
         state = open_state(args, state_dir)
-        builder = IntervalBuilder(args, state_dir, workflow, cancel)
+        builder = IntervalBuilder(args, state_dir, workflow, cancel, events)
         try:
             for request in requests:
                 Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round,
-                       late=builder.late).run()
+                       late=builder.late, events=events, workflow=workflow_path(args.workflow)).run()
         finally:
             builder.close()
             state.close()

@@ -64,6 +64,7 @@ def build(args: argparse.Namespace) -> int:
     import os
 
     from datamake.build.builder import build as run_build
+    from datamake.cli.alerts import dispatcher_of
     from datamake.errors import StepFailure
     from datamake.views.reporters import make_reporter
     from datamake.views.steps import format_plan, preview_json
@@ -77,10 +78,12 @@ def build(args: argparse.Namespace) -> int:
                          else format_plan(result.plan, args.why))
         return 0
     # The progress display and the step lines go to stdout: a terminal there gets the live display.
+    events = dispatcher_of(args, workflow)
     reporter = make_reporter(sys.stdout.isatty(), args.quiet, args.json, args.jobs, why=args.why)
     executor = make_executor(args, workflow, reporter)
     try:
-        result = run_build(workflow, args.targets, executor=executor, reporter=reporter, **common)
+        result = run_build(workflow, args.targets, executor=executor, reporter=reporter, events=events or None,
+                           **common)
     finally:
         executor.close()
         reporter.close()

@@ -7,6 +7,7 @@ import sys
 
 from datamake import __version__
 from datamake.cli.make_habits import with_hint
+from datamake.cli import alerts
 from datamake.errors import DatamakeError, UsageError
 
 GRAPH_FORMATS = ("dot", "mermaid", "text", "html", "svg", "png")
@@ -56,9 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     sched.add_argument("--max-active", type=_positive_int, default=1, help="intervals at once")
     sched.add_argument("--now", default=None, metavar="ISO", help="the clock (for tests and time travel)")
     sched.add_argument("--date", default=None, help="build this one interval")
-    sched.add_argument("--on-failure", default=None, metavar="CMD", help="shell command per failed interval")
-    sched.add_argument("--on-success", default=None, metavar="CMD", help="shell command per succeeded interval")
     sched.add_argument("--status", action="store_true", help="print intervals by step and exit")
+    alerts.add_arguments(p)
     p.add_argument("--state-dir", default=None, help="state directory (default .datamake beside the workflow)")
     p.add_argument("--fail-fast", action="store_true", help="launch no new step after a failure")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")

@@ -13,6 +13,7 @@ from datamake.store import storage
 from datamake.build.builder import BuildResult, Scope
 from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
+from datamake.events import Event, EventSink, ignore
 from datamake.schedule.intervals import Interval
 from datamake.schedule.cancel import Cancel, CancellableExecutor
 from datamake.model import relative_to
@@ -43,13 +44,15 @@ class IntervalBuilder:
     starts once per schedule run, not once per interval.
     """
 
-    def __init__(self, args: argparse.Namespace, state_dir: str, shape=None, cancel: Cancel | None = None):
+    def __init__(self, args: argparse.Namespace, state_dir: str, shape=None, cancel: Cancel | None = None,
+                 events: EventSink = ignore):
         self.args = args
         self.state_dir = state_dir
         self.shape = shape
         self.preview_state = None  # one read of the state for every interval a preview decides
         self.template = DatedTemplate.of(shape, lambda v: evaluated_or_none(args, v)) if shape else None
         self.cancel = cancel or Cancel()
+        self.events = events
         self.idle: list[tuple[CancellableExecutor, _Slot]] = []
         self.lock = threading.Lock()
         self.shared_lock = threading.Lock()
@@ -107,25 +110,30 @@ class IntervalBuilder:
         if preview:
             return self._run(adapted, dated.targets(workflow, force), preview=True)
         scope = Scope(workflow.path, interval.key, name)
-        if self.args.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
-            result = self._run(adapted, dated.targets(workflow, force, skip), scope=scope)
-        else:
-            result = self._in_two_phases(adapted, force, scope, skip)
-        return outcome_of(workflow, result, name)
+        failures: list[Event] = []  # the runner tells whether they are retried or final
 
-    def _in_two_phases(self, workflow, force: bool, scope: Scope, skip: frozenset):
+        def sink(event: Event) -> None:
+            failures.append(event) if event.kind == "step_failed" else self.events(event)
+        if self.args.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
+            result = self._run(adapted, dated.targets(workflow, force, skip), scope=scope, events=sink)
+        else:
+            result = self._in_two_phases(adapted, force, scope, sink, skip)
+        return outcome_of(workflow, result, name, failures)
+
+    def _in_two_phases(self, workflow, force: bool, scope: Scope, events: EventSink, skip: frozenset):
         """Intervals built at once share their shared steps' names, temporaries and logs: those steps are
         brought up to date one interval at a time, then each interval's dated steps run alongside the others'."""
         with self.shared_lock:
-            first = self._run(workflow, dated.shared_targets(workflow, force, skip), scope=scope)
+            first = self._run(workflow, dated.shared_targets(workflow, force, skip), scope=scope, events=events)
         if not first.ok:
             return first
-        second = self._run(workflow, dated.dated_only_targets(workflow, force, skip), scope=scope)
+        second = self._run(workflow, dated.dated_only_targets(workflow, force, skip), scope=scope, events=events)
         return BuildResult(plan=first.plan + second.plan, ran=first.ran + second.ran, failed=second.failed,
                            skipped=second.skipped, up_to_date=first.up_to_date + second.up_to_date,
                            errors=second.errors, logs={**first.logs, **second.logs})
 
-    def _run(self, workflow, targets: list[str], preview: bool = False, scope: Scope | None = None):
+    def _run(self, workflow, targets: list[str], preview: bool = False, scope: Scope | None = None,
+             events: EventSink | None = None):
         from datamake.build.builder import build
 
         common = dict(jobs=self.args.jobs, check=self.args.check or "timestamp", auto=self.args.auto,
@@ -136,7 +144,8 @@ class IntervalBuilder:
                          **common)
         executor, slot = self._lease(workflow, reporter)
         try:
-            return build(workflow, targets, executor=executor, reporter=reporter, scope=scope, **common)
+            return build(workflow, targets, executor=executor, reporter=reporter, scope=scope, events=events,
+                         **common)
         finally:
             self._give_back(executor, slot)
             reporter.close()
@@ -177,7 +186,7 @@ class _Slot:
         self.reporter.step_output(step, line, stderr)
 
 
-def outcome_of(workflow, result, name) -> Outcome:
+def outcome_of(workflow, result, name, failures: list[Event]) -> Outcome:
     """A BuildResult as the runner records it: step states by stable name, errors, retry policy, log."""
     steps = {}
     for step, _reason in result.plan:
@@ -190,5 +199,7 @@ def outcome_of(workflow, result, name) -> Outcome:
                    log_path=result.logs.get(failed[0].index) if failed else None,
                    retries=policy.options.retries if policy else 0,
                    retry_delay=policy.options.retry_delay if policy else 1.0,
+                   retry_max_delay=policy.options.retry_max_delay if policy else 3600.0,
+                   failures=failures, tail=failures[0].tail if failures else "",
                    ran=sorted(result.ran), failed_steps=sorted(result.failed), skipped=sorted(result.skipped))
 

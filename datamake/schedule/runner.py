@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import math
+import dataclasses
 import os
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from datamake.build.builder import backoff
 from datamake.errors import Interrupted, StepFailure
+from datamake.events import Event, EventSink, ignore
 from datamake.schedule.intervals import Interval, Schedule
 from datamake.schedule.cancel import Cancel, Wake, signals, waiting
 from datamake.store.intervals import ScheduleState
@@ -46,8 +47,6 @@ class Request:
     rerun: str = "missing"
     max_active: int = 1
     once: bool = True
-    on_failure: str | None = None
-    on_success: str | None = None
     catchup: bool = True  # False: only the newest due interval (plus unfinished recorded ones)
     wait: float = 86400.0  # how long a late input is waited for, from the interval's end (`%schedule wait:`)
     poke: float = 300.0  # how often the long-running runner looks again (`%schedule poke:`)
@@ -83,6 +82,9 @@ class Outcome:
     log_path: str | None = None
     retries: int = 0  # how many retries the failed steps allow
     retry_delay: float = 1.0
+    retry_max_delay: float = 3600.0
+    failures: list[Event] = field(default_factory=list)  # step_failed events of the failed steps
+    tail: str = ""  # the first failed step's last output lines
     ran: list[int] = field(default_factory=list)  # step indexes, as a plain build's --json
     failed_steps: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
@@ -107,7 +109,8 @@ class Runner:
 
     def __init__(self, request: Request, state: ScheduleState, build: BuildFn, done: DoneFn,
                  clock: Clock, say: Callable[[str], None], cancel: Cancel | None = None,
-                 on_round: Callable[[list[dict]], None] | None = None, late: LateFn | None = None):
+                 on_round: Callable[[list[dict]], None] | None = None, late: LateFn | None = None,
+                 events: EventSink = ignore, workflow: str = ""):
         self.req = request
         self.state = state
         self.build = build
@@ -124,6 +127,9 @@ class Runner:
         self.say = say
         self.cancel = cancel or Cancel()
         self.on_round = on_round or (lambda _results: None)
+        self.events = events
+        self.workflow = workflow
+        self.before: dict[str, str | None] = {}  # interval key -> its recorded state when claimed
         self.exhausted: set[str] = set()  # failed for good in this process: not retried again here
         self.failures: list[str] = []
         self.results: list[dict] = []
@@ -178,6 +184,8 @@ class Runner:
         rec = records.get(interval.key)
         if self.req.rerun != "missing":
             return self._rerun_reason(rec)
+        if rec is not None and rec.state == "failed" and not rec.waiting_for:
+            return None  # alerted once already: it waits for --rerun failed
         if rec is None and self.done(interval):
             # Its dated outputs exist but datamake never built it (a cron job made them, the schedule
             # changed, the state was lost): adopt it as done instead of building history again.
@@ -306,6 +314,8 @@ class Runner:
         late = self.late(interval, self._past(interval))
         if late is not None and not (late.buildable and self._news(interval, late)):
             return None, Outcome(ok=False, late=late)
+        before = self.state.get(interval.key)
+        self.before[interval.key] = before.state if before else None
         attempt = self.state.claim(interval.key, interval.start.isoformat(), interval.end.isoformat(),
                                    os.getpid(), None)
         if attempt is None:
@@ -377,16 +387,20 @@ class Runner:
             self.state.finish(attempt, interval.key, "success", steps=outcome.steps)
             self.say(f"interval {interval.key}: success ({len(outcome.ran)} step(s) ran)")
             self._summary(interval, "success", outcome)
-            self._hook(self.req.on_success, interval, "success", outcome)
+            self._emit("interval_succeeded", interval, attempt, outcome)
+            if self.before.get(interval.key) == "failed":
+                self._emit("recovered", interval, attempt, outcome)
             self._look_again(interval, queue)
         elif n <= outcome.retries:
-            delay = outcome.retry_delay * 2 ** (n - 1)
+            delay = backoff(outcome.retry_delay, n - 1, outcome.retry_max_delay)
             when = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat(timespec="seconds")
             self.state.finish(attempt, interval.key, "retry", error=outcome.error, next_attempt_at=when,
                               steps=outcome.steps, log_path=outcome.log_path)
             self.say(f"interval {interval.key}: failed ({outcome.error}); retry {n} of {outcome.retries} in {delay:g}s")
             queue.append((time.monotonic() + delay, interval))
             self.unsettled.add(interval.key)
+            for failure in outcome.failures:
+                self.events(dataclasses.replace(failure, kind="step_retried"))
         else:
             self.state.finish(attempt, interval.key, "failed", error=outcome.error, steps=outcome.steps,
                               log_path=outcome.log_path)
@@ -394,7 +408,9 @@ class Runner:
             self.failures.append(interval.key)
             self.exhausted.add(interval.key)
             self._summary(interval, "failed", outcome)
-            self._hook(self.req.on_failure, interval, "failed", outcome)
+            for failure in outcome.failures:
+                self.events(failure)
+            self._emit("interval_failed", interval, attempt, outcome)
 
     def _settle_late(self, interval: Interval, late: Late) -> None:
         """Record a waiting interval, or fail it once its wait is over (the failure hook fires once)."""
@@ -423,7 +439,7 @@ class Runner:
         self.failures.append(key)
         outcome = Outcome(ok=False, failed=late.steps, error=error)
         self._summary(interval, "failed", outcome)
-        self._hook(self.req.on_failure, interval, "failed", outcome)
+        self._emit("waiting_timed_out", interval, 0, outcome)
 
     def _look_again(self, built: Interval, queue) -> None:
         """A success may have made what a later interval of this round waits for (its yesterday's file)."""
@@ -438,16 +454,12 @@ class Runner:
         self.results.append({"key": interval.key, "status": status, "ran": outcome.ran,
                              "failed": outcome.failed_steps, "skipped": outcome.skipped})
 
-    def _hook(self, command: str | None, interval: Interval, status: str, outcome: Outcome) -> None:
-        """Run an --on-success/--on-failure shell command once for this interval's outcome."""
-        if not command:
-            return
-        env = {**os.environ, "DATAMAKE_DATE": interval.key, "DATAMAKE_STATUS": status,
-               "DATAMAKE_STEP": ", ".join(outcome.failed), "DATAMAKE_ERROR": outcome.error or "",
-               "DATAMAKE_LOG": outcome.log_path or "", **_prefixed(interval.own_variables())}
-        code = subprocess.run(["bash", "-c", command], env=env, stdout=sys.stderr).returncode
-        if code:
-            self.say(f"interval {interval.key}: hook exited with status {code}")
+    def _emit(self, kind: str, interval: Interval, attempt_id: int, outcome: Outcome) -> None:
+        """An interval event: its failed steps, error, the first failure's output tail and log."""
+        number = self.state.get(interval.key).attempts if attempt_id else 0
+        self.events(Event(kind, self.workflow, interval.key, ", ".join(outcome.failed), number,
+                          outcome.error or "", outcome.tail, outcome.log_path or "",
+                          detail={k: v for k, v in interval.own_variables().items() if k != "DATE"}))
 
 
 def _pool(size: int):
@@ -479,10 +491,6 @@ def _duration(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
-
-
-def _prefixed(variables: dict[str, str]) -> dict[str, str]:
-    return {f"DATAMAKE_{name}": value for name, value in variables.items() if name != "DATE"}
 
 
 def _record_reason(rec) -> str | None:
