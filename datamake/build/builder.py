@@ -28,6 +28,7 @@ from datamake.decide import fingerprint
 from datamake.build import orphans
 from datamake.build import outputs as step_outputs
 from datamake.build.attempt_logs import reserve_log
+from datamake.build.pools import Held, Pools
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError, warn
 from datamake.build.environment import VARIABLE_LIMIT, fit_lists
@@ -70,14 +71,15 @@ class BuildResult:
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
           why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
           executor: Executor | None = None, reporter=None, preview_state: ReadOnlyState | None = None,
-          scope: Scope | None = None, events: EventSink | None = None) -> BuildResult:
+          scope: Scope | None = None, events: EventSink | None = None, pools: Pools | None = None) -> BuildResult:
     """Select `targets` (SPEC §2), decide each step (§3), and unless `preview`, run them (§4).
 
     `why` asks the reporter to show every decision with its evidence. Raises UsageError /
     WorkflowError before anything runs, Interrupted on SIGINT/SIGTERM; step failures are
     in the result (`ok` is False), not raised. `preview_state` lets many previews share one read.
     `scope` says which interval of a schedule this build is and names its steps stably; `events`
-    gets step_started, step_retried, step_failed and step_succeeded events.
+    gets step_started, step_retried, step_failed and step_succeeded events. `pools` are the slots of
+    `%pool`s, shared by every build of a run (default: this workflow's, for this build alone).
     """
     sg = build_graph(workflow)
     selection = select(sg, targets)
@@ -89,7 +91,8 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
         from datamake.views.reporters import make_reporter  # the renderers sit below the builder
 
         reporter = make_reporter(sys.stdout.isatty(), False, False, jobs, why=why)
-    options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path), events or ignore)
+    options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path), events or ignore,
+                         pools or Pools({name: pool.slots for name, pool in workflow.pools.items()}))
     runner = executor or _default_executor(jobs, reporter, sg)
     try:
         with acquire_lock(state_dir):
@@ -167,6 +170,7 @@ class RunOptions:
     state_dir: str
     scope: Scope
     events: EventSink = ignore
+    pools: Pools = field(default_factory=Pools)
 
 
 @dataclass
@@ -202,6 +206,7 @@ class Builder:
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
         self.ordinals: dict[int, int] = {}  # index -> the recorded number of its next attempt
         self.tails: dict[int, str] = {}  # failed index -> the last lines of its output
+        self.held = Held()  # ready, but their pool is full
         self.stopping = False
         self.starting = False  # inside executor.submit: a signal waits until the job is tracked
         self.pending_signal: int | None = None
@@ -222,13 +227,24 @@ class Builder:
     def _loop(self) -> None:
         while True:
             self._launch_ready()
-            if not self.running and not self.retry_at:
+            if not self.running and not self.retry_at and not self.held:
                 return
-            for result in self.executor.wait(self._next_retry_wait()):
+            wait = self._next_retry_wait()
+            if self.held:  # a slot may come free in another interval's build: look again soon
+                wait = Held.POLL if wait is None else min(wait, Held.POLL)
+            if not self.running:
+                time.sleep(wait)
+                continue
+            for result in self.executor.wait(wait):
                 self._finish(result)
             self._resubmit_due()
 
     def _launch_ready(self) -> None:
+        while not self.stopping and self.held and len(self.running) < self.opts.jobs:
+            startable = self.held.pop_startable(self.opts.pools, self.sg.step)
+            if startable is None:
+                break
+            self._submit(*startable)
         while not self.stopping and self.plan.has_ready() and len(self.running) < self.opts.jobs:
             index = self.plan.pop_ready()
             step = self.sg.step(index)
@@ -240,7 +256,15 @@ class Builder:
             elif blocker:
                 self._fail(index, blocker)
             else:
-                self._submit(index, 0)
+                self._start(index, 0)
+
+    def _start(self, index: int, number: int) -> None:
+        """Submit the step if its pool has a slot, else hold it until one comes free."""
+        step = self.sg.step(index)
+        if self.opts.pools.take(step):
+            self._submit(index, number)
+        else:
+            self.held.add(step, number)
 
     def _recheck(self, index: int) -> str | None:
         """A projected step runs only if its inputs really changed once upstream finished."""
@@ -277,6 +301,7 @@ class Builder:
             stage = Staging.prepare([t.name for t in step.inputs], [t.name for t in step.outputs]) \
                 if step.options.local else None
         except DatamakeError as err:  # a remote input could not be fetched
+            self.opts.pools.give_back(step)
             self._fail(index, err.message)
             return
         temps.update(stage.outputs if stage else {})  # staged outputs are uploaded by publish
@@ -329,6 +354,7 @@ class Builder:
         index = result.key
         attempt = self.running.pop(index)
         step = self.sg.step(index)
+        self.opts.pools.give_back(step)
         self.result.logs[index] = attempt.log_path
         try:
             error = _job_error(result) or self._publish(step, attempt)
@@ -385,7 +411,7 @@ class Builder:
             self.reporter.step_skipped(self.sg.step(below), self.plan.skipped[below])
         if self.opts.fail_fast:
             self.stopping = True
-            for rest in self.plan.abandon("not started: --fail-fast after a failure"):
+            for rest in self._abandon("not started: --fail-fast after a failure"):
                 self.reporter.step_skipped(self.sg.step(rest), self.plan.skipped[rest])
 
     def _next_retry_wait(self) -> float | None:
@@ -398,7 +424,7 @@ class Builder:
         for index, (when, number) in sorted(self.retry_at.items()):
             if when <= now and len(self.running) < self.opts.jobs:
                 del self.retry_at[index]
-                self._submit(index, number)
+                self._start(index, number)
 
     def _emit(self, kind: str, step: Step, attempt: int, error: str = "", tail: str = "", log: str = "") -> None:
         scope = self.opts.scope
@@ -433,14 +459,22 @@ class Builder:
                 self._drop(result)
             for index, attempt in list(self.running.items()):  # jobs the executor did not report
                 self._drop(JobResult(index, None, attempt.started, time.time(), interrupted=True, error="interrupted"))
-            self.plan.abandon("interrupted")
+            self._abandon("interrupted")
             self.result.skipped = sorted(self.plan.skipped)
             self.store.end_run(self.run_id, "interrupted")
         raise Interrupted(signum)
 
+    def _abandon(self, why: str) -> list[int]:
+        """Skip every step not started yet, also those held for a pool slot."""
+        held = self.held.clear()
+        for index in held:
+            self.plan.skipped[index] = why
+        return sorted(held + self.plan.abandon(why))
+
     def _drop(self, result: JobResult) -> None:
         """An interrupted job: remove its temporaries, record and report it."""
         attempt = self.running.pop(result.key)
+        self.opts.pools.give_back(self.sg.step(result.key))
         for tmp in attempt.temps.values():
             storage.discard(tmp)
         if attempt.stage:

@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timezone
 
 from datamake.cli.alerts import dispatcher_of
+from datamake.cli.commands import pools_for
 from datamake.schedule import dated
 from datamake.errors import UsageError, warn
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none, load
@@ -124,9 +125,10 @@ def run(args: argparse.Namespace) -> int:
     on_round = report.extend if once else _print_json if args.json else None
     cancel = Cancel()
     events = dispatcher_of(args, workflow)  # a bad notifier URL stops here, before anything runs
+    pools = pools_for(args, workflow) if workflow else None  # an unknown pool too
     with acquire_lock(state_dir):
         state = open_state(args, state_dir)
-        builder = IntervalBuilder(args, state_dir, workflow, cancel, events)
+        builder = IntervalBuilder(args, state_dir, workflow, cancel, events, pools)
         try:
             for request in requests:
                 Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round,

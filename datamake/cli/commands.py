@@ -79,11 +79,12 @@ def build(args: argparse.Namespace) -> int:
         return 0
     # The progress display and the step lines go to stdout: a terminal there gets the live display.
     events = dispatcher_of(args, workflow)
+    pools = pools_for(args, workflow)
     reporter = make_reporter(sys.stdout.isatty(), args.quiet, args.json, args.jobs, why=args.why)
     executor = make_executor(args, workflow, reporter)
     try:
         result = run_build(workflow, args.targets, executor=executor, reporter=reporter, events=events or None,
-                           **common)
+                           pools=pools, **common)
     finally:
         executor.close()
         reporter.close()
@@ -92,6 +93,16 @@ def build(args: argparse.Namespace) -> int:
         head = "step failed: " if len(failures) == 1 else f"{len(failures)} steps failed: "
         raise StepFailure(head + ", ".join(failures))
     return 0
+
+
+def pools_for(args: argparse.Namespace, workflow):
+    """The `%pool` slots of a run. On the local executor every `[pool:NAME]` must be declared; on Dask an
+    undeclared pool stays a worker resource (`pool-NAME=1`), as before pools were declared."""
+    from datamake.build.pools import Pools, pools_of
+
+    if args.executor == "dask" or args.dask_scheduler:
+        return Pools({name: pool.slots for name, pool in workflow.pools.items()})
+    return pools_of(workflow)
 
 
 def make_executor(args: argparse.Namespace, workflow, reporter):

@@ -11,6 +11,7 @@ from datamake.graph.patterns import expand_patterns
 from datamake.schedule import dated
 from datamake.store import storage
 from datamake.build.builder import BuildResult, Scope
+from datamake.build.pools import Pools
 from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
 from datamake.events import Event, EventSink, ignore
@@ -45,7 +46,7 @@ class IntervalBuilder:
     """
 
     def __init__(self, args: argparse.Namespace, state_dir: str, shape=None, cancel: Cancel | None = None,
-                 events: EventSink = ignore):
+                 events: EventSink = ignore, pools: Pools | None = None):
         self.args = args
         self.state_dir = state_dir
         self.shape = shape
@@ -53,6 +54,7 @@ class IntervalBuilder:
         self.template = DatedTemplate.of(shape, lambda v: evaluated_or_none(args, v)) if shape else None
         self.cancel = cancel or Cancel()
         self.events = events
+        self.pools = pools  # one set of slots for every interval of the run
         self.idle: list[tuple[CancellableExecutor, _Slot]] = []
         self.lock = threading.Lock()
         self.shared_lock = threading.Lock()
@@ -145,6 +147,7 @@ class IntervalBuilder:
         executor, slot = self._lease(workflow, reporter)
         try:
             return build(workflow, targets, executor=executor, reporter=reporter, scope=scope, events=events,
+                         pools=self.pools,
                          **common)
         finally:
             self._give_back(executor, slot)
