@@ -84,6 +84,7 @@ class Outcome:
     retry_delay: float = 1.0
     retry_max_delay: float = 3600.0
     failures: list[Event] = field(default_factory=list)  # step_failed events of the failed steps
+    partial: bool = False  # only some steps were asked for, and the interval is not complete
     tail: str = ""  # the first failed step's last output lines
     ran: list[int] = field(default_factory=list)  # step indexes, as a plain build's --json
     failed_steps: list[int] = field(default_factory=list)
@@ -162,7 +163,7 @@ class Runner:
             return True
         if rec.state == "failed":
             return self.req.rerun == "failed" or bool(rec.waiting_for)
-        return rec.state in ("success", "adopted") and self.req.rerun == "missing"
+        return rec.state in ("success", "adopted", "partial") and self.req.rerun == "missing"
 
     def _last_recorded(self, records) -> datetime | None:
         starts = [datetime.fromisoformat(r.start) for r in records.values()]
@@ -384,7 +385,7 @@ class Runner:
             return
         n = tries[interval.key]
         if outcome.ok:
-            self.state.finish(attempt, interval.key, "success", steps=outcome.steps)
+            self.state.finish(attempt, interval.key, "partial" if outcome.partial else "success", steps=outcome.steps)
             self.say(f"interval {interval.key}: success ({len(outcome.ran)} step(s) ran)")
             self._summary(interval, "success", outcome)
             self._emit("interval_succeeded", interval, attempt, outcome)
@@ -504,4 +505,6 @@ def _record_reason(rec) -> str | None:
         return "input never arrived: " + ", ".join(rec.waiting_for)
     if rec.state in ("failed", "retry"):
         return "last attempt failed"
+    if rec.state == "partial":
+        return "only some steps were built"
     return None
