@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -11,7 +12,7 @@ from datetime import datetime, timezone
 from datamake.cli.alerts import dispatcher_of
 from datamake.cli.commands import pools_for
 from datamake.schedule import dated
-from datamake.errors import UsageError, warn
+from datamake.errors import LockHeld, UsageError, warn
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none, load
 from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
 from datamake.schedule.collisions import check_distinct_names
@@ -126,7 +127,18 @@ def run(args: argparse.Namespace) -> int:
     cancel = Cancel()
     events = dispatcher_of(args, workflow)  # a bad notifier URL stops here, before anything runs
     pools = pools_for(args, workflow) if workflow else None  # an unknown pool too
-    with acquire_lock(state_dir):
+    try:
+        lock = acquire_lock(state_dir)
+        lock.__enter__()
+    except LockHeld as held:
+        if not _is_tick(args, requests):
+            raise
+        # The runner of an earlier tick is still at work (a long build, a retry's wait): it owns the
+        # schedule until it exits, so this tick is not an error for cron.
+        _say(args)(f"datamake: {held.message}; an earlier run of this schedule is still working, "
+                   "so this tick has nothing to do")
+        return 0
+    with contextlib.closing(_Release(lock)):
         state = open_state(args, state_dir)
         builder = IntervalBuilder(args, state_dir, workflow, cancel, events, pools)
         try:
@@ -139,6 +151,21 @@ def run(args: argparse.Namespace) -> int:
             if args.json and once:
                 _print_json(report)
     return 0
+
+
+def _is_tick(args: argparse.Namespace, requests: list[Request]) -> bool:
+    """A cron or timer tick: `--once` (or a declared schedule) with no interval or target of its own."""
+    return all(r.once for r in requests) and not (args.date or args.from_ or args.to or args.targets)
+
+
+class _Release:
+    """Leaves the lock's block when closed (the lock was entered by hand, to tell a busy tick apart)."""
+
+    def __init__(self, lock):
+        self.lock = lock
+
+    def close(self) -> None:
+        self.lock.__exit__(None, None, None)
 
 
 def _print_json(results: list[dict]) -> None:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, NamedTuple
 
-from datamake.errors import UsageError, warn
+from datamake.errors import LockHeld, UsageError, warn
 from datamake.model import Step
 from datamake.build.orphans import stop_orphans
 from datamake.store import schema
@@ -286,7 +286,7 @@ def acquire_lock(state_dir: str) -> Iterator[None]:
     except OSError:
         holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
         os.close(fd)
-        raise UsageError(f"another datamake (pid {holder}) holds {shown(path)}") from None
+        raise LockHeld(f"another datamake (pid {holder}) holds {shown(path)}") from None
     try:
         _stop_orphans_of(os.pread(fd, 32, 0), state_dir)
         os.ftruncate(fd, 0)
