@@ -10,7 +10,7 @@ import sys
 from datetime import datetime, timezone
 
 from datamake.cli.alerts import dispatcher_of
-from datamake.cli.commands import pools_for
+from datamake.cli.commands import keep_history, pools_for
 from datamake.schedule import dated
 from datamake.errors import LockHeld, UsageError, warn
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none, load
@@ -80,7 +80,7 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
     long_running = bool(args.schedule) and not (args.once or args.date or args.from_ or args.to or date)
     return Request(sched, start=decl.start, first=at(args.from_), last=at(args.to), date=date or at(args.date),
                    rerun=args.rerun, max_active=args.max_active, once=not long_running,
-                   catchup=decl.catchup, **(decl.waits or {}))
+                   catchup=decl.catchup, **{k: v for k, v in (decl.waits or {}).items() if k in ("wait", "poke")})
 
 
 def state_dir_of(args: argparse.Namespace) -> str:
@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
             state.close()
             if args.json and once:
                 _print_json(report)
+            keep_history(args, state_dir, (decl.waits or {}).get("keep"))
     return 0
 
 

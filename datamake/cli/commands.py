@@ -88,11 +88,43 @@ def build(args: argparse.Namespace) -> int:
     finally:
         executor.close()
         reporter.close()
+    keep_history(args, common["state_dir"] or os.path.join(workflow.directory, ".datamake"))
     if not result.ok:
         failures = [f"{workflow.steps[i].label()} ({result.errors[i]})" for i in sorted(result.failed)]
         head = "step failed: " if len(failures) == 1 else f"{len(failures)} steps failed: "
         raise StepFailure(head + ", ".join(failures))
     return 0
+
+
+def keep_history(args: argparse.Namespace, state_dir: str, declared: float | None = None) -> None:
+    """`--keep 90d` (or `%schedule keep:90d`): prune older run history and logs at the end of a run."""
+    import time
+
+    from datamake.errors import LockHeld
+    from datamake.language.options import duration_seconds
+    from datamake.store.retention import prune
+    from datamake.store.statedb import StateStore, acquire_lock
+
+    keep = duration_seconds(args.keep, "--keep", None) if args.keep else declared
+    if not keep:
+        return
+    try:
+        with acquire_lock(state_dir):
+            store = StateStore.open(state_dir)
+            try:
+                pruned = prune(store.db, state_dir, keep, time.time())
+            finally:
+                store.close()
+    except LockHeld:
+        return  # another datamake works here now: the next run prunes
+    if pruned.problem:
+        print(f"datamake: warning: run history in {state_dir}/state.db is damaged ({pruned.problem})",
+              file=sys.stderr)
+    if (pruned.runs or pruned.logs) and not args.quiet:
+        age = args.keep or (f"{keep / 86400:g}d" if keep >= 86400 else f"{keep:g}s")
+        print(f"datamake: history older than {age} pruned: {pruned.runs} run(s), "
+              f"{pruned.attempts} step attempt(s), {pruned.logs} log file(s)" +
+              (", vacuumed the state database" if pruned.vacuumed else ""), file=sys.stderr)
 
 
 def pools_for(args: argparse.Namespace, workflow):

@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     sched.add_argument("--date", default=None, help="build this one interval")
     sched.add_argument("--status", action="store_true", help="print intervals by step and exit")
     alerts.add_arguments(p)
+    p.add_argument("--keep", default=None, metavar="DURATION",
+                   help="prune run history and logs older than this at the end of a run (e.g. 90d)")
     p.add_argument("--state-dir", default=None, help="state directory (default .datamake beside the workflow)")
     p.add_argument("--fail-fast", action="store_true", help="launch no new step after a failure")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")

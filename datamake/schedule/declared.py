@@ -32,7 +32,7 @@ def declared(parts: Mapping[str, str], locs: Mapping[str, SourceLocation]) -> De
     if start is not None and end is not None and end <= start:
         raise _at(UsageError(f"end:{parts['end']} is not after start:{parts['start']}"), locs.get("end"))
     waits = {key: _located(lambda key=key: duration_seconds(parts[key], key, None), locs.get(key))
-             for key in ("wait", "poke") if parts.get(key)}
+             for key in ("wait", "poke", "sla", "keep") if parts.get(key)}
     return Declared(schedule, start, _flag(parts, "catchup", locs), waits)
 
 
