@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -119,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         check_distinct_names(workflow, sched, clock.now())
     state_dir = state_dir_of(args)
     requests = [request_of(args, decl, d) for d in dates] or [request_of(args, decl, None)]
+    sla = _sla(decl, workflow)
+    requests = [dataclasses.replace(r, sla=sla) for r in requests]
     if args.preview:
         return preview(args, requests, state_dir, clock, workflow)
     report: list[dict] = []
@@ -152,6 +155,13 @@ def run(args: argparse.Namespace) -> int:
                 _print_json(report)
             keep_history(args, state_dir, (decl.waits or {}).get("keep"))
     return 0
+
+
+def _sla(decl, workflow) -> float | None:
+    """`%schedule ... sla:11h`, tightened by any dated step's `[sla:...]`."""
+    given = [(decl.waits or {}).get("sla")] + [s.options.sla for s in (dated.dated_steps(workflow) if workflow else ())]
+    given = [g for g in given if g is not None]
+    return min(given) if given else None
 
 
 def _is_tick(args: argparse.Namespace, requests: list[Request]) -> bool:

@@ -50,6 +50,7 @@ class Request:
     catchup: bool = True  # False: only the newest due interval (plus unfinished recorded ones)
     wait: float = 86400.0  # how long a late input is waited for, from the interval's end (`%schedule wait:`)
     poke: float = 300.0  # how often the long-running runner looks again (`%schedule poke:`)
+    sla: float | None = None  # seconds after an interval's end by which it should be done (`sla:`)
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ class Runner:
             if not todo and self.req.once:
                 self.say("nothing due")
             self._build_all([i for i, _ in todo])
+            self._check_slas()
         finally:
             self.on_round(self.results[start:])
 
@@ -238,6 +240,33 @@ class Runner:
         if adopted:
             span = adopted[0].key if len(adopted) == 1 else f"{adopted[0].key} .. {adopted[-1].key}"
             self.say(f"adopted {len(adopted)} interval(s) whose outputs already exist: {span}")
+
+    def _check_slas(self) -> None:
+        """Report each interval not done its SLA after its end, once (recorded, so across ticks too)."""
+        now = self.clock.now()
+        for interval in self._late(now):
+            if self.state.mark_sla_missed(interval.key):
+                rec = self.state.get(interval.key)
+                self.say(f"interval {interval.key}: SLA missed (not done {_duration(self.req.sla)} after its end)")
+                self.events(Event("sla_missed", self.workflow, interval.key, attempt=rec.attempts if rec else 0,
+                                  error=(rec.error or "") if rec else "never built",
+                                  detail={"SLA": _duration(self.req.sla), "STATE": rec.state if rec else "missing",
+                                          **{k: v for k, v in interval.own_variables().items() if k != "DATE"}}))
+
+    def _late(self, now: datetime) -> list[Interval]:
+        """Intervals past their SLA and not done, not yet reported; none for --date and ranges."""
+        req = self.req
+        if req.sla is None or req.date is not None or req.first is not None or req.last is not None:
+            return []
+        records = self.state.intervals()
+        since = req.start or self._last_recorded(records) or req.schedule.latest_due(now).start
+        candidates = {i.key: i for i in req.schedule.due(now, since)}
+        for key, rec in records.items():
+            candidates.setdefault(key, req.schedule.containing(datetime.fromisoformat(rec.start)))
+        reported = self.state.sla_missed()
+        return [i for key, i in sorted(candidates.items()) if key not in reported
+                and i.end + timedelta(seconds=req.sla) <= now
+                and (records.get(key) is None or records[key].state not in ("success", "adopted"))]
 
     def _sleep_until_next(self) -> None:
         now = self.clock.now()

@@ -70,6 +70,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started);
     """,
     _schedule_tables,
+    # When each interval's SLA miss was reported: once per interval, across ticks.
+    """
+    CREATE TABLE IF NOT EXISTS schedule_sla (
+        workflow TEXT NOT NULL, key TEXT NOT NULL, missed_at TEXT NOT NULL, PRIMARY KEY (workflow, key));
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: another process is writing, not corruption

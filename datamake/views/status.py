@@ -37,6 +37,7 @@ class Row:
     steps: dict[str, str] = field(default_factory=dict)
     waiting_for: list[str] = field(default_factory=list)  # inputs it waits for (or waited for in vain)
     wait_until: str | None = None
+    sla_missed: bool = False  # not done its SLA after its end (reported once)
 
 
 def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iterable[str],
@@ -56,7 +57,9 @@ def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iter
     for interval in expected:
         if interval.key not in rows:
             rows[interval.key] = Row(interval.key, interval.start.isoformat(), interval.end.isoformat(), "missing")
+    late = state.sla_missed()
     for row in rows.values():
+        row.sla_missed = row.key in late
         row.steps = {name: _cell(row, outcomes.get(row.key, {}).get(name)) for name in columns}
         gone = missing(row.start) if missing and row.state in ("success", "adopted") else None
         if gone:
@@ -124,6 +127,9 @@ def render_table(columns: list[str], rows: list[Row], out: TextIO, width: int | 
         if row.error:
             until = f" until {row.wait_until}" if row.state == "waiting" and row.wait_until else ""
             console.print(Text(f"{row.key}: {row.error}{until}"), overflow="ellipsis", no_wrap=True)
+    for row in rows:
+        if row.sla_missed and row.state != "success":
+            console.print(Text(f"{row.key}: SLA missed"), no_wrap=True)
 
 
 def _summary(columns: list[str], rows: list[Row]) -> str:
