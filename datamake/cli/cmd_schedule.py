@@ -164,6 +164,23 @@ def _sla(decl, workflow) -> float | None:
     return min(given) if given else None
 
 
+def pause(args: argparse.Namespace) -> int:
+    """--pause / --resume: kept in the state, for every later tick and runner of this workflow."""
+    from datamake.cli.main import workflow_path
+
+    if args.pause and args.resume:
+        raise UsageError("--pause and --resume together: pick one")
+    state_dir = state_dir_of(args)
+    state = open_state(args, state_dir)
+    try:
+        state.set_paused(args.pause)
+    finally:
+        state.close()
+    word = "paused: ticks build nothing until --resume" if args.pause else "resumed"
+    _say(args)(f"schedule of {os.path.relpath(workflow_path(args.workflow))} {word}")
+    return 0
+
+
 def _is_tick(args: argparse.Namespace, requests: list[Request]) -> bool:
     """A cron or timer tick: `--once` (or a declared schedule) with no interval or target of its own."""
     return all(r.once for r in requests) and not (args.date or args.from_ or args.to or args.targets)
@@ -290,6 +307,7 @@ def status(args: argparse.Namespace) -> int:
     try:
         expected = _expected(args, sched, start, state) if sched else []
         columns, rows = view.collect(state, expected, names, _missing_check(workflow, sched))
+        paused = state.paused_since()
     finally:
         state.close()
     rows = _within(args, sched, rows)
@@ -299,7 +317,12 @@ def status(args: argparse.Namespace) -> int:
             raise UsageError(f"no step matches {', '.join(args.targets)}",
                              hint="name steps as --status shows them, e.g. 'report/$[DATE].csv', 'report' or 'raw/*'")
         columns, rows = view.only(columns, rows, steps)
-    (view.render_json if args.json else view.render_table)(columns, rows, sys.stdout)
+    if args.json:
+        view.render_json(columns, rows, sys.stdout, paused)
+        return 0
+    if paused:
+        print(f"schedule paused since {paused} (datamake --resume to go on)")
+    view.render_table(columns, rows, sys.stdout)
     return 0
 
 

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     sched.add_argument("--now", default=None, metavar="ISO", help="the clock (for tests and time travel)")
     sched.add_argument("--date", default=None, help="build this one interval")
     sched.add_argument("--status", action="store_true", help="print intervals by step and exit")
+    sched.add_argument("--pause", action="store_true", help="pause the schedule: ticks build nothing until --resume")
+    sched.add_argument("--resume", action="store_true", help="resume a paused schedule")
     alerts.add_arguments(p)
     p.add_argument("--keep", default=None, metavar="DURATION",
                    help="prune run history and logs older than this at the end of a run (e.g. 90d)")
@@ -177,6 +179,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return cmd_clean.run(args)
     if args.status:
         return commands.status(args)
+    if args.pause or args.resume:
+        from datamake.cli.cmd_schedule import pause
+
+        return pause(args)
     if args.graph is not None:
         return commands.graph(args)
     if args.schedule or args.date or args.from_ or args.to:

@@ -221,6 +221,10 @@ class Runner:
     def _round(self) -> None:
         start = len(self.results)
         self.waiting = {}
+        paused = self.state.paused_since() if self._is_tick() else None
+        if paused:  # kept in the state: every tick and the long runner skip it until --resume
+            self.say(f"schedule paused since {paused}; nothing built (datamake --resume to go on)")
+            return
         try:
             todo = self.plan()
             self._adopt()
@@ -240,6 +244,9 @@ class Runner:
         if adopted:
             span = adopted[0].key if len(adopted) == 1 else f"{adopted[0].key} .. {adopted[-1].key}"
             self.say(f"adopted {len(adopted)} interval(s) whose outputs already exist: {span}")
+
+    def _is_tick(self) -> bool:
+        return self.req.date is None and self.req.first is None and self.req.last is None
 
     def _check_slas(self) -> None:
         """Report each interval not done its SLA after its end, once (recorded, so across ticks too)."""

@@ -70,10 +70,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started);
     """,
     _schedule_tables,
-    # When each interval's SLA miss was reported: once per interval, across ticks.
+    # When each interval's SLA miss was reported (once per interval, across ticks); paused schedules.
     """
     CREATE TABLE IF NOT EXISTS schedule_sla (
         workflow TEXT NOT NULL, key TEXT NOT NULL, missed_at TEXT NOT NULL, PRIMARY KEY (workflow, key));
+    CREATE TABLE IF NOT EXISTS schedule_paused (workflow TEXT PRIMARY KEY, paused_at TEXT NOT NULL);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -90,9 +90,10 @@ def only(columns: list[str], rows: list[Row], steps: Sequence[str]) -> tuple[lis
                   for r in rows]
 
 
-def render_json(columns: list[str], rows: list[Row], out: TextIO) -> None:
-    """One JSON object: {"steps": [...], "intervals": [{key, start, end, state, attempts, error, steps}]}."""
-    data = {"steps": columns, "intervals": [row.__dict__ for row in rows]}
+def render_json(columns: list[str], rows: list[Row], out: TextIO, paused: str | None = None) -> None:
+    """One JSON object: {"steps": [...], "intervals": [{key, start, end, state, attempts, error, steps}],
+    "paused_since": UTC ISO or null}."""
+    data = {"steps": columns, "intervals": [row.__dict__ for row in rows], "paused_since": paused}
     out.write(json.dumps(data, indent=None) + "\n")
 
 
