@@ -232,11 +232,11 @@ class Builder:
             wait = self._next_retry_wait()
             if self.held:  # a slot may come free in another interval's build: look again soon
                 wait = Held.POLL if wait is None else min(wait, Held.POLL)
-            if not self.running:
+            if self.running:
+                for result in self.executor.wait(wait):
+                    self._finish(result)
+            else:  # only retries or pool slots to wait for
                 time.sleep(wait)
-                continue
-            for result in self.executor.wait(wait):
-                self._finish(result)
             self._resubmit_due()
 
     def _launch_ready(self) -> None:
