@@ -13,7 +13,8 @@ from datamake.graph.select import select
 from datamake.graph.step_graph import build_graph
 from datamake.model import Workflow, is_url, relative_to
 from datamake.store import storage
-from datamake.store.statedb import StateStore, acquire_lock, step_key
+from datamake.build.lock import acquire_lock
+from datamake.store.statedb import StateStore, step_key
 
 
 @dataclass

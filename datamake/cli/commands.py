@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from datamake.cli.main import workflow_path
+from datamake.build.executors import factory as executors
+from datamake.cli.variables import parse_var_args
+from datamake.language.load import load_workflow, workflow_path
 
 
 _configured: list = [None]  # the (--storage-option values, workflow dir) the storage layer was set up with
@@ -30,7 +32,6 @@ def load_written(args: argparse.Namespace, extra_vars: dict[str, str] | None = N
     from datamake.store import storage_options
     from datamake.language.options import drake_by_default
     from datamake.flow import with_python_steps
-    from datamake.language.parser import load_workflow, parse_var_args
 
     path = workflow_path(args.workflow)
     settings = (tuple(getattr(args, "storage_option", [])), os.path.dirname(path))
@@ -96,17 +97,8 @@ def make_executor(args: argparse.Namespace, workflow, reporter):
     def on_output(job, line, stderr=False):
         reporter.step_output(workflow.steps[job.key], line, stderr)
 
-    from datamake.build.executors.local import LocalExecutor
-    from datamake.build.executors.resources import step_resources
-
-    for step in workflow.steps:  # a bad `resources:` is a workflow error before anything runs
-        step_resources(step)
-    if args.executor == "dask" or args.dask_scheduler:
-        from datamake.build.executors.dask import DaskExecutor
-
-        return DaskExecutor(args.jobs, scheduler_address=args.dask_scheduler, on_output=on_output)
-
-    return LocalExecutor(args.jobs, on_output=on_output)
+    return executors.make_executor(args.jobs, on_output, kind=args.executor, scheduler_address=args.dask_scheduler,
+                                   steps=workflow.steps)
 
 
 def graph(args: argparse.Namespace) -> int:
