@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from remote_store import RemoteContainer
 
 # Azurite's well-known development account (public, documented by Microsoft).
 ACCOUNT = "devstoreaccount1"
@@ -96,21 +97,9 @@ class Azurite:
 
 
 @dataclass
-class Container:
+class Container(RemoteContainer):
+    scheme = "az"
     server: Azurite
-    name: str
-    fs: object
-
-    def url(self, key: str) -> str:
-        return f"az://{self.name}/{key}"
-
-    def put(self, key: str, data: str) -> None:
-        self.fs.pipe_file(f"{self.name}/{key}", data.encode())
-        self.fs.invalidate_cache()
-
-    def read(self, key: str) -> str:
-        self.fs.invalidate_cache()
-        return self.fs.cat_file(f"{self.name}/{key}").decode()
 
     @property
     def env(self) -> dict[str, str]:

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from remote_store import RemoteContainer
 
 # gcsfs asks a gRPC control API for each bucket's type unless told not to; an emulator has none.
 ENV = {"GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
@@ -57,21 +58,9 @@ class GcsEmulator:
 
 
 @dataclass
-class Bucket:
+class Bucket(RemoteContainer):
+    scheme = "gs"
     server: GcsEmulator
-    name: str
-    fs: object
-
-    def url(self, key: str) -> str:
-        return f"gs://{self.name}/{key}"
-
-    def put(self, key: str, data: str) -> None:
-        self.fs.pipe_file(f"{self.name}/{key}", data.encode())
-        self.fs.invalidate_cache()
-
-    def read(self, key: str) -> str:
-        self.fs.invalidate_cache()
-        return self.fs.cat_file(f"{self.name}/{key}").decode()
 
     @property
     def env(self) -> dict[str, str]:
