@@ -162,7 +162,7 @@ def _cells(row: Row, columns: list[str], wide: bool) -> list:
 
 
 def _folded(group: list[Row], columns: list[str], wide: bool) -> list:
-    first, last = group[0], group[-1]
+    first = group[0]
     cells = _cells(first, columns, wide)
     cells[0] = _plain(_folded_key(group))
     cells[2] = _plain(str(sum(r.attempts for r in group)))
