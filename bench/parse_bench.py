@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from datamake.language import parser  # noqa: E402
+from datamake.language.load import load_workflow  # noqa: E402
 
 
 def generate(steps: int) -> str:
@@ -42,9 +43,9 @@ def main() -> int:
         path = Path(tmp) / "Drakefile"
         path.write_text(text)
         parse = best(lambda: parser.parse_text(text, str(path)), args.repeat)
-        load = best(lambda: parser.load_workflow(str(path)), args.repeat)  # parse cached after first
+        load = best(lambda: load_workflow(str(path)), args.repeat)  # parse cached after first
         parser._CACHE.clear()
-        cold = best(lambda: (parser._CACHE.clear(), parser.load_workflow(str(path))), 1)
+        cold = best(lambda: (parser._CACHE.clear(), load_workflow(str(path))), 1)
     print(f"{args.steps} steps: parse {parse}, evaluate (cached parse) {load}, parse + evaluate {cold}")
     return 0
 

@@ -18,9 +18,9 @@ def load(path: str | os.PathLike | None = None, *, text: str | None = None,
     `variables` are as with `--var NAME=value` (values become strings); `base` is `--base`.
     Pattern steps are expanded from the files there now. Raises WorkflowError / UsageError.
     """
-    from datamake.cli.main import workflow_path
     from datamake.language.evaluate import evaluate
-    from datamake.language.parser import load_workflow, parse_text
+    from datamake.language.load import load_workflow, workflow_path
+    from datamake.language.parser import parse_text
     from datamake.store import storage, storage_options
 
     values = {name: str(value) for name, value in (variables or {}).items()}

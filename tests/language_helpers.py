@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from datamake.errors import DatamakeError
-from datamake.language.parser import load_workflow
+from datamake.language.load import load_workflow
 
 
 def write(directory: Path, text: str, name: str = "Drakefile") -> Path:

@@ -2,7 +2,7 @@
 
 Library use::
 
-    from datamake.language.parser import load_workflow
+    from datamake.language.load import load_workflow
     from datamake.build.builder import build
 
     result = build(load_workflow("Drakefile"), ["report.csv"], jobs=4)
@@ -31,6 +31,7 @@ from datamake.build.results import BuildResult, RunOptions, Scope
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError, warn
 from datamake.build.executors.base import Executor, JobResult
+from datamake.build.executors.factory import make_executor
 from datamake.graph.step_graph import StepGraph, build_graph
 from datamake.build.signals import Stop as _Stop, on_signals as _on_signals
 from datamake.model import Step, Workflow
@@ -38,8 +39,9 @@ from datamake.decide.plan import Entry, Plan, decide
 from datamake.decide.preview import ReadOnlyState
 from datamake.graph.select import select
 from datamake.decide.staleness import Facts, command_hash, explain, recorded_inputs, stamp_text
-from datamake.store.statedb import (KEYED_READ_LIMIT, AttemptWhere, StateError, StateStore, acquire_lock,
-                                     default_state_dir, step_key)
+from datamake.build.lock import acquire_lock, open_store
+from datamake.store.schema import StateError
+from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, default_state_dir, step_key
 
 
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
@@ -78,7 +80,7 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
 def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, reporter, why: bool,
          argv: list[str]) -> BuildResult:
     """Decide and run under the lock, with the state store as the fingerprint cache."""
-    store = StateStore.open(options.state_dir)
+    store = open_store(options.state_dir)
     fingerprint.use_cache(store)
     try:
         for text in store.warnings:
@@ -113,9 +115,7 @@ def _record_lookup(records):
 
 
 def _default_executor(jobs: int, reporter, sg: StepGraph) -> Executor:
-    from datamake.build.executors.local import LocalExecutor
-
-    return LocalExecutor(jobs, on_output=lambda job, line, stderr=False: reporter.step_output(sg.step(job.key), line,
+    return make_executor(jobs, on_output=lambda job, line, stderr=False: reporter.step_output(sg.step(job.key), line,
                                                                                              stderr))
 
 

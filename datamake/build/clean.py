@@ -13,7 +13,8 @@ from datamake.graph.select import select
 from datamake.graph.step_graph import build_graph
 from datamake.model import Workflow, is_url, relative_to
 from datamake.store import storage
-from datamake.store.statedb import StateStore, acquire_lock, step_key
+from datamake.build.lock import acquire_lock, open_store
+from datamake.store.statedb import step_key
 
 
 @dataclass
@@ -68,7 +69,7 @@ def _kept_because(name: str, directory: str, protected: set[str], asked: bool) -
 def _forget(state_dir: str, keys: list[str]) -> None:
     if not os.path.exists(os.path.join(state_dir, "state.db")):
         return  # never built: nothing recorded
-    store = StateStore.open(state_dir)
+    store = open_store(state_dir)
     try:
         store.forget_successes(keys)
     finally:

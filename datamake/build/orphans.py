@@ -13,6 +13,8 @@ import os
 import signal
 import time
 
+from datamake.build.executors.local import TERM_GRACE  # the grace a cancelled step gets, given here too
+
 MARK = "DATAMAKE_RUNNER"
 
 
@@ -23,8 +25,6 @@ def mark(state_dir: str) -> str:
 
 def stop_orphans(dead_pid: int, state_dir: str) -> int:
     """Stop the process groups marked by runner `dead_pid` on `state_dir`; returns how many there were."""
-    from datamake.build.executors.local import TERM_GRACE  # the grace a cancelled step gets, given here too
-
     wanted = f"{MARK}={dead_pid}:{os.path.realpath(state_dir)}".encode()
     found = {group for group in (_marked_group(pid, wanted) for pid in _pids()) if group is not None}
     _signal(found, signal.SIGTERM)

@@ -11,15 +11,14 @@ import os
 
 from datamake.build.executors.resources import step_resources
 from datamake.graph.step_graph import build_graph
-from datamake.language.parser import load_workflow, parse_var_args
+from datamake.cli.variables import parse_var_args
+from datamake.language.load import load_workflow, workflow_path
 from datamake.model import Workflow
 from datamake.schedule import dated
 from datamake.schedule.declared import declared
 
 
 def lint(args: argparse.Namespace) -> int:
-    from datamake.cli.main import workflow_path
-
     paths = [workflow_path(t) for t in args.targets] if args.targets else [workflow_path(args.workflow)]
     variables = parse_var_args(args.vars, args.var)
     for name, stand_in in dated.SENTINELS.items():  # interval variables: defined by the schedule runner

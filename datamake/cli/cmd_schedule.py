@@ -7,8 +7,12 @@ import re
 import sys
 from datetime import datetime, timezone
 
-from datamake.cli.commands import keep_history
+from datamake.build.lock import acquire_lock, open_store
 from datamake.build.records import stamped
+from datamake.cli.commands import keep_history
+from datamake.cli.variables import parse_var_args
+from datamake.language.load import workflow_path
+from datamake.language.parser import read_source
 from datamake.schedule import dated
 from datamake.errors import UsageError, warn
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none, load
@@ -35,9 +39,6 @@ def scheduled(args: argparse.Namespace) -> bool:
     Decided by evaluating the workflow with stand-in interval values and looking at each step's
     header roots, so names built through variables or in `%include`d files count.
     """
-    from datamake.cli.main import workflow_path
-    from datamake.language.parser import parse_var_args, read_source
-
     if set(parse_var_args(args.vars, args.var)) & set(INTERVAL_VARS):
         return False  # the user bound DATE themselves: an ordinary build
     try:
@@ -93,17 +94,12 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
 
 
 def state_dir_of(args: argparse.Namespace) -> str:
-    from datamake.cli.main import workflow_path
-
     return args.state_dir or default_state_dir(workflow_path(args.workflow))
 
 
 def open_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
     """The schedule tables, once StateStore.open has set aside a corrupt or unknown database (with a warning)."""
-    from datamake.cli.main import workflow_path
-    from datamake.store.statedb import StateStore
-
-    store = StateStore.open(state_dir)
+    store = open_store(state_dir)
     store.close()
     for text in store.warnings:
         warn(text)
@@ -116,8 +112,6 @@ def run(args: argparse.Namespace) -> int:
     With --json, one object {"intervals": [{key, status, ran, failed, skipped}]} on stdout at the
     end (the long-running mode prints one per round).
     """
-    from datamake.store.statedb import acquire_lock
-
     workflow = shape(args)
     if workflow is None and not args.schedule:  # its schedule is unknown: say why it cannot be evaluated
         load(args, dict(dated.SENTINELS))
@@ -239,8 +233,6 @@ def _preview_interval(builder: IntervalBuilder, recorded: dict[str, str], reques
 
 def _read_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
     """The schedule records for -P and --status, read from a copy: the database is never created, changed or set aside."""
-    from datamake.cli.main import workflow_path
-
     state = ScheduleState(state_dir, workflow_path(args.workflow), readonly=True)
     for text in state.warnings:
         warn(text)

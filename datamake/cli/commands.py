@@ -4,7 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from datamake.cli.main import build_parser, workflow_path
+from datamake.build.executors import factory as executors
+from datamake.cli.main import build_parser
+from datamake.cli.variables import parse_var_args
+from datamake.language.load import load_workflow, workflow_path
 
 
 _configured: list = [None]  # the (--storage-option values, workflow dir) the storage layer was set up with
@@ -29,7 +32,6 @@ def load_written(args: argparse.Namespace, extra_vars: dict[str, str] | None = N
     from datamake.store import storage_options
     from datamake.language.options import drake_by_default
     from datamake.flow import with_python_steps
-    from datamake.language.parser import load_workflow, parse_var_args
     from datamake.model import workflow_directory
 
     path = workflow_path(args.workflow)
@@ -111,14 +113,14 @@ def keep_history(args: argparse.Namespace, state_dir: str, declared: float | Non
     from datamake.errors import UsageError
     from datamake.language.options import duration_seconds
     from datamake.store.retention import prune
-    from datamake.store.statedb import StateStore, acquire_lock
+    from datamake.build.lock import acquire_lock, open_store
 
     keep = duration_seconds(args.keep, "--keep", None) if args.keep else declared
     if not keep:
         return
     try:
         with acquire_lock(state_dir):
-            store = StateStore.open(state_dir)
+            store = open_store(state_dir)
             try:
                 pruned = prune(store.db, state_dir, keep, time.time())
             finally:
@@ -140,17 +142,8 @@ def make_executor(args: argparse.Namespace, workflow, reporter):
     def on_output(job, line, stderr=False):
         reporter.step_output(workflow.steps[job.key], line, stderr)
 
-    from datamake.build.executors.local import LocalExecutor
-    from datamake.build.executors.resources import step_resources
-
-    for step in workflow.steps:  # a bad `resources:` is a workflow error before anything runs
-        step_resources(step)
-    if args.executor == "dask" or args.dask_scheduler:
-        from datamake.build.executors.dask import DaskExecutor
-
-        return DaskExecutor(args.jobs, scheduler_address=args.dask_scheduler, on_output=on_output)
-
-    return LocalExecutor(args.jobs, on_output=on_output)
+    return executors.make_executor(args.jobs, on_output, kind=args.executor, scheduler_address=args.dask_scheduler,
+                                   steps=workflow.steps)
 
 
 def graph(args: argparse.Namespace) -> int:

@@ -50,8 +50,8 @@ def complete_target(prefix: str, parsed_args: argparse.Namespace, **_kwargs) -> 
 
 
 def target_names(workflow: str | None, vars_args: list[str], var_args: list[str]) -> list[str]:
-    from datamake.cli.main import workflow_path
-    from datamake.language.parser import load_workflow, parse_var_args
+    from datamake.cli.variables import parse_var_args
+    from datamake.language.load import load_workflow, workflow_path
     from datamake.model import relative_to
     from datamake.schedule import dated
 

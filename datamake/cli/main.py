@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from datamake import __version__
@@ -315,14 +314,3 @@ def dispatch(args: argparse.Namespace) -> int:
         return commands.schedule(args)
     return commands.build(args)
 
-
-def workflow_path(arg: str | None) -> str:
-    """Resolve `-w`: a file, or a directory holding a Drakefile; default ./Drakefile."""
-    path = arg or "Drakefile"
-    if os.path.isdir(path):
-        path = os.path.join(path, "Drakefile")
-    if not os.path.exists(path):
-        raise UsageError(f"workflow not found: {path}", hint="use -w FILE or run where a Drakefile is")
-    if os.path.isdir(path):
-        raise UsageError(f"workflow {path} is a directory", hint="name the workflow file with -w FILE")
-    return os.path.abspath(path)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
-
-import lark
+from typing import TYPE_CHECKING
 
 from datamake.errors import SourceLocation, WorkflowError
+
+if TYPE_CHECKING:
+    import lark
 
 STRAY_BODY = "indented line without a step header above it (a body must follow `outputs <- inputs`)"
 UNINDENTED_BODY = ("command not indented: indent the body of the step above "
@@ -36,6 +38,8 @@ def check_first_line(text: str, path: str) -> None:
 
 def translate(exc: lark.exceptions.UnexpectedInput, text: str, path: str) -> WorkflowError:
     """The one place lark's exceptions become our messages."""
+    import lark  # only reached after a parse, which imported it already
+
     line = getattr(exc, "line", 0)
     if isinstance(line, int) and line > 1 and _unindented_body(text, line):
         return WorkflowError(UNINDENTED_BODY, SourceLocation(path, line, 1))

@@ -1,22 +1,21 @@
-"""Workflow text -> typed syntax items (lark LALR, imported only to parse), cached per file; the load entry points."""
+"""Workflow text -> typed syntax items (lark LALR, imported only to parse), cached per file and on disk."""
 from __future__ import annotations
 
 import functools
 import hashlib
 import os
-import re
 import stat
 import threading
 from pathlib import Path
-from typing import Mapping
 
-from datamake.errors import SourceLocation, UsageError, WorkflowError, remember_source
-from datamake.gcpause import gc_paused
-from datamake.model import Workflow
+from datamake.errors import SourceLocation, WorkflowError, remember_source
+from datamake.language import parse_cache
+from datamake.language.parse_errors import check_first_line, translate
 from datamake.language.syntax import BodyLine, Include, Item, MethodDecl, ScheduleDecl, StepDecl, Syntax, Text, VarDef
+from datamake.language.transform import Build
 
 __all__ = ["BodyLine", "Include", "Item", "MethodDecl", "ScheduleDecl", "StepDecl", "Syntax", "Text", "VarDef",
-           "grammar_text", "load_workflow", "parse_file", "parse_text", "parse_var_args"]
+           "grammar_text", "parse_file", "parse_text"]
 
 _LOCK = threading.Lock()
 _PARSER = None  # the lark.Lark parser, built at the first parse
@@ -51,11 +50,9 @@ def _parser():
     if _PARSER is None:
         import lark
 
-        from datamake.language.transform import Build
-
         grammar = grammar_text()
-        _BUILD = Build()
         # lark checks the grammar's hash stored in the cache file, and rebuilds if it is unreadable.
+        _BUILD = Build(lark.Token)
         _PARSER = lark.Lark(grammar, parser="lalr", lexer="contextual", transformer=_BUILD,
                             maybe_placeholders=False, cache=_cache_file(grammar, lark.__version__))
     return _PARSER
@@ -64,8 +61,6 @@ def _parser():
 def parse_text(text: str, path: str) -> Syntax:
     """Parse workflow text into syntax items; errors are WorkflowErrors at their position."""
     import lark
-
-    from datamake.language.parse_errors import check_first_line, translate
 
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith(_BOM):  # an editor's byte-order mark, not part of the first name
@@ -142,64 +137,10 @@ def parse_file(path: str, loc: SourceLocation | None = None) -> Syntax:
 
 def _parse_cached(path: str) -> Syntax:
     """Parse through the on-disk cache: its entry when the key matches, else parse and store one."""
-    from datamake.language import parse_cache as syntax_cache
-
     data = read_source(path)
-    entry = syntax_cache.key(os.path.abspath(path), data, grammar_text())
-    syntax = syntax_cache.load(path, entry)
+    entry = parse_cache.key(os.path.abspath(path), data, grammar_text())
+    syntax = parse_cache.load(path, entry)
     if syntax is None:
         syntax = parse_text(decode_source(data, path), path)
-        syntax_cache.store(path, entry, syntax)
+        parse_cache.store(path, entry, syntax)
     return syntax
-
-
-def load_workflow(path: str, *, variables: Mapping[str, str] | None = None,
-                  base: str | None = None, run_commands: bool = True) -> Workflow:
-    """Parse (cached) and evaluate the workflow at `path` with the given starting variables.
-
-    `run_commands=False` evaluates without running any `$(command)` (for --lint and completion).
-    """
-    from datamake.language.evaluate import evaluate
-
-    path = os.path.abspath(path)
-    with gc_paused():
-        return evaluate(path, parse_file(path), variables or {}, base, run_commands)
-
-
-_VAR_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
-
-
-def parse_var_args(vars_args: list[str], var_args: list[str]) -> dict[str, str]:
-    """Drake's `-v "A=1,B=2"` (commas outside double quotes split) then each `--var A=1`."""
-    result: dict[str, str] = {}
-    for arg in vars_args:
-        for item in _split_outside_quotes(arg, ","):
-            if item.strip():
-                _add_var(result, item.strip(), "-v")
-    for item in var_args:
-        _add_var(result, item, "--var")
-    return result
-
-
-def _split_outside_quotes(text: str, sep: str) -> list[str]:
-    parts, current, quoted = [], [], False
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-        if ch == sep and not quoted:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
-    return parts
-
-
-def _add_var(result: dict[str, str], item: str, flag: str) -> None:
-    pieces = _split_outside_quotes(item, "=")
-    if len(pieces) != 2 or not _VAR_NAME.match(pieces[0]):
-        raise UsageError(f"bad {flag} variable {item!r}: expected NAME=VALUE")
-    value = pieces[1]
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    result[pieces[0]] = value

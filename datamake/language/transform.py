@@ -1,18 +1,25 @@
 """lark's parse callbacks: tokens -> syntax items, while the LALR parser runs (no tree is built)."""
 from __future__ import annotations
 
-import lark
+from typing import TYPE_CHECKING
 
 from datamake.errors import SourceLocation, WorkflowError
 from datamake.language.syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Text, VarDef
 from datamake.language.parse_errors import STRAY_BODY, body_loc
 
+if TYPE_CHECKING:
+    import lark
 
-class Build(lark.Transformer):
-    """Runs inside the LALR parser (no tree is built): tokens -> syntax items."""
 
-    def __init__(self) -> None:
-        super().__init__()
+class Build:
+    """Runs inside the LALR parser (no tree is built): tokens -> syntax items.
+
+    lark calls the method named after each rule; a plain class serves as well as lark's
+    Transformer, so this module loads without lark (a cached parse never imports it).
+    """
+
+    def __init__(self, token_type: type) -> None:
+        self.token_type = token_type  # lark.Token, given by the parser that imported lark
         self.path = ""
 
     def loc(self, token: lark.Token) -> SourceLocation:
@@ -71,7 +78,7 @@ class Build(lark.Transformer):
     def method(self, children):
         head = children[0]
         options = next((c for c in children[1:] if isinstance(c, tuple)), ())
-        bodies = [c for c in children[1:] if isinstance(c, lark.Token)]
+        bodies = [c for c in children[1:] if isinstance(c, self.token_type)]
         return MethodDecl(head[:-2], options, self._body(bodies), self.loc(head))
 
     def include(self, children):
@@ -89,7 +96,7 @@ class Build(lark.Transformer):
 
     def _no_body(self, children, what: str) -> None:
         for child in children:
-            if isinstance(child, lark.Token) and child.type == "BODY":
+            if isinstance(child, self.token_type) and child.type == "BODY":
                 raise WorkflowError(f"indented line after {what}: only steps and methods have bodies",
                                     body_loc(child, self.path))
 

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from datamake.store.statedb import StateStore, acquire_lock
+from datamake.build.lock import acquire_lock
+from datamake.store.statedb import StateStore
 from conftest import ROOT
 from jsonkit import checked, counts
 

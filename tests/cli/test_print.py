@@ -4,7 +4,7 @@ import pytest
 
 from datamake.cli.main import main
 from datamake.errors import UsageError
-from datamake.language.parser import parse_var_args
+from datamake.cli.variables import parse_var_args
 from jsonkit import checked
 
 WORKFLOW = """\

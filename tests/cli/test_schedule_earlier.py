@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from datamake.language.parser import load_workflow
+from datamake.language.load import load_workflow
 from datamake.schedule import dated
 from datamake.schedule.intervals import Schedule, parse_time
 from datamake.schedule.template import DatedTemplate

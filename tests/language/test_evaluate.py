@@ -4,6 +4,7 @@ import os
 from language_helpers import load, write
 
 from datamake.language import parser
+from datamake.language.load import load_workflow
 
 
 def test_include_leaks_variables_and_methods_call_does_not(tmp_path):
@@ -90,15 +91,15 @@ def test_commands_run_once_per_process_and_parses_are_cached(tmp_path):
           echo $[N]
     """
     path = write(tmp_path, text)
-    first = parser.load_workflow(str(path))
-    second = parser.load_workflow(str(path), variables={"DATE": "2026-01-02"})
+    first = load_workflow(str(path))
+    second = load_workflow(str(path), variables={"DATE": "2026-01-02"})
     assert first.steps[0].body == second.steps[0].body == "echo once"
     assert counter.read_text() == "x\n"
     assert parser.parse_file(str(path)) is parser.parse_file(str(path))
     # A changed file is parsed again.
     path.write_text("out <-\n  echo changed and longer\n")
     os.utime(path, ns=(1, 1))
-    assert parser.load_workflow(str(path)).steps[0].body == "echo changed and longer"
+    assert load_workflow(str(path)).steps[0].body == "echo changed and longer"
 
 
 def test_same_syntax_evaluates_with_different_starting_variables(tmp_path):
@@ -106,7 +107,7 @@ def test_same_syntax_evaluates_with_different_starting_variables(tmp_path):
         raw/$[DATE].json <-
           echo $[DATE] > $OUTPUT
     """)
-    days = [parser.load_workflow(str(path), variables={"DATE": d}) for d in ("2026-11-01", "2026-11-02")]
+    days = [load_workflow(str(path), variables={"DATE": d}) for d in ("2026-11-01", "2026-11-02")]
     assert [wf.steps[0].outputs[0].name for wf in days] == [str(tmp_path / "raw/2026-11-01.json"),
                                                            str(tmp_path / "raw/2026-11-02.json")]
     assert days[1].steps[0].body == "echo 2026-11-02 > $OUTPUT"

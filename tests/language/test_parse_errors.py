@@ -3,7 +3,7 @@ import pytest
 from language_helpers import error, write
 
 from datamake.errors import WorkflowError
-from datamake.language.parser import load_workflow
+from datamake.language.load import load_workflow
 
 
 def expect(tmp_path, text, line, col, message, source, name="Drakefile"):

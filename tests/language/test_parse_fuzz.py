@@ -124,7 +124,8 @@ REFUSED = {"nul": "NUL byte", "latin-1 byte": "invalid UTF-8 byte 0xe9"}
 
 def _load_checked(path, text_has_commands: bool, refused: str | None) -> None:
     """A Workflow or a located DatamakeError whose caret can be drawn; any other exception fails the test."""
-    from datamake.language.parser import load_workflow, parse_file
+    from datamake.language.load import load_workflow
+    from datamake.language.parser import parse_file
 
     try:
         if text_has_commands:  # parse only: $(...) would run the test's commands
@@ -166,7 +167,7 @@ def test_mutations_of_every_real_workflow_load_or_fail_located(tmp_path):
 
 
 def test_a_runaway_include_chain_is_a_located_error(tmp_path):
-    from datamake.language.parser import load_workflow
+    from datamake.language.load import load_workflow
 
     depth = 400
     for i in range(depth):

@@ -248,7 +248,7 @@ def test_header_roots_through_conditional_defaults(tmp_path):
 def test_crlf_text_and_no_trailing_newline(tmp_path):
     path = tmp_path / "Drakefile"
     path.write_bytes(b"A=1\r\nout <- in\r\n  echo $[A]")
-    from datamake.language.parser import load_workflow
+    from datamake.language.load import load_workflow
 
     assert load_workflow(str(path)).steps[0].body == "echo 1"
 

@@ -12,8 +12,9 @@ import pytest
 
 from datamake.errors import SourceLocation, UsageError
 from datamake.model import Options, Step, Target
+from datamake.build.lock import acquire_lock
 from datamake.store.schema import SCHEMA_VERSION as STATE_SCHEMA_VERSION
-from datamake.store.statedb import StateStore, acquire_lock, step_key
+from datamake.store.statedb import StateStore, step_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -187,7 +188,7 @@ def _env() -> dict[str, str]:
 
 HOLDER = """
 import sys, time
-from datamake.store.statedb import acquire_lock
+from datamake.build.lock import acquire_lock
 with acquire_lock(sys.argv[1]):
     print("locked", flush=True)
     sys.stdin.readline()
