@@ -40,7 +40,8 @@ def test_any_text_gives_a_workflow_or_a_located_error(tmp_path_factory, text):
     except DatamakeError as err:
         assert err.loc is not None, err.message
         assert err.loc.path.startswith(str(workdir)) and err.loc.line >= 1 and err.loc.col >= 1
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n") + [""]
+        read = text.removeprefix("\ufeff")  # a leading byte-order mark is not part of the text
+        lines = read.replace("\r\n", "\n").replace("\r", "\n").split("\n") + [""]
         source = lines[err.loc.line - 1]
         message = f"{err.message} ({err.hint})" if err.hint else err.message  # a did-you-mean, say
         assert err.render() == f"{err.loc}: error: {message}\n{source}\n{caret_under(source, err.loc.col)}"
