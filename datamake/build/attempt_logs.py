@@ -18,23 +18,38 @@ def log_dir(state_dir: str, interval: str = "") -> str:
     return os.path.join(logs, safe_name(interval, 64)) if interval else logs
 
 
-def reserve_log(state_dir: str, interval: str, step: str, number: int) -> tuple[int, str]:
-    """Create the empty log of attempt `number` (or the next free number) of `step`; return both.
+def reserve_log(state_dir: str, interval: str, step: str, number: int, taken: set[str]) -> tuple[int, str]:
+    """The log path of attempt `number` (or the next free number) of `step`; return both. No file is made.
 
-    The file is created exclusively, so two attempts never share one: a number whose file is
-    left from a pruned history, or taken by another step with the same safe name, is skipped.
+    The file is made when the attempt first prints (`open_log`): a step that prints nothing leaves
+    none, and creating thousands of empty files was the largest cost of a build of small steps. A
+    number is free when no file has it (a log kept after its record was pruned, or one of another
+    step with the same safe name) and no attempt of this run took it (`taken`, kept by the caller:
+    its file may not exist yet). The state directory's lock keeps other processes out meanwhile.
     """
     folder = log_dir(state_dir, interval)
     stem = safe_name(step)
     while True:
         path = os.path.join(folder, f"{stem}.{number}.log")
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        if path not in taken and not os.path.lexists(path):
+            taken.add(path)
             return number, path
-        except FileExistsError:
-            number += 1
-        except FileNotFoundError:
-            os.makedirs(folder, exist_ok=True)
+        number += 1
+
+
+def open_log(path: str):
+    """The attempt's log, made (with its folder) on first use and appended to; unbuffered, so a killed
+    run keeps every line."""
+    try:
+        return open(path, "ab", buffering=0)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        return open(path, "ab", buffering=0)
+
+
+def existing_log(path: str) -> str | None:
+    """`path` when the attempt wrote its log, None when it printed nothing (and so has no file)."""
+    return path if path and os.path.exists(path) else None
 
 
 def read_tail(path: str | None, max_bytes: int, lines: int | None = None) -> str:

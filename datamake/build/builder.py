@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from datamake.decide import fingerprint
 from datamake.build import orphans
+from datamake.build.attempt_logs import existing_log
 from datamake.build import outputs as step_outputs
 from datamake.build.jobs import InFlight, Logs, job_error, make_job, prepare_try
 from datamake.build.results import BuildResult, RunOptions, Scope
@@ -238,15 +239,16 @@ class Builder:
     def _finish(self, result: JobResult) -> None:
         index = result.key
         attempt = self.running.pop(index)
-        result = replace(result, log_path=attempt.log_path)
         step = self.sg.step(index)
-        self.result.logs[index] = attempt.log_path
         try:
             error = job_error(result) or self._publish(step, attempt)
         except (DatamakeError, OSError) as err:  # an upload or remote copy failed: the step failed
             error = _why(err)
         finally:
             attempt.cleanup()
+        attempt.log_path = existing_log(attempt.log_path) or ""  # a step that printed nothing has none
+        result = replace(result, log_path=attempt.log_path)
+        self.result.logs[index] = attempt.log_path or None
         if error is None:
             error = self._record_done(step, attempt, result)
         if error is None:
@@ -353,7 +355,7 @@ class Builder:
         scope = self.opts.scope
         where = AttemptWhere(scope.workflow, scope.interval, scope.name_of(step), attempt.ordinal, result.returncode)
         return (self.run_id, step_key(step), step.index, step.label(), outcome, attempt.started, result.finished,
-                attempt.log_path, str(self.reasons[step.index]), error, where)
+                attempt.log_path or None, str(self.reasons[step.index]), error, where)
 
     def _interrupt(self, signum: int) -> None:
         """Stop every job, clean their temporaries, record what finished, then raise Interrupted."""
@@ -380,6 +382,7 @@ class Builder:
     def _drop(self, result: JobResult) -> None:
         """An interrupted job: remove its temporaries, record and report it."""
         attempt = self.running.pop(result.key)
+        attempt.log_path = existing_log(attempt.log_path) or ""
         result = replace(result, log_path=attempt.log_path)
         self._discard(attempt.temps.values())
         attempt.cleanup()

@@ -6,6 +6,7 @@ written beside the step's log, one name per line, and `$INPUTS_FILE` names it in
 """
 from __future__ import annotations
 
+import os
 import re
 
 VARIABLE_LIMIT = 128 * 1024 - 1  # bytes of "NAME=value" the kernel passes in one string
@@ -19,6 +20,7 @@ def fit_lists(env: dict[str, str], names: dict[str, tuple[str, ...]], log_path: 
         if len(key) + 1 + len(value.encode()) <= VARIABLE_LIMIT:
             continue
         listing = f"{log_path}.{key.lower()}"
+        os.makedirs(os.path.dirname(listing) or ".", exist_ok=True)  # the log itself may not exist yet
         with open(listing, "w", encoding="utf-8") as handle:
             handle.write("".join(name + "\n" for name in names[key]))
         del env[key]

@@ -65,13 +65,14 @@ class Logs:
     def __init__(self, store, state_dir: str, interval: str):
         self.store, self.state_dir, self.interval = store, state_dir, interval
         self.next: dict[int, int] = {}  # step index -> the recorded number of its next attempt
+        self.taken: set[str] = set()  # paths given to this run's attempts (made only when one prints)
 
     def reserve(self, step: Step, name: str) -> tuple[int, str]:
-        """The next try's recorded number and its own new log file (earlier runs' logs are kept)."""
+        """The next try's recorded number and its own log path (earlier runs' logs are kept)."""
         number = self.next.get(step.index)
         if number is None:
             number = self.store.last_attempt_number(self.interval, name) + 1
-        number, path = reserve_log(self.state_dir, self.interval, name, number)
+        number, path = reserve_log(self.state_dir, self.interval, name, number, self.taken)
         self.next[step.index] = number + 1
         return number, path
 

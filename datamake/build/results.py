@@ -18,7 +18,7 @@ class BuildResult:
     skipped: list[int] = field(default_factory=list)
     up_to_date: list[int] = field(default_factory=list)  # projected steps found unchanged when re-checked
     errors: dict[int, str] = field(default_factory=dict)  # failed step index -> why
-    logs: dict[int, str] = field(default_factory=dict)  # step index -> log of its last attempt
+    logs: dict[int, str | None] = field(default_factory=dict)  # step index -> log of its last attempt (None: it printed nothing)
 
     @property
     def ok(self) -> bool:

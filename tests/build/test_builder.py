@@ -92,7 +92,28 @@ def test_each_try_is_recorded_with_its_own_log(project):
         assert sorted(store.load_successes()) == [str(project.path / "count.txt"), str(project.path / "upper.txt")]
     finally:
         store.close()
-    assert result.logs[0] == attempts[0].log_path and result.logs[0] != result.logs[1]
+    # Neither step printed anything: neither has a log file, and neither record points at one.
+    assert result.logs == {0: None, 1: None} and [a.log_path for a in attempts] == [None, None]
+    assert list((project.path / ".datamake" / "logs").iterdir()) == []
+
+
+def test_only_a_step_that_prints_gets_a_log_file(project):
+    flow = project("""\
+        upper.txt <- in.txt
+          echo "upper, to stderr" >&2; tr a-z A-Z < $INPUT > $OUTPUT
+        count.txt <- upper.txt
+          wc -c < $INPUT > $OUTPUT
+        """, **{"in.txt": "abc\n"})
+    result, _ = run(flow)
+    store = StateStore.open_readonly(str(project.path / ".datamake"))
+    try:
+        attempts = {a.label: a for a in store.last_run_attempts()}
+    finally:
+        store.close()
+    assert result.logs[0] == attempts["upper.txt"].log_path == str(project.path / ".datamake/logs/upper.txt.1.log")
+    assert open(result.logs[0]).read() == "upper, to stderr\n"
+    assert result.logs[1] is None and attempts["count.txt"].log_path is None
+    assert sorted(p.name for p in (project.path / ".datamake" / "logs").iterdir()) == ["upper.txt.1.log"]
 
 
 def test_a_failure_skips_what_depends_on_it_and_leaves_no_output(project):

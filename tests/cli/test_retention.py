@@ -50,6 +50,7 @@ def test_a_retention_run_removes_old_history_and_logs_and_keeps_recent_ones(proj
 def test_keep_on_a_plain_build(project):
     project.workflow("""
         out.txt <-
+          echo making out.txt
           echo ok > $OUTPUT
     """)
     assert project.run().returncode == 0

@@ -19,7 +19,7 @@ FLAKY = """
       echo raw > $OUTPUT
 
     report/$[DATE].csv <- raw/$[DATE].json
-      if [ "$DATE" = 2026-11-22 ]; then exit 1; fi
+      if [ "$DATE" = 2026-11-22 ]; then echo "no data for $DATE" >&2; exit 1; fi
       cp $INPUT $OUTPUT
 """
 

@@ -209,7 +209,7 @@ class DaskExecutor:
 
     def _deliver(self, job: Job, text: str) -> None:
         """Write the log here when the worker's disk is not ours; replay output lines."""
-        if not os.path.exists(job.log_path):
+        if text and not os.path.exists(job.log_path):  # a step that printed nothing has no log
             os.makedirs(os.path.dirname(job.log_path) or ".", exist_ok=True)
             with open(job.log_path, "w", encoding="utf-8") as handle:
                 handle.write(text)

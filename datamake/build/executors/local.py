@@ -11,6 +11,7 @@ import time
 from collections import deque
 from typing import Callable
 
+from datamake.build.attempt_logs import open_log
 from datamake.build.executors.base import Job, JobResult
 from datamake.build.executors.commands import ProtocolError, command_for
 from datamake.build.executors.shell import sigpipe_hint
@@ -190,11 +191,8 @@ class _Run:
                 _unlink(script)
 
     def _run_logged(self, argv: list[str], env: dict[str, str]) -> JobResult:
+        log = _Log(self.job.log_path)
         try:
-            log = _log_file(self.job.log_path)
-        except OSError as exc:
-            return self.result(None, f"cannot write log {self.job.log_path}: {exc.strerror or exc}")
-        with log:
             try:
                 self.proc = _spawn(argv, env, self.job.cwd, self.stdin)
             except OSError as exc:
@@ -203,6 +201,8 @@ class _Run:
                 self.send(signal.SIGTERM)
             self._pump(log)
             self._reap()
+        finally:
+            log.close()
         return self.result(self.proc.returncode, None)
 
     def _pump(self, log) -> None:
@@ -221,7 +221,7 @@ class _Run:
                     if not chunk:
                         sel.unregister(key.fd)
                         continue
-                    log = self._write_log(log, chunk)
+                    self._write_log(log, chunk)
                     partial[key.fd] = self._lines(partial[key.fd] + chunk, key.fd == err)
         for fd, rest in partial.items():
             if rest:
@@ -229,17 +229,15 @@ class _Run:
         self.proc.stdout.close()
         self.proc.stderr.close()
 
-    def _write_log(self, log, chunk: bytes):
+    def _write_log(self, log: _Log, chunk: bytes) -> None:
         """Append to the log; when it cannot be written, stop the step (its output would be lost) and drop the log."""
-        if log is None:
-            return None
+        if log.broken:
+            return
         try:
             log.write(chunk)
-            return log
         except OSError as exc:
             self.log_error = f"cannot write its log {self.job.log_path}: {exc.strerror or exc}"
             self.send(signal.SIGTERM)
-            return None
 
     def _kill_now(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
@@ -320,12 +318,26 @@ class _Run:
         return f"exit {returncode}"
 
 
-def _log_file(path: str):
-    try:
-        return open(path, "wb", buffering=0)  # unbuffered: a killed run keeps every line
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        return open(path, "wb", buffering=0)
+class _Log:
+    """A job's log file, made when the first bytes arrive: a step that prints nothing leaves no file."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.file = None
+        self.broken = False  # a write failed: nothing more is written
+
+    def write(self, chunk: bytes) -> None:
+        try:
+            if self.file is None:
+                self.file = open_log(self.path)
+            self.file.write(chunk)
+        except OSError:
+            self.broken = True
+            raise
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
 
 
 def _spawn(argv: list[str], env: dict[str, str], cwd: str, stdin) -> subprocess.Popen:
