@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Iterable, Mapping
 
 from datamake.build.builder import build
 from datamake.build.results import BuildResult
 from datamake.flow import Flow, with_python_steps
+from datamake.graph.patterns import expand_patterns
+from datamake.language.evaluate import evaluate
+from datamake.language.load import load_workflow, workflow_path
+from datamake.language.parser import parse_text
 from datamake.model import Workflow, workflow_directory
+from datamake.store import storage, storage_options
+from datamake.views.graph_render import choose_format, render
+from datamake.views.graph_view import view_of_plan
+from datamake.views.reporters import make_reporter
 
 
 def load(path: str | os.PathLike | None = None, *, text: str | None = None,
@@ -18,11 +27,6 @@ def load(path: str | os.PathLike | None = None, *, text: str | None = None,
     `variables` are as with `--var NAME=value` (values become strings); `base` is `--base`.
     Pattern steps are expanded from the files there now. Raises WorkflowError / UsageError.
     """
-    from datamake.language.evaluate import evaluate
-    from datamake.language.load import load_workflow, workflow_path
-    from datamake.language.parser import parse_text
-    from datamake.store import storage, storage_options
-
     values = {name: str(value) for name, value in (variables or {}).items()}
     if text is not None:
         directory = os.path.abspath(os.fspath(path) if path is not None else ".")
@@ -37,9 +41,6 @@ def load(path: str | os.PathLike | None = None, *, text: str | None = None,
 
 
 def _expanded(workflow: Workflow | Flow | str | os.PathLike | None, targets: list[str]) -> Workflow:
-    from datamake.graph.patterns import expand_patterns
-    from datamake.store import storage
-
     if isinstance(workflow, Flow):
         workflow = workflow.workflow()
     elif not isinstance(workflow, Workflow):
@@ -60,22 +61,19 @@ def run(workflow: Workflow | Flow | str | os.PathLike | None = None, targets: st
         targets = [targets]
     targets = list(targets)
     workflow = _expanded(workflow, targets)
-    reporter = None
-    if quiet:
-        from datamake.views.reporters import make_reporter
-
-        reporter = make_reporter(False, True, False, jobs)
-    return build(workflow, targets, jobs=jobs, check=check, preview=preview, why=why, auto=auto,
-                 fail_fast=fail_fast, state_dir=state_dir and os.path.abspath(state_dir), reporter=reporter)
+    reporter = None if preview else make_reporter(sys.stdout.isatty(), quiet, False, jobs, why=why)
+    try:
+        return build(workflow, targets, jobs=jobs, check=check, preview=preview, why=why, auto=auto,
+                     fail_fast=fail_fast, state_dir=state_dir and os.path.abspath(state_dir), reporter=reporter)
+    finally:
+        if reporter is not None:  # a live display must end even when the run is interrupted
+            reporter.close()
 
 
 def render_graph(workflow: Workflow | Flow | str | os.PathLike | None = None, targets: str | Iterable[str] = (), *,
           format: str = "text", check: str = "timestamp", state_dir: str | None = None) -> str | bytes:
     """What `--graph FORMAT` draws (dot, mermaid, text, html, svg, png): the selected steps with their
     states from a preview, and the last run. svg and png are bytes and need Graphviz's `dot`."""
-    from datamake.views.graph_render import choose_format, render
-    from datamake.views.graph_view import view_of_plan
-
     targets = [targets] if isinstance(targets, str) else list(targets)
     workflow = _expanded(workflow, targets)
     fmt = choose_format(format, None)

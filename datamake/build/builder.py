@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from dataclasses import replace
 
@@ -28,6 +27,7 @@ from datamake.build import orphans
 from datamake.build.attempt_logs import existing_log
 from datamake.build import outputs as step_outputs
 from datamake.build.jobs import InFlight, Logs, job_error, make_job, prepare_try
+from datamake.build.reporting import NullReporter
 from datamake.build.results import BuildResult, RunOptions, Scope
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError, warn
@@ -63,9 +63,7 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
         return _preview(sg, selection, check, state_dir, reporter.warning if reporter else warn, preview_state)
     own_reporter = reporter is None
     if own_reporter:
-        from datamake.views.reporters import make_reporter  # the renderers sit below the builder
-
-        reporter = make_reporter(sys.stdout.isatty(), False, False, jobs, why=why)
+        reporter = NullReporter()
     options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path))
     runner = executor or _default_executor(jobs, reporter, sg)
     try:
@@ -200,14 +198,10 @@ class Builder:
         return None if reason.dirty else "up to date"
 
     def _confirm(self, step: Step) -> str | None:
-        """`+confirm` asks on a terminal; without one, and without -a, the step cannot run."""
+        """`+confirm` asks through the reporter (on a terminal); without one, and without -a, the step cannot run."""
         if not step.options.confirm or self.opts.auto:
             return None
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            return "step needs confirmation: rerun with -a"
-        print(f"Run step {step.label()}? [y/n] ", end="", file=sys.stderr, flush=True)
-        answer = sys.stdin.readline().strip().lower()
-        return None if answer in ("y", "yes") else "not confirmed"
+        return self.reporter.confirm(step)
 
     def _submit(self, index: int, number: int) -> None:
         step = self.sg.step(index)

@@ -9,13 +9,14 @@ from datetime import datetime, timezone
 
 from datamake.build.lock import acquire_lock, open_store
 from datamake.build.records import stamped
-from datamake.cli.commands import keep_history
+from datamake.cli.commands import keep_history, load_written
 from datamake.cli.variables import parse_var_args
 from datamake.language.load import workflow_path
 from datamake.language.parser import read_source
 from datamake.schedule import dated
 from datamake.errors import UsageError, warn
-from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none, load
+from datamake.cli.args import build_settings, interval_reporter
+from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
 from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
 from datamake.schedule.collisions import check_distinct_names
 from datamake.schedule.declared import Declared, declared
@@ -57,7 +58,7 @@ def scheduled(args: argparse.Namespace) -> bool:
 
 def shape(args: argparse.Namespace):
     """The workflow evaluated with stand-in interval values (None if it cannot be, e.g. $(cmd $[DATE]))."""
-    return evaluated_or_none(args, dict(dated.SENTINELS))
+    return evaluated_or_none(loader(args), dict(dated.SENTINELS))
 
 
 def schedule_of(args: argparse.Namespace, workflow) -> Declared:
@@ -73,7 +74,7 @@ def schedule_of(args: argparse.Namespace, workflow) -> Declared:
     if parts.get("spec") is None:
         if not (args.date or args.from_ or args.to or args.targets):
             if workflow is None:
-                load(args, dict(dated.SENTINELS))  # it cannot be evaluated: say why rather than "no schedule"
+                loader(args)(dict(dated.SENTINELS))  # it cannot be evaluated: say why rather than "no schedule"
             raise UsageError("the workflow uses interval variables ($[DATE], ...) but has no schedule",
                              hint="pass --schedule daily (or another SPEC), --date D, or add `%schedule daily`")
         parts["spec"] = "daily"
@@ -91,6 +92,17 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
                    rerun=args.rerun, max_active=args.max_active, once=not long_running,
                    on_failure=args.on_failure, on_success=args.on_success, catchup=decl.catchup,
                    **{k: v for k, v in (decl.waits or {}).items() if k in ("wait", "poke")})
+
+
+def loader(args: argparse.Namespace):
+    """The workflow of the command line, evaluated with extra (interval) variables."""
+    return lambda variables: load_written(args, extra_vars=variables)
+
+
+def interval_builder(args: argparse.Namespace, state_dir: str, workflow, cancel: Cancel | None = None):
+    return IntervalBuilder(build_settings(args), state_dir, workflow, cancel, load=loader(args),
+                           reporter_for=interval_reporter(args), targets=tuple(args.targets),
+                           max_active=args.max_active)
 
 
 def state_dir_of(args: argparse.Namespace) -> str:
@@ -114,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     """
     workflow = shape(args)
     if workflow is None and not args.schedule:  # its schedule is unknown: say why it cannot be evaluated
-        load(args, dict(dated.SENTINELS))
+        loader(args)(dict(dated.SENTINELS))
     decl = schedule_of(args, workflow)
     sched = decl.schedule
     dates = _dates_from_targets(args, workflow, sched)
@@ -131,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     cancel = Cancel()
     with acquire_lock(state_dir):
         state = open_state(args, state_dir)
-        builder = IntervalBuilder(args, state_dir, workflow, cancel)
+        builder = interval_builder(args, state_dir, workflow, cancel)
         try:
             for request in requests:
                 Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round,
@@ -200,7 +212,7 @@ def planned(args: argparse.Namespace, requests: list[Request], state_dir: str, c
     from datamake.decide.preview import ReadOnlyState
 
     state = _read_state(args, state_dir)
-    builder = IntervalBuilder(args, state_dir, workflow)
+    builder = interval_builder(args, state_dir, workflow)
     report = []
     try:
         recorded = state.steps()

@@ -1,12 +1,12 @@
 """Building one interval of a schedule: its workflow (filled in from a template), the build, its outcome."""
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 import threading
 from typing import Callable
 
+from datamake.build.builder import build
+from datamake.build.executors.factory import make_executor
 from datamake.graph.patterns import expand_patterns
 from datamake.schedule import dated
 from datamake.store import storage
@@ -16,21 +16,20 @@ from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
 from datamake.schedule.intervals import Interval
 from datamake.schedule.cancel import Cancel, CancellableExecutor
-from datamake.model import relative_to
+from datamake.model import Workflow, relative_to
 from datamake.schedule.request import Late, Outcome
+from datamake.settings import BuildSettings
+
+# The workflow as written, evaluated with these interval variables as well (given by the caller).
+Load = Callable[[dict[str, str]], Workflow]
+# The reporter of one interval's build; True for a preview (which shows nothing).
+ReporterFor = Callable[[bool], object]
 
 
-def load(args: argparse.Namespace, variables: dict[str, str]):
-    """The workflow of the command line, evaluated with these interval variables as well."""
-    from datamake.cli.commands import load_written
-
-    return load_written(args, extra_vars=variables)
-
-
-def evaluated_or_none(args: argparse.Namespace, variables: dict[str, str]):
-    """Like load, but None when the workflow cannot be evaluated with these values."""
+def evaluated_or_none(load: Load, variables: dict[str, str]) -> Workflow | None:
+    """load(variables), but None when the workflow cannot be evaluated with these values."""
     try:
-        return load(args, variables)
+        return load(variables)
     except ScheduleDeclError:
         raise  # the schedule itself is wrong: no evaluation would do better
     except DatamakeError:
@@ -44,12 +43,13 @@ class IntervalBuilder:
     starts once per schedule run, not once per interval.
     """
 
-    def __init__(self, args: argparse.Namespace, state_dir: str, shape=None, cancel: Cancel | None = None):
-        self.args = args
-        self.state_dir = state_dir
-        self.shape = shape
+    def __init__(self, settings: BuildSettings, state_dir: str, shape=None, cancel: Cancel | None = None, *,
+                 load: Load, reporter_for: ReporterFor, targets: tuple[str, ...] = (), max_active: int = 1):
+        self.settings, self.state_dir, self.shape = settings, state_dir, shape
+        self.load, self.reporter_for = load, reporter_for
+        self.targets, self.max_active = tuple(targets), max_active
         self.preview_state = None  # one read of the state for every interval a preview decides
-        self.template = DatedTemplate.of(shape, lambda v: evaluated_or_none(args, v)) if shape else None
+        self.template = DatedTemplate.of(shape, lambda v: evaluated_or_none(load, v)) if shape else None
         self.cancel = cancel or Cancel()
         self.idle: list[tuple[CancellableExecutor, _Slot]] = []
         self.lock = threading.Lock()
@@ -64,8 +64,8 @@ class IntervalBuilder:
 
     def evaluate(self, interval: Interval, variables: dict[str, str] | None = None):
         variables = variables or interval.variables()
-        written = self.template.workflow(variables) if self.template else load(self.args, variables)
-        workflow = expand_patterns(written, self.args.targets, storage.glob)  # this interval's files
+        written = self.template.workflow(variables) if self.template else self.load(variables)
+        workflow = expand_patterns(written, self.targets, storage.glob)  # this interval's files
         if not dated.dated_steps(workflow):
             raise UsageError("no step uses the interval variables ($[DATE], $[HOUR], $[INTERVAL_START], ...)",
                              hint="name dated outputs such as report/$[DATE].csv, or run without --schedule")
@@ -116,7 +116,7 @@ class IntervalBuilder:
             return self._run(adapted, dated.targets(workflow, force), preview=True)
         scope = Scope(workflow.path, interval.key, name)
         records = StepRecords(interval.key)
-        if self.args.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
+        if self.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
             result = self._run(adapted, dated.targets(workflow, force, skip), scope=scope, records=records)
         else:
             result = self._in_two_phases(adapted, force, scope, skip, records)
@@ -138,11 +138,10 @@ class IntervalBuilder:
 
     def _run(self, workflow, targets: list[str], preview: bool = False, scope: Scope | None = None,
              records: StepRecords | None = None):
-        from datamake.build.builder import build
-
-        common = dict(jobs=self.args.jobs, check=self.args.check or "timestamp", auto=self.args.auto,
-                      fail_fast=self.args.fail_fast, state_dir=self.state_dir)
-        reporter = self._reporter(preview)
+        settings = self.settings
+        common = dict(jobs=settings.jobs, check=settings.check, auto=settings.auto, fail_fast=settings.fail_fast,
+                      state_dir=self.state_dir)
+        reporter = self.reporter_for(preview)
         if preview:
             return build(workflow, targets, preview=True, reporter=reporter, preview_state=self.preview_state,
                          **common)
@@ -156,39 +155,30 @@ class IntervalBuilder:
             reporter.close()
 
     def _lease(self, workflow, reporter) -> tuple[CancellableExecutor, _Slot]:
-        from datamake.cli.commands import make_executor
-
         with self.lock:
             executor, slot = self.idle.pop() if self.idle else (None, _Slot())
         slot.steps, slot.reporter = workflow.steps, reporter
         if executor is None:
-            executor = CancellableExecutor(make_executor(self.args, slot, slot), self.cancel)
+            settings = self.settings
+            kept = make_executor(settings.jobs, slot.step_output, kind=settings.executor,
+                                 scheduler_address=settings.scheduler_address, steps=workflow.steps)
+            executor = CancellableExecutor(kept, self.cancel)
         return executor, slot
 
     def _give_back(self, executor: CancellableExecutor, slot: _Slot) -> None:
         with self.lock:
             self.idle.append((executor, slot))
 
-    def _reporter(self, preview: bool):
-        from datamake.views.reporters import make_reporter
-
-        # --json keeps stdout for its one object; several intervals at once share plain lines.
-        quiet = preview or self.args.quiet or self.args.json
-        terminal = sys.stderr.isatty() and not quiet and self.args.max_active == 1
-        return make_reporter(terminal, quiet, False, self.args.jobs)
 
 
 class _Slot:
-    """What a kept executor's output lines belong to: re-pointed at the interval it builds now.
-
-    make_executor takes a workflow (for `.steps`) and a reporter (for `.step_output`); this is both.
-    """
+    """What a kept executor's output lines belong to: re-pointed at the interval it builds now."""
 
     steps: tuple = ()
     reporter = None
 
-    def step_output(self, step, line: str, stderr: bool = False) -> None:
-        self.reporter.step_output(step, line, stderr)
+    def step_output(self, job, line: str, stderr: bool = False) -> None:
+        self.reporter.step_output(self.steps[job.key], line, stderr)
 
 
 def outcome_of(workflow, result, name) -> Outcome:

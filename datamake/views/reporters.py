@@ -9,6 +9,7 @@ from datamake.build.executors.base import JobResult
 from datamake.errors import warn
 from datamake.model import Step
 from datamake.build.records import StepRecords, stamped
+from datamake.build.reporting import CONFIRM_NEEDED
 
 
 def make_reporter(terminal: bool, quiet: bool, json: bool, jobs: int, console=None, why: bool = False) -> Reporter:
@@ -66,6 +67,14 @@ class Reporter:
 
     def warning(self, text: str) -> None:
         warn(text)
+
+    def confirm(self, step: Step) -> str | None:
+        """`+confirm`: ask on a terminal; without one the step cannot run (-a runs it unasked)."""
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            return CONFIRM_NEEDED
+        print(f"Run step {step.label()}? [y/n] ", end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline().strip().lower()
+        return None if answer in ("y", "yes") else "not confirmed"
 
     def close(self) -> None:
         pass
