@@ -7,6 +7,7 @@ from typing import Iterable, Mapping
 
 from datamake.build.builder import build
 from datamake.build.results import BuildResult
+from datamake.events import EventSink
 from datamake.flow import Flow, with_python_steps
 from datamake.graph.patterns import expand_patterns
 from datamake.language.evaluate import evaluate
@@ -17,6 +18,7 @@ from datamake.store import storage, storage_options
 from datamake.views.graph_render import choose_format, render
 from datamake.views.graph_view import view_of_plan
 from datamake.views.reporters import make_reporter
+from datamake.notify.dispatch import dispatcher
 
 
 def load(path: str | os.PathLike | None = None, *, text: str | None = None,
@@ -50,21 +52,26 @@ def _expanded(workflow: Workflow | Flow | str | os.PathLike | None, targets: lis
 
 def run(workflow: Workflow | Flow | str | os.PathLike | None = None, targets: str | Iterable[str] = (), *,
         jobs: int = 1, check: str = "timestamp", preview: bool = False, why: bool = False, auto: bool = False,
-        fail_fast: bool = False, state_dir: str | None = None, quiet: bool = False) -> BuildResult:
+        fail_fast: bool = False, state_dir: str | None = None, quiet: bool = False,
+        events: EventSink | None = None) -> BuildResult:
     """Build `targets` (default: everything, SPEC §2) of a Workflow, or of the workflow at a path.
 
     Step failures are in the result (`ok`, `failed`, `errors`), not raised; workflow and usage
     errors raise before anything runs. `quiet` prints only failures; otherwise the step lines
-    (or, on a terminal, the progress display) go to stdout as on the command line.
+    (or, on a terminal, the progress display) go to stdout as on the command line. `events`
+    gets every `datamake.events.Event`; by default they go to the workflow's `%on` hooks and
+    `%notify` notifiers.
     """
     if isinstance(targets, str):  # one target, not its characters
         targets = [targets]
     targets = list(targets)
     workflow = _expanded(workflow, targets)
+    events = dispatcher(workflow) if events is None else events
     reporter = None if preview else make_reporter(sys.stdout.isatty(), quiet, False, jobs, why=why)
     try:
         return build(workflow, targets, jobs=jobs, check=check, preview=preview, why=why, auto=auto,
-                     fail_fast=fail_fast, state_dir=state_dir and os.path.abspath(state_dir), reporter=reporter)
+                     fail_fast=fail_fast, state_dir=state_dir and os.path.abspath(state_dir), reporter=reporter,
+                     events=events or None)
     finally:
         if reporter is not None:  # a live display must end even when the run is interrupted
             reporter.close()

@@ -123,3 +123,12 @@ class Interrupted(DatamakeError):
         name = signal.Signals(signum).name
         super().__init__(f"interrupted by {name}")
         self.exit_code = 128 + signum
+
+
+def one_line(err: Exception) -> str:
+    """One line for a DatamakeError or an OSError met while preparing, publishing or cleaning up."""
+    if isinstance(err, DatamakeError):
+        return err.message
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    return str(err) or type(err).__name__

@@ -24,6 +24,7 @@ KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "confirm": "flag",
         "retries": "int",
         "retry-delay": "duration",
+        "retry-max-delay": "duration",
         "timeout": "duration",
         "atomic": "flag",
         "local": "flag",
@@ -77,6 +78,7 @@ class Options:
     confirm: bool = False
     retries: int = 0
     retry_delay: float = 1.0
+    retry_max_delay: float = 3600.0  # the backoff doubles up to this
     timeout: float | None = None
     atomic: bool = True
     local: bool = False
@@ -88,6 +90,11 @@ class Options:
     drake: bool = False  # Drake's semantics: $OUTPUT is the real name, shell without -e, outputs unchecked
     match: str | None = None  # a pattern step's constraints: "city=[a-z]+ year=[0-9]{4}"
     given: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def backoff(delay: float, retries_before: int, cap: float) -> float:
+    """The wait before a retry: `delay`, then twice as long each time, never more than `cap`."""
+    return min(delay * 2 ** min(retries_before, 60), cap)
 
 
 @dataclass(frozen=True)
@@ -199,6 +206,24 @@ def relative_to(name: str, directory: str) -> str:
 
 
 @dataclass(frozen=True)
+class HookDecl:
+    """`%on EVENT...` with its shell body: run on each matching event."""
+
+    events: tuple[str, ...]
+    command: str
+    loc: SourceLocation
+
+
+@dataclass(frozen=True)
+class NotifyDecl:
+    """`%notify URL on:EVENTS`: an apprise notifier. The URL may hold a secret: never printed."""
+
+    url: str = field(repr=False)
+    events: tuple[str, ...] = ()
+    loc: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
 class Workflow:
     """A whole evaluated workflow: its steps in file order and its schedule declaration."""
 
@@ -212,3 +237,5 @@ class Workflow:
     python_modules: tuple[tuple[str, SourceLocation], ...] = ()
     # Where each part of `%schedule` was written ("spec", "start", ...), for errors found later.
     schedule_locs: Mapping[str, SourceLocation] | None = None
+    hooks: tuple[HookDecl, ...] = ()
+    notifiers: tuple[NotifyDecl, ...] = ()

@@ -69,3 +69,15 @@ def test_base_and_version_stay_light(flow_dir):
     assert shown.stdout.split() == [datamake.__version__, "False"]
     with pytest.raises(AttributeError):
         datamake.not_a_thing
+
+
+def test_run_hands_every_event_to_the_sink_given_and_to_the_workflows_hooks_by_default(flow_dir):
+    seen = []
+    result = datamake.run(datamake.load(flow_dir), "broken.txt", quiet=True, events=seen.append)
+    assert not result.ok
+    assert [(e.kind, e.step, e.attempt, e.error) for e in seen] == [
+        ("step_started", "broken.txt", 1, ""), ("step_failed", "broken.txt", 1, "exit 7")]
+    with open(flow_dir / "Drakefile", "a") as drakefile:
+        drakefile.write('%on failure\n  echo "$DATAMAKE_EVENT $DATAMAKE_STEP" > alerted\n')
+    datamake.run(flow_dir, "broken.txt", quiet=True)
+    assert (flow_dir / "alerted").read_text() == "step_failed broken.txt\n"

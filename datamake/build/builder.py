@@ -9,11 +9,8 @@ Library use::
     result.ok, result.ran, result.failed, result.skipped   # step indexes, file order
     for step, reason in result.plan: print(step.label(), reason)
 
-`build(workflow, targets=(), *, jobs=1, check="timestamp", preview=False, why=False,
-auto=False, fail_fast=False, state_dir=None, executor=None, reporter=None, preview_state=None)
--> BuildResult` decides every selected step up front; with `preview` it stops there (no lock,
-nothing run).
-A run takes the lock on the state directory (default `.datamake` beside the workflow).
+`build()` decides every selected step up front; with `preview` it stops there (no lock, nothing
+run). A run takes the lock on the state directory (default `.datamake` beside the workflow).
 """
 from __future__ import annotations
 
@@ -30,12 +27,13 @@ from datamake.build.jobs import InFlight, Logs, job_error, make_job, prepare_try
 from datamake.build.reporting import NullReporter
 from datamake.build.results import BuildResult, RunOptions, Scope
 from datamake.store import storage
-from datamake.errors import DatamakeError, Interrupted, UsageError, warn
+from datamake.errors import DatamakeError, Interrupted, UsageError, one_line, warn
 from datamake.build.executors.base import Executor, JobResult
 from datamake.build.executors.factory import make_executor
+from datamake.events import Event, EventSink, ignore
 from datamake.graph.step_graph import StepGraph, build_graph
 from datamake.build.signals import Stop as _Stop, on_signals as _on_signals
-from datamake.model import Step, Workflow
+from datamake.model import Step, Workflow, backoff
 from datamake.decide.plan import Entry, Plan, decide
 from datamake.decide.preview import ReadOnlyState
 from datamake.graph.select import select
@@ -48,13 +46,14 @@ from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, default_state
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
           why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
           executor: Executor | None = None, reporter=None, preview_state: ReadOnlyState | None = None,
-          scope: Scope | None = None) -> BuildResult:
+          scope: Scope | None = None, events: EventSink | None = None) -> BuildResult:
     """Select `targets` (SPEC §2), decide each step (§3), and unless `preview`, run them (§4).
 
     `why` asks the reporter to show every decision with its evidence. Raises UsageError /
     WorkflowError before anything runs, Interrupted on SIGINT/SIGTERM; step failures are
     in the result (`ok` is False), not raised. `preview_state` lets many previews share one read.
-    `scope` says which interval of a schedule this build is and names its steps stably.
+    `scope` says which interval of a schedule this build is and names its steps stably; `events`
+    gets step_started, step_retried, step_failed and step_succeeded events.
     """
     sg = build_graph(workflow)
     selection = select(sg, targets)
@@ -64,7 +63,7 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     own_reporter = reporter is None
     if own_reporter:
         reporter = NullReporter()
-    options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path))
+    options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path), events or ignore)
     runner = executor or _default_executor(jobs, reporter, sg)
     try:
         with acquire_lock(state_dir):
@@ -209,12 +208,13 @@ class Builder:
             attempt = prepare_try(step, number)
             attempt.ordinal, attempt.log_path = self.logs.reserve(step, self.opts.scope.name_of(step))
         except (DatamakeError, OSError) as err:  # a remote input could not be fetched, a path is blocked
-            self._fail(index, _why(err))
+            self._fail(index, one_line(err))
             return
         job = make_job(step, attempt, self.environ, prefixed=self.opts.jobs > 1)
         attempt.started = time.time()
         self.running[index] = attempt
         self.reporter.step_started(step, self.reasons[index], number)
+        self._emit("step_started", step, attempt.ordinal, log=attempt.log_path)
         self.starting = True
         try:
             self.executor.submit(job)
@@ -237,7 +237,7 @@ class Builder:
         try:
             error = job_error(result) or self._publish(step, attempt)
         except (DatamakeError, OSError) as err:  # an upload or remote copy failed: the step failed
-            error = _why(err)
+            error = one_line(err)
         finally:
             attempt.cleanup()
         attempt.log_path = existing_log(attempt.log_path) or ""  # a step that printed nothing has none
@@ -248,18 +248,20 @@ class Builder:
         if error is None:
             self.result.ran.append(index)
             self.reporter.step_finished(step, result, "success")
+            self._emit("step_succeeded", step, attempt.ordinal, log=attempt.log_path)
             self.plan.succeeded(index)
             return
         self._discard(attempt.temps.values())
         if attempt.number < step.options.retries and not self.stopping:
-            delay = step.options.retry_delay * 2 ** attempt.number
+            delay = backoff(step.options.retry_delay, attempt.number, step.options.retry_max_delay)
             self.retry_at[index] = (time.monotonic() + delay, attempt.number + 1)
             self._record_attempt(step, attempt, result, "retry", error)
             self.reporter.step_finished(step, result, "retry")
+            self._emit("step_retried", step, attempt.ordinal, error, result.log_tail, attempt.log_path)
             return
         self._record_attempt(step, attempt, result, "failed", error)
         self.reporter.step_finished(step, result, "failed")
-        self._fail(index, error)
+        self._fail(index, error, (attempt.ordinal, result.log_tail, attempt.log_path))
 
     def _record_done(self, step: Step, attempt: InFlight, result: JobResult) -> str | None:
         """Record a success (None), or say why it could not be: then the step counts as failed."""
@@ -289,7 +291,7 @@ class Builder:
             try:
                 storage.discard(tmp)
             except (DatamakeError, OSError) as err:
-                self.reporter.warning(f"cannot remove temporary output {tmp}: {_why(err)}")
+                self.reporter.warning(f"cannot remove temporary output {tmp}: {one_line(err)}")
 
     def _publish(self, step: Step, attempt: InFlight) -> str | None:
         """Judge the outputs (see build/outputs.py), then move each temporary made onto its target."""
@@ -307,9 +309,11 @@ class Builder:
                 storage.publish(tmp, name)
         return None
 
-    def _fail(self, index: int, error: str) -> None:
+    def _fail(self, index: int, error: str, last_try: tuple[int, str, str] = (0, "", "")) -> None:
+        """`last_try`: the failed try's recorded number, output tail and log (none when it never ran)."""
         self.result.failed.append(index)
         self.result.errors[index] = error
+        self._emit("step_failed", self.sg.step(index), last_try[0], error, *last_try[1:])
         for below in self.plan.failed(index):
             self.reporter.step_skipped(self.sg.step(below), self.plan.skipped[below])
         if self.opts.fail_fast:
@@ -328,6 +332,10 @@ class Builder:
             if when <= now and len(self.running) < self.opts.jobs:
                 del self.retry_at[index]
                 self._submit(index, number)
+
+    def _emit(self, kind: str, step: Step, attempt: int, error: str = "", tail: str = "", log: str = "") -> None:
+        scope = self.opts.scope
+        self.opts.events(Event(kind, scope.workflow, scope.interval, step.label(), attempt, error, tail, log))
 
     def _record(self, step: Step):
         return self.records.get(step_key(step))
@@ -384,11 +392,3 @@ class Builder:
         self._record_attempt(step, attempt, result, "interrupted")
         self.reporter.step_finished(step, result, "interrupted")
 
-
-def _why(err: Exception) -> str:
-    """One line for a DatamakeError or an OSError met while preparing, publishing or cleaning up."""
-    if isinstance(err, DatamakeError):
-        return err.message
-    if isinstance(err, OSError) and err.strerror:
-        return f"{err.filename}: {err.strerror}" if err.filename else err.strerror
-    return str(err) or type(err).__name__

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from datamake.decide.staleness import Reason
+from datamake.events import EventSink, ignore
 from datamake.model import Step
 
 
@@ -51,3 +52,4 @@ class RunOptions:
     fail_fast: bool
     state_dir: str
     scope: Scope
+    events: EventSink = ignore  # step_started, step_retried, step_failed, step_succeeded

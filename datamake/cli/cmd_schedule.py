@@ -7,6 +7,7 @@ import re
 import sys
 from datetime import datetime, timezone
 
+from datamake.cli.alerts import dispatcher_of
 from datamake.build.lock import acquire_lock, open_store
 from datamake.build.records import stamped
 from datamake.cli.commands import keep_history, load_written
@@ -15,6 +16,7 @@ from datamake.language.load import workflow_path
 from datamake.language.parser import read_source
 from datamake.schedule import dated
 from datamake.errors import UsageError, warn
+from datamake.events import EventSink, ignore
 from datamake.cli.args import build_settings, interval_reporter
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
 from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
@@ -90,8 +92,7 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
         raise UsageError(f"--from {args.from_} is after --to {args.to}", hint="backfill runs from the older date")
     return Request(sched, start=decl.start, first=first, last=last, date=date or at(args.date),
                    rerun=args.rerun, max_active=args.max_active, once=not long_running,
-                   on_failure=args.on_failure, on_success=args.on_success, catchup=decl.catchup,
-                   **{k: v for k, v in (decl.waits or {}).items() if k in ("wait", "poke")})
+                   catchup=decl.catchup, **{k: v for k, v in (decl.waits or {}).items() if k in ("wait", "poke")})
 
 
 def loader(args: argparse.Namespace):
@@ -99,10 +100,11 @@ def loader(args: argparse.Namespace):
     return lambda variables: load_written(args, extra_vars=variables)
 
 
-def interval_builder(args: argparse.Namespace, state_dir: str, workflow, cancel: Cancel | None = None):
+def interval_builder(args: argparse.Namespace, state_dir: str, workflow, cancel: Cancel | None = None,
+                     events: EventSink = ignore):
     return IntervalBuilder(build_settings(args), state_dir, workflow, cancel, load=loader(args),
                            reporter_for=interval_reporter(args), targets=tuple(args.targets),
-                           max_active=args.max_active)
+                           max_active=args.max_active, events=events)
 
 
 def state_dir_of(args: argparse.Namespace) -> str:
@@ -137,25 +139,32 @@ def run(args: argparse.Namespace) -> int:
     requests = [request_of(args, decl, d) for d in dates] or [request_of(args, decl, None)]
     if args.question or args.preview:  # decide only: an exit code, or the plan
         return question_or_preview(args, requests, state_dir, clock, workflow)
+    _run_all(args, requests, state_dir, clock, workflow, (decl.waits or {}).get("keep"))
+    return 0
+
+
+def _run_all(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock, workflow,
+             keep: str | None) -> None:
+    """Run each request under the state directory's lock; with --json and --once, one object at the end."""
     report: list[dict] = []
     once = all(r.once for r in requests)
     on_round = report.extend if once else _print_json if args.json else None
     cancel = Cancel()
+    events = dispatcher_of(args, workflow)  # a bad notifier URL stops here, before anything runs
     with acquire_lock(state_dir):
         state = open_state(args, state_dir)
-        builder = interval_builder(args, state_dir, workflow, cancel)
+        builder = interval_builder(args, state_dir, workflow, cancel, events)
         try:
             for request in requests:
                 Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round,
-                       done_many=builder.done_many,
-                       late=builder.late).run()
+                       done_many=builder.done_many, late=builder.late, events=events,
+                       workflow=workflow_path(args.workflow)).run()
         finally:
             builder.close()
             state.close()
             if args.json and once:
                 _print_json(report)
-            keep_history(args, state_dir, (decl.waits or {}).get("keep"))
-    return 0
+            keep_history(args, state_dir, keep)
 
 
 def _print_json(results: list[dict]) -> None:

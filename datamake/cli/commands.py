@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from datamake.cli.alerts import dispatcher_of
 from datamake.build.executors import factory as executors
 from datamake.cli.main import build_parser
 from datamake.cli.variables import parse_var_args
@@ -89,10 +90,12 @@ def build(args: argparse.Namespace) -> int:
                          else format_plan(result.plan, args.why))
         return 0
     # The progress display and the step lines go to stdout: a terminal there gets the live display.
+    events = dispatcher_of(args, workflow)
     reporter = make_reporter(sys.stdout.isatty(), args.quiet, args.json, args.jobs, why=args.why)
     executor = make_executor(args, workflow, reporter)
     try:
-        result = run_build(workflow, args.targets, executor=executor, reporter=reporter, **common)
+        result = run_build(workflow, args.targets, executor=executor, reporter=reporter, events=events or None,
+                           **common)
     finally:
         executor.close()
         reporter.close()

@@ -15,12 +15,13 @@ from typing import Any, Mapping
 
 from datamake.errors import UsageError
 from datamake.language.expand import did_you_mean
+from datamake.notify.apprise_notifier import shown
 from datamake.store import storage_options
 
 CONFIGURABLE = ("jobs", "check", "state-dir", "executor", "dask-scheduler", "fail-fast", "auto", "quiet",
-                "color", "drake", "max-active", "tz", "rerun", "on-failure", "on-success")
-# Notifier and hook settings (URLs, addresses) are project settings too, whatever their flags are named.
-_NOTIFIER = re.compile(r"(notify|notifier|webhook|hook|smtp|email|mail)")
+                "color", "drake", "max-active", "tz", "rerun")
+# Notifier and hook settings (URLs, addresses, --on-failure & co) are project settings too.
+_NOTIFIER = re.compile(r"(notify|notifier|webhook|hook|smtp|email|mail|^on-)")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -116,6 +117,13 @@ def _config_dir(workflow: str | None) -> str:
 
 def render(settings: dict[str, Setting], args: argparse.Namespace, actions: dict[str, argparse.Action]) -> dict:
     """`--print-config`'s data: each setting's effective value and its source."""
-    rows = [{"name": s.name, "value": getattr(args, actions[s.name].dest), "source": s.source,
+    rows = [{"name": s.name, "value": _shown(s.name, getattr(args, actions[s.name].dest)), "source": s.source,
              "env": env_name(s.name)} for s in settings.values()]
     return {"settings": sorted(rows, key=lambda row: row["name"])}
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A setting's value as --print-config shows it: notifier URLs may hold secrets, so never those."""
+    if name != "notify" or not value:
+        return value
+    return [shown(url, number) for number, url in enumerate(value, 1)]

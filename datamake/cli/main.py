@@ -6,6 +6,7 @@ import sys
 
 from datamake import __version__
 from datamake.cli.make_habits import with_hint
+from datamake.cli import alerts
 from datamake.errors import DatamakeError, UsageError
 
 GRAPH_FORMATS = ("dot", "mermaid", "text", "html", "svg", "png")
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"datamake {__version__}",
                    help="print datamake's version and exit")
-    for add in (_selection, _build, _output, _graph, _executors_and_storage, _schedule, _operations):
+    for add in (_selection, _build, _output, _graph, _executors_and_storage, _schedule, alerts.add_arguments, _operations):
         add(p)
     return p
 
@@ -125,8 +126,6 @@ def _schedule(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-active", type=_positive_int, default=1, help="intervals at once")
     g.add_argument("--now", default=None, metavar="ISO", help="the clock (for tests and time travel)")
     g.add_argument("--date", default=None, help="build this one interval")
-    g.add_argument("--on-failure", default=None, metavar="CMD", help="shell command per failed interval")
-    g.add_argument("--on-success", default=None, metavar="CMD", help="shell command per succeeded interval")
     g.add_argument("--status", action="store_true", help="print intervals by step and exit")
     g.add_argument("--keep", default=None, metavar="DURATION",
                    help="prune run history and logs older than this at the end of a run, also a plain build's")

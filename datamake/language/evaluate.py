@@ -11,7 +11,8 @@ from datamake.errors import ScheduleDeclError, SourceLocation, WorkflowError
 from datamake.language.expand import NOT_RUN, SPECIAL, Scope, at, did_you_mean, expand
 from datamake.model import PLACEHOLDER, Method, Step, StepVar, Target, Workflow, is_url, workflow_directory
 from datamake.language.parser import parse_file
-from datamake.language.syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, VarDef
+from datamake.language.operations import Operations
+from datamake.language.syntax import BodyLine, Directive, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, VarDef
 from datamake.language.options import Given, build_options, parse_options
 
 # `%schedule SPEC key:value...`: the keys it knows (every:PERIOD is a SPEC).
@@ -62,7 +63,7 @@ def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str 
     methods = {name: m.public for name, m in scope.methods.items()}
     return Workflow(path=path, directory=directory, steps=tuple(ev.steps), methods=MappingProxyType(methods),
                     schedule=ev.schedule, schedule_loc=ev.schedule_loc,
-                    schedule_locs=ev.schedule_locs, python_modules=tuple(ev.modules))
+                    schedule_locs=ev.schedule_locs, python_modules=tuple(ev.modules), **ev.ops.fields())
 
 
 # `$[NAME-A..B]`: a window over numbered variables, NAME-A (oldest) to NAME-B; NAME-0 is NAME itself.
@@ -98,6 +99,7 @@ class _Evaluator:
         self.schedule_loc: SourceLocation | None = None
         self.schedule_locs: dict[str, SourceLocation] | None = None
         self.modules: list[tuple[str, SourceLocation]] = []
+        self.ops = Operations()
 
     def run(self, syntax: Syntax, scope: Scope, place: _Place) -> None:
         for item in syntax.items:
@@ -109,6 +111,8 @@ class _Evaluator:
                 self.method(item, scope)
             elif type(item) is Include:
                 self.include(item, scope, place)
+            elif type(item) is Directive:
+                self.ops.add(item, lambda text: expand(text.value, text.loc, scope, place.workdir)[0])
             else:
                 self.schedule_decl(item, scope, place)
 

@@ -23,12 +23,13 @@ import xxhash
 
 from datamake import __version__
 from datamake.errors import SourceLocation
-from datamake.language.syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, Text, VarDef
+from datamake.language.syntax import (BodyLine, Directive, Include, MethodDecl, ScheduleDecl, StepDecl, Syntax, Text,
+                                      VarDef)
 
 MAX_ENTRIES = 500  # one per workflow file; the least recently written go first
-_FORMAT = 2  # bump when the encoding or the key below changes
+_FORMAT = 3  # bump when the encoding or the key below changes
 
-_STEP, _VAR, _METHOD, _INCLUDE, _SCHEDULE = range(5)
+_STEP, _VAR, _METHOD, _INCLUDE, _SCHEDULE, _DIRECTIVE = range(6)
 
 
 def cache_dir() -> str:
@@ -135,6 +136,9 @@ def _encode(item) -> tuple:
     if kind is Include:
         path = (item.path.value, item.path.line, item.path.col)
         return (_INCLUDE, item.kind, path, item.loc.line, item.loc.col)
+    if kind is Directive:
+        body = tuple((b.text, b.line, b.col) for b in item.body)
+        return (_DIRECTIVE, item.name, _texts(item.args), body, item.loc.line, item.loc.col)
     return (_SCHEDULE, _texts(item.args), item.loc.line, item.loc.col)
 
 
@@ -172,4 +176,7 @@ def _decode_other(raw: tuple, path: str):
         return Include(include_kind, Text(value, path, ln, c), loc)
     if kind == _SCHEDULE:
         return ScheduleDecl(texts(fields[0]), loc)
+    if kind == _DIRECTIVE:
+        name, args, body = fields[:3]
+        return Directive(name, texts(args), tuple(BodyLine(t, path, ln, c) for t, ln, c in body), loc)
     raise ValueError(f"unknown syntax item kind {kind}")

@@ -74,7 +74,17 @@ class ScheduleDecl:
     loc: SourceLocation
 
 
-Item = Union[VarDef, StepDecl, MethodDecl, Include, ScheduleDecl]
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """`%on`, `%notify` or `%pool`: its name, arguments and (for `%on`) body."""
+
+    name: str
+    args: tuple[Text, ...]
+    body: tuple[BodyLine, ...]
+    loc: SourceLocation
+
+
+Item = Union[VarDef, StepDecl, MethodDecl, Include, ScheduleDecl, Directive]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from datamake.errors import SourceLocation, WorkflowError
-from datamake.language.syntax import BodyLine, Include, MethodDecl, ScheduleDecl, StepDecl, Text, VarDef
+from datamake.language.syntax import BodyLine, Directive, Include, MethodDecl, ScheduleDecl, StepDecl, Text, VarDef
 from datamake.language.parse_errors import STRAY_BODY, body_loc
 
 if TYPE_CHECKING:
@@ -90,6 +90,14 @@ class Build:
         self._no_body(children, "%schedule")
         args = tuple(self.text(t) for t in children[1:])
         return ScheduleDecl(args, self.loc(children[0]))
+
+    def directive(self, children):
+        head = children[0]
+        if head != "%on":
+            self._no_body(children, str(head))
+        args = tuple(self.text(t) for t in children[1:] if t.type == "ARG")
+        bodies = [t for t in children[1:] if t.type == "BODY"]
+        return Directive(head[1:], args, self._body(bodies), self.loc(head))
 
     def stray(self, children):
         raise WorkflowError(STRAY_BODY, body_loc(children[0], self.path))

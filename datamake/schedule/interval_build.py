@@ -14,6 +14,7 @@ from datamake.build.results import BuildResult, Scope
 from datamake.build.records import Recording, StepRecords
 from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
+from datamake.events import Event, EventSink, ignore
 from datamake.schedule.intervals import Interval
 from datamake.schedule.cancel import Cancel, CancellableExecutor
 from datamake.model import Workflow, relative_to
@@ -44,13 +45,15 @@ class IntervalBuilder:
     """
 
     def __init__(self, settings: BuildSettings, state_dir: str, shape=None, cancel: Cancel | None = None, *,
-                 load: Load, reporter_for: ReporterFor, targets: tuple[str, ...] = (), max_active: int = 1):
+                 load: Load, reporter_for: ReporterFor, targets: tuple[str, ...] = (), max_active: int = 1,
+                 events: EventSink = ignore):
         self.settings, self.state_dir, self.shape = settings, state_dir, shape
         self.load, self.reporter_for = load, reporter_for
         self.targets, self.max_active = tuple(targets), max_active
         self.preview_state = None  # one read of the state for every interval a preview decides
         self.template = DatedTemplate.of(shape, lambda v: evaluated_or_none(load, v)) if shape else None
         self.cancel = cancel or Cancel()
+        self.events = events
         self.idle: list[tuple[CancellableExecutor, _Slot]] = []
         self.lock = threading.Lock()
         self.shared_lock = threading.Lock()
@@ -116,28 +119,37 @@ class IntervalBuilder:
             return self._run(adapted, dated.targets(workflow, force), preview=True)
         scope = Scope(workflow.path, interval.key, name)
         records = StepRecords(interval.key)
+        failures: list[Event] = []  # the runner tells whether they are retried or final
+
+        def sink(event: Event) -> None:
+            failures.append(event) if event.kind == "step_failed" else self.events(event)
         if self.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
-            result = self._run(adapted, dated.targets(workflow, force, skip), scope=scope, records=records)
+            result = self._run(adapted, dated.targets(workflow, force, skip), scope=scope, records=records,
+                               events=sink)
         else:
-            result = self._in_two_phases(adapted, force, scope, skip, records)
-        outcome = outcome_of(workflow, result, name)
+            result = self._in_two_phases(adapted, force, scope, skip, (records, sink))
+        outcome = outcome_of(workflow, result, name, failures)
         outcome.records = records.listed()
         return outcome
 
-    def _in_two_phases(self, workflow, force: bool, scope: Scope, skip: frozenset, records: StepRecords):
+    def _in_two_phases(self, workflow, force: bool, scope: Scope, skip: frozenset,
+                       listeners: tuple[StepRecords, EventSink]):
         """Intervals built at once share their shared steps' names, temporaries and logs: those steps are
         brought up to date one interval at a time, then each interval's dated steps run alongside the others'."""
+        records, events = listeners
         with self.shared_lock:
-            first = self._run(workflow, dated.shared_targets(workflow, force, skip), scope=scope, records=records)
+            first = self._run(workflow, dated.shared_targets(workflow, force, skip), scope=scope, records=records,
+                              events=events)
         if not first.ok:
             return first
-        second = self._run(workflow, dated.dated_only_targets(workflow, force, skip), scope=scope, records=records)
+        second = self._run(workflow, dated.dated_only_targets(workflow, force, skip), scope=scope, records=records,
+                           events=events)
         return BuildResult(plan=first.plan + second.plan, ran=first.ran + second.ran, failed=second.failed,
                            skipped=second.skipped, up_to_date=first.up_to_date + second.up_to_date,
                            errors=second.errors, logs={**first.logs, **second.logs})
 
     def _run(self, workflow, targets: list[str], preview: bool = False, scope: Scope | None = None,
-             records: StepRecords | None = None):
+             records: StepRecords | None = None, events: EventSink | None = None):
         settings = self.settings
         common = dict(jobs=settings.jobs, check=settings.check, auto=settings.auto, fail_fast=settings.fail_fast,
                       state_dir=self.state_dir)
@@ -149,7 +161,8 @@ class IntervalBuilder:
             reporter = Recording(reporter, records)
         executor, slot = self._lease(workflow, reporter)
         try:
-            return build(workflow, targets, executor=executor, reporter=reporter, scope=scope, **common)
+            return build(workflow, targets, executor=executor, reporter=reporter, scope=scope, events=events,
+                         **common)
         finally:
             self._give_back(executor, slot)
             reporter.close()
@@ -181,7 +194,7 @@ class _Slot:
         self.reporter.step_output(self.steps[job.key], line, stderr)
 
 
-def outcome_of(workflow, result, name) -> Outcome:
+def outcome_of(workflow, result, name, failures: list[Event]) -> Outcome:
     """A BuildResult as the runner records it: step states by stable name, errors, retry policy, log."""
     steps = {}
     for step, _reason in result.plan:
@@ -194,5 +207,7 @@ def outcome_of(workflow, result, name) -> Outcome:
                    log_path=result.logs.get(failed[0].index) if failed else None,
                    retries=policy.options.retries if policy else 0,
                    retry_delay=policy.options.retry_delay if policy else 1.0,
+                   retry_max_delay=policy.options.retry_max_delay if policy else 3600.0,
+                   failures=failures, tail=failures[0].tail if failures else "",
                    ran=sorted(result.ran), failed_steps=sorted(result.failed), skipped=sorted(result.skipped))
 

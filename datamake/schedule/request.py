@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from datamake.events import Event
 from datamake.schedule.intervals import Interval, Schedule
 
 
@@ -20,8 +21,6 @@ class Request:
     rerun: str = "missing"
     max_active: int = 1
     once: bool = True
-    on_failure: str | None = None
-    on_success: str | None = None
     catchup: bool = True  # False: only the newest due interval (plus unfinished recorded ones)
     wait: float = 86400.0  # how long a late input is waited for, from the interval's end (`%schedule wait:`)
     poke: float = 300.0  # how often the long-running runner looks again (`%schedule poke:`)
@@ -57,6 +56,9 @@ class Outcome:
     log_path: str | None = None
     retries: int = 0  # how many retries the failed steps allow
     retry_delay: float = 1.0
+    retry_max_delay: float = 3600.0
+    failures: list[Event] = field(default_factory=list)  # step_failed events of the failed steps
+    tail: str = ""  # the first failed step's last output lines
     ran: list[int] = field(default_factory=list)  # step indexes, as a plain build's --json
     failed_steps: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)

@@ -1,7 +1,8 @@
-"""The schedule runner: due set, catch-up and backfill, per-interval retries with backoff, hooks; the clock is passed in."""
+"""The schedule runner: due set, catch-up and backfill, per-interval retries with backoff, events; the clock is passed in."""
 from __future__ import annotations
 
 import math
+import dataclasses
 import os
 import signal
 import time
@@ -10,12 +11,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from datamake.errors import Interrupted, StepFailure
+from datamake.model import backoff
+from datamake.events import Event, EventSink, ignore
 from datamake.schedule.intervals import Interval
 from datamake.schedule.cancel import Cancel, Wake, signals, waiting
 from datamake.schedule.clock import Clock
-from datamake.schedule.hooks import run_hook
+from datamake.schedule.past import past_check
 from datamake.schedule.pool import pool_of
-from datamake.schedule.wording import duration_text, record_reason
+from datamake.schedule.wording import duration_text, record_reason, rerun_reason, reopened
 from datamake.schedule.request import BuildFn, DoneFn, Late, LateFn, Outcome, Request
 from datamake.store.intervals import ScheduleState
 
@@ -36,7 +39,8 @@ class Runner:
     def __init__(self, request: Request, state: ScheduleState, build: BuildFn, done: DoneFn,
                  clock: Clock, say: Callable[[str], None], cancel: Cancel | None = None,
                  on_round: Callable[[list[dict]], None] | None = None, late: LateFn | None = None,
-                 done_many: Callable[[list[Interval]], dict[str, bool]] | None = None):
+                 done_many: Callable[[list[Interval]], dict[str, bool]] | None = None,
+                 events: EventSink = ignore, workflow: str = ""):
         self.req = request
         self.state = state
         self.build = build
@@ -57,6 +61,9 @@ class Runner:
         self.say = say
         self.cancel = cancel or Cancel()
         self.on_round = on_round or (lambda _results: None)
+        self.events = events
+        self.workflow = workflow
+        self.before: dict[str, str | None] = {}  # interval key -> its recorded state when claimed
         self.exhausted: set[str] = set()  # failed for good in this process: not retried again here
         self.failures: list[str] = []
         self.results: list[dict] = []
@@ -76,7 +83,7 @@ class Runner:
             since = max(since, req.schedule.latest_due(now).start)
         wanted = {i.key: i for i in req.schedule.due(now, since)}
         for key, rec in records.items():  # older unfinished business, outside the window
-            if key not in wanted and datetime.fromisoformat(rec.end) <= now and self._reopened(rec):
+            if key not in wanted and datetime.fromisoformat(rec.end) <= now and reopened(rec, req.rerun):
                 wanted[key] = req.schedule.containing(datetime.fromisoformat(rec.start))
         self._done = self._check_done(list(wanted.values()), records, now)
         out = [(i, why) for i in wanted.values() if i.key not in self.exhausted
@@ -93,35 +100,22 @@ class Runner:
                    and (rec := records.get(i.key)) is not None and rec.done}
         return {**trusted, **self.done_many([i for i in wanted if i.key not in trusted])}
 
-    def _reopened(self, rec) -> bool:
-        """A recorded interval that was interrupted, awaits a retry or an input, lost its targets, or (--rerun
-        failed) failed; one whose input never arrived is looked at again: it builds if the input turned up."""
-        if rec.state in ("interrupted", "retry", "waiting"):
-            return True
-        if rec.state == "failed":
-            return self.req.rerun == "failed" or bool(rec.waiting_for)
-        return rec.state in ("success", "adopted") and self.req.rerun == "missing"
-
     def _last_recorded(self, records) -> datetime | None:
         starts = [datetime.fromisoformat(r.start) for r in records.values()]
         return max(starts) if starts else None
 
-    def _rerun_reason(self, rec) -> str | None:
-        """The reason --rerun all|failed gives (None: not rerun); only for those modes."""
-        if self.req.rerun == "all":
-            return "--rerun all"
-        return "last attempt failed" if rec and rec.state in ("failed", "retry", "interrupted") else None
-
     def _backfill_reason(self, interval: Interval, records) -> str | None:
         rec = records.get(interval.key)
         if self.req.rerun != "missing":
-            return self._rerun_reason(rec)
+            return rerun_reason(rec, self.req.rerun)
         return record_reason(rec) or "in the backfill range"
 
     def _catch_up_reason(self, interval: Interval, records) -> str | None:
         rec = records.get(interval.key)
         if self.req.rerun != "missing":
-            return self._rerun_reason(rec)
+            return rerun_reason(rec, self.req.rerun)
+        if rec is not None and rec.state == "failed" and not rec.waiting_for:
+            return None  # alerted once already: it waits for --rerun failed
         if rec is None and self._is_done(interval):
             # Its dated outputs exist but datamake never built it (a cron job made them, the schedule
             # changed, the state was lost): adopt it as done instead of building history again.
@@ -253,9 +247,11 @@ class Runner:
         return max(0.0, min(at for at, _ in queue) - time.monotonic()) if queue else None
 
     def _attempt(self, interval: Interval) -> tuple[int | None, Outcome]:
-        late = self.late(interval, self._past(interval))
+        late = self.late(interval, past_check(self.req.schedule, self.state, self.unsettled, interval))
         if late is not None and not (late.buildable and self._news(interval, late)):
             return None, Outcome(ok=False, late=late)
+        before = self.state.get(interval.key)
+        self.before[interval.key] = before.state if before else None
         attempt = self.state.claim(interval.key, interval.start.isoformat(), interval.end.isoformat(),
                                    os.getpid(), None)
         if attempt is None:
@@ -272,25 +268,6 @@ class Runner:
         except BaseException as exc:  # a workflow error for this interval: record it, then let it surface
             self.state.finish(attempt, interval.key, "failed", error=str(exc))
             raise
-
-    def _past(self, interval: Interval) -> Callable[[str], str | None]:
-        """For +depends-on-past: why the previous interval's run of a step (by stable name) holds it, or None."""
-        before = self.req.schedule.before(interval)
-        if before.start >= interval.start:  # @once: nothing came before
-            return lambda _name: None
-
-        def why(name: str) -> str | None:
-            if before.key in self.unsettled:
-                return f"{name} of {before.key} (not built yet)"
-            rec = self.state.get(before.key)
-            if rec is None:  # nothing recorded: the start of the history
-                return None
-            state = self.state.steps(before.key).get(before.key, {}).get(name)
-            if state == "success" or (rec.state == "adopted" and state is None):
-                return None
-            return f"{name} of {before.key} ({rec.state if rec.state != 'success' else state or 'missing'})"
-
-        return why
 
     def _news(self, interval: Interval, late: Late) -> bool:
         """Worth building the steps that need no late input: not done yet for this set of late inputs."""
@@ -314,29 +291,45 @@ class Runner:
             self.say(f"interval {interval.key}: another runner is building it")
             self._summary(interval, "busy", outcome)
             return
-        n = tries[interval.key]
         if outcome.ok:
-            self.state.finish(attempt, interval.key, "success", steps=outcome.steps)
-            self.say(f"interval {interval.key}: success ({len(outcome.ran)} step(s) ran)")
-            self._summary(interval, "success", outcome)
-            self._hook(self.req.on_success, interval, "success", outcome)
-            self._look_again(interval, queue)
-        elif n <= outcome.retries:
-            delay = outcome.retry_delay * 2 ** (n - 1)
-            when = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat(timespec="seconds")
-            self.state.finish(attempt, interval.key, "retry", error=outcome.error, next_attempt_at=when,
-                              steps=outcome.steps, log_path=outcome.log_path)
-            self.say(f"interval {interval.key}: failed ({outcome.error}); retry {n} of {outcome.retries} in {delay:g}s")
-            queue.append((time.monotonic() + delay, interval))
-            self.unsettled.add(interval.key)
+            self._succeeded(interval, attempt, outcome, queue)
+        elif tries[interval.key] <= outcome.retries:
+            self._retry(interval, attempt, outcome, tries[interval.key], queue)
         else:
-            self.state.finish(attempt, interval.key, "failed", error=outcome.error, steps=outcome.steps,
-                              log_path=outcome.log_path)
-            self.say(f"interval {interval.key}: failed ({outcome.error})")
-            self.failures.append(interval.key)
-            self.exhausted.add(interval.key)
-            self._summary(interval, "failed", outcome)
-            self._hook(self.req.on_failure, interval, "failed", outcome)
+            self._failed(interval, attempt, outcome)
+
+    def _succeeded(self, interval: Interval, attempt: int, outcome: Outcome, queue) -> None:
+        self.state.finish(attempt, interval.key, "success", steps=outcome.steps)
+        self.say(f"interval {interval.key}: success ({len(outcome.ran)} step(s) ran)")
+        self._summary(interval, "success", outcome)
+        self._emit("interval_succeeded", interval, attempt, outcome)
+        if self.before.get(interval.key) == "failed":
+            self._emit("recovered", interval, attempt, outcome)
+        self._look_again(interval, queue)
+
+    def _retry(self, interval: Interval, attempt: int, outcome: Outcome, n: int, queue) -> None:
+        """Record the failed attempt `n` and queue the next one after its backoff."""
+        delay = backoff(outcome.retry_delay, n - 1, outcome.retry_max_delay)
+        when = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat(timespec="seconds")
+        self.state.finish(attempt, interval.key, "retry", error=outcome.error, next_attempt_at=when,
+                          steps=outcome.steps, log_path=outcome.log_path)
+        self.say(f"interval {interval.key}: failed ({outcome.error}); retry {n} of {outcome.retries} in {delay:g}s")
+        queue.append((time.monotonic() + delay, interval))
+        self.unsettled.add(interval.key)
+        for failure in outcome.failures:
+            self.events(dataclasses.replace(failure, kind="step_retried"))
+
+    def _failed(self, interval: Interval, attempt: int, outcome: Outcome) -> None:
+        """Failed after its last retry: recorded, alerted once, and left alone until --rerun failed."""
+        self.state.finish(attempt, interval.key, "failed", error=outcome.error, steps=outcome.steps,
+                          log_path=outcome.log_path)
+        self.say(f"interval {interval.key}: failed ({outcome.error})")
+        self.failures.append(interval.key)
+        self.exhausted.add(interval.key)
+        self._summary(interval, "failed", outcome)
+        for failure in outcome.failures:
+            self.events(failure)
+        self._emit("interval_failed", interval, attempt, outcome)
 
     def _settle_partly(self, interval: Interval, attempt: int | None, outcome: Outcome, queue) -> None:
         """An interval that waits for a late input, after building (or not) the steps that need none."""
@@ -377,7 +370,7 @@ class Runner:
         self.failures.append(key)
         outcome = Outcome(ok=False, failed=late.steps, error=error)
         self._summary(interval, "failed", outcome)
-        self._hook(self.req.on_failure, interval, "failed", outcome)
+        self._emit("waiting_timed_out", interval, 0, outcome)
 
     def _look_again(self, built: Interval, queue) -> None:
         """A success may have made what a later interval of this round waits for (its yesterday's file)."""
@@ -392,8 +385,9 @@ class Runner:
         self.results.append({"key": interval.key, "status": status, "ran": outcome.ran,
                              "failed": outcome.failed_steps, "skipped": outcome.skipped, "steps": outcome.records})
 
-    def _hook(self, command: str | None, interval: Interval, status: str, outcome: Outcome) -> None:
-        """Run an --on-success/--on-failure shell command once for this interval's outcome."""
-        code = run_hook(command, interval, status, outcome)
-        if code:
-            self.say(f"interval {interval.key}: hook exited with status {code}")
+    def _emit(self, kind: str, interval: Interval, attempt_id: int, outcome: Outcome) -> None:
+        """An interval event: its failed steps, error, the first failure's output tail and log."""
+        number = self.state.get(interval.key).attempts if attempt_id else 0
+        self.events(Event(kind, self.workflow, interval.key, ", ".join(outcome.failed), number,
+                          outcome.error or "", outcome.tail, outcome.log_path or "",
+                          detail={k: v for k, v in interval.own_variables().items() if k != "DATE"}))

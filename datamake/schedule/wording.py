@@ -1,4 +1,4 @@
-"""How the schedule says things: durations and why a recorded interval is due."""
+"""How the schedule says things: durations and why a recorded interval is due (again)."""
 from __future__ import annotations
 
 
@@ -23,3 +23,20 @@ def record_reason(rec) -> str | None:
     if rec.state in ("failed", "retry"):
         return "last attempt failed"
     return None
+
+
+def reopened(rec, rerun: str) -> bool:
+    """A recorded interval that was interrupted, awaits a retry or an input, lost its targets, or (--rerun
+    failed) failed; one whose input never arrived is looked at again: it builds if the input turned up."""
+    if rec.state in ("interrupted", "retry", "waiting"):
+        return True
+    if rec.state == "failed":
+        return rerun == "failed" or bool(rec.waiting_for)
+    return rec.state in ("success", "adopted") and rerun == "missing"
+
+
+def rerun_reason(rec, rerun: str) -> str | None:
+    """The reason --rerun all|failed gives (None: not rerun); only for those modes."""
+    if rerun == "all":
+        return "--rerun all"
+    return "last attempt failed" if rec and rec.state in ("failed", "retry", "interrupted") else None

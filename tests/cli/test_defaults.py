@@ -56,3 +56,14 @@ def test_bad_settings_are_one_line_errors(project):
     project.write("datamake.cfg", "")
     done = project.run("-P", env={"DATAMAKE_EXECUTOR": "spark"})
     assert done.returncode == 2 and "$DATAMAKE_EXECUTOR: 'spark' is not one of local, dask" in done.stderr
+
+
+def test_hooks_and_notifiers_are_settings_and_a_notifier_url_is_never_shown(project):
+    built(project)
+    project.write("datamake.cfg", "[defaults]\non-success = echo ok >> hooked\n"
+                                  "notify = json://user:s3cret@127.0.0.1:9/x\n")
+    data = checked(project.run("--print-config", "--json").stdout, "config")
+    rows = {row["name"]: row for row in data["settings"]}
+    assert rows["on-success"]["value"] == ["echo ok >> hooked"]
+    assert rows["notify"]["value"] == ["notifier 1 (json)"]
+    assert "s3cret" not in project.run("--print-config").stdout

@@ -52,7 +52,8 @@ def test_help_groups_every_flag_and_explains_each():
 
     parser = build_parser()
     titles = [g.title for g in parser._action_groups]
-    assert titles[2:] == ["selection", "build", "output", "graph", "executors and storage", "schedule", "operations"]
+    assert titles[2:] == ["selection", "build", "output", "graph", "executors and storage", "schedule", "alerts",
+                          "operations"]
     for action in parser._actions:
         assert action.help, action.option_strings or action.dest
     assert "which recorded intervals to build again" in parser.format_help()

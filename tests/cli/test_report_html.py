@@ -42,8 +42,10 @@ def history(tmp_path_factory) -> Project:
     for day in range(20, 24):
         project.write(f"landing/2026-11-{day}.csv", "data\n")
     assert project.run("--now", "2026-11-23T10:00:00Z").returncode == 1
-    assert project.run("--now", "2026-11-24T10:00:00Z").returncode == 1  # 2026-11-21 is tried again
-    assert project.run("--now", "2026-11-25T10:00:00Z").returncode == 1  # and 2026-11-24 waits for its landing file
+    # 2026-11-21 stays failed until asked for again, then fails again; 2026-11-23 comes next
+    assert project.run("--now", "2026-11-24T10:00:00Z", "--rerun", "failed").returncode == 1
+    assert project.run("--now", "2026-11-24T10:00:00Z").returncode == 0
+    assert project.run("--now", "2026-11-25T10:00:00Z").returncode == 0  # 2026-11-24 waits for its landing file
     assert project.run("-w", "other.drake").returncode == 0
     r = project.run("--report", "html", "-o", "report.html", "-w", "Drakefile", "-w", "other.drake",
                     "--now", "2026-11-25T10:00:00Z")

@@ -40,6 +40,9 @@ def test_after_a_failure_the_next_interval_waits_and_status_says_why(project):
     assert "2026-11-23: waiting for balance/$[DATE].txt of 2026-11-22 (failed)" in table
 
     (project.path / "broken-2026-11-22").unlink()
+    # A failed interval stays failed (it alerted once) until asked for again; then the next tick goes on.
+    assert project.run("--once", NOW).stdout == "" and project.read("order").split() == ["2026-11-21"]
+    assert project.run("--once", "--rerun", "failed", NOW).returncode == 0
     r = project.run("--once", "--json", NOW)
     assert r.returncode == 0, r.stderr
     assert project.read("order").split() == ["2026-11-21", "2026-11-22", "2026-11-23"]

@@ -38,12 +38,16 @@ def test_json_prints_one_object_for_the_whole_schedule_run(project):
     assert (report["outcome"], report["exit"], report["reason"]) == ("failed", 1, "missing output")
     assert report["log"].endswith(".log")
     again = project.run("--schedule", "daily", "--once", "--json", NOW)
-    assert again.returncode == 1
-    # The failed interval is tried again; its download is done and not redone.
+    assert again.returncode == 0
+    # The failed interval was reported once and stays failed until --rerun failed.
     assert interval_counts(checked(again.stdout, "schedule")) == [
-        {"key": "2026-11-22", "status": "failed", "ran": [], "failed": [1], "skipped": []},
         {"key": "2026-11-23", "status": "success", "ran": [0, 1], "failed": [], "skipped": []},
     ]
+    retried = project.run("--schedule", "daily", "--once", "--json", "--rerun", "failed", NOW)
+    assert retried.returncode == 1
+    # Its download is done and not redone.
+    assert interval_counts(checked(retried.stdout, "schedule")) == [
+        {"key": "2026-11-22", "status": "failed", "ran": [], "failed": [1], "skipped": []}]
     nothing = project.run("--date", "2026-11-21", "--json", NOW)
     assert interval_counts(checked(nothing.stdout, "schedule")) == [
         {"key": "2026-11-21", "status": "success", "ran": [], "failed": [], "skipped": []}]
