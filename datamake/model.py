@@ -35,6 +35,7 @@ KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "poke": "duration",
         "drake": "flag",
         "match": "str",
+        "priority": "int",
     }
 )
 
@@ -89,6 +90,7 @@ class Options:
     depends_on_past: bool = False  # in a schedule: runs only once the previous interval's run of it succeeded
     drake: bool = False  # Drake's semantics: $OUTPUT is the real name, shell without -e, outputs unchecked
     match: str | None = None  # a pattern step's constraints: "city=[a-z]+ year=[0-9]{4}"
+    priority: int = 0  # higher first, among ready steps
     given: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -224,6 +226,15 @@ class NotifyDecl:
 
 
 @dataclass(frozen=True)
+class PoolDecl:
+    """`%pool NAME SLOTS`: at most SLOTS steps of `[pool:NAME]` run at once, across a run's intervals."""
+
+    name: str
+    slots: int
+    loc: SourceLocation
+
+
+@dataclass(frozen=True)
 class Workflow:
     """A whole evaluated workflow: its steps in file order and its schedule declaration."""
 
@@ -239,3 +250,4 @@ class Workflow:
     schedule_locs: Mapping[str, SourceLocation] | None = None
     hooks: tuple[HookDecl, ...] = ()
     notifiers: tuple[NotifyDecl, ...] = ()
+    pools: Mapping[str, PoolDecl] = field(default_factory=lambda: MappingProxyType({}))

@@ -9,8 +9,7 @@ Library use::
     result.ok, result.ran, result.failed, result.skipped   # step indexes, file order
     for step, reason in result.plan: print(step.label(), reason)
 
-`build()` decides every selected step up front; with `preview` it stops there (no lock, nothing
-run). A run takes the lock on the state directory (default `.datamake` beside the workflow).
+`build()` decides every selected step up front; `preview` stops there; a run locks the state dir.
 """
 from __future__ import annotations
 
@@ -24,6 +23,7 @@ from datamake.build import orphans
 from datamake.build.attempt_logs import existing_log
 from datamake.build import outputs as step_outputs
 from datamake.build.jobs import InFlight, Logs, job_error, make_job, prepare_try
+from datamake.build.pools import Gate, Pools, declared_pools
 from datamake.build.reporting import NullReporter
 from datamake.build.results import BuildResult, RunOptions, Scope
 from datamake.store import storage
@@ -46,14 +46,15 @@ from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, default_state
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
           why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
           executor: Executor | None = None, reporter=None, preview_state: ReadOnlyState | None = None,
-          scope: Scope | None = None, events: EventSink | None = None) -> BuildResult:
+          scope: Scope | None = None, events: EventSink | None = None, pools: Pools | None = None) -> BuildResult:
     """Select `targets` (SPEC §2), decide each step (§3), and unless `preview`, run them (§4).
 
     `why` asks the reporter to show every decision with its evidence. Raises UsageError /
     WorkflowError before anything runs, Interrupted on SIGINT/SIGTERM; step failures are
     in the result (`ok` is False), not raised. `preview_state` lets many previews share one read.
     `scope` says which interval of a schedule this build is and names its steps stably; `events`
-    gets step_started, step_retried, step_failed and step_succeeded events.
+    gets step_started, step_retried, step_failed and step_succeeded events. `pools` are the slots of
+    `%pool`s, shared by every build of a run (default: this workflow's, for this build alone).
     """
     sg = build_graph(workflow)
     selection = select(sg, targets)
@@ -63,7 +64,8 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     own_reporter = reporter is None
     if own_reporter:
         reporter = NullReporter()
-    options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path), events or ignore)
+    options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path), events or ignore,
+                         pools or declared_pools(workflow))
     runner = executor or _default_executor(jobs, reporter, sg)
     try:
         with acquire_lock(state_dir):
@@ -133,6 +135,7 @@ class Builder:
         self.running: dict[int, InFlight] = {}
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
         self.logs = Logs(store, options.state_dir, options.scope.interval)
+        self.gate = Gate(options.pools)  # pool slots; steps held until one comes free
         self.stopping = False
         self.state_broken = False  # a state write failed (a full disk): nothing new is started
         self.starting = False  # inside executor.submit: a signal waits until the job is tracked
@@ -164,13 +167,19 @@ class Builder:
     def _loop(self) -> None:
         while True:
             self._launch_ready()
-            if not self.running and not self.retry_at:
+            if not self.running and not self.retry_at and not self.gate:
                 return
-            for result in self.executor.wait(self._next_retry_wait()):
-                self._finish(result)
+            wait = self.gate.wait([when for when, _n in self.retry_at.values()])
+            if self.running:
+                for result in self.executor.wait(wait):
+                    self._finish(result)
+            else:  # only retries or pool slots to wait for
+                time.sleep(wait)
             self._resubmit_due()
 
     def _launch_ready(self) -> None:
+        while not self.stopping and len(self.running) < self.opts.jobs and (held := self.gate.startable(self.sg.step)):
+            self._submit(*held)
         while not self.stopping and self.plan.has_ready() and len(self.running) < self.opts.jobs:
             index = self.plan.pop_ready()
             step = self.sg.step(index)
@@ -181,7 +190,7 @@ class Builder:
                 self.plan.succeeded(index)
             elif blocker:
                 self._fail(index, blocker)
-            else:
+            elif self.gate.admit(step, 0):  # else held until its pool has a slot
                 self._submit(index, 0)
 
     def _recheck(self, index: int) -> str | None:
@@ -189,8 +198,9 @@ class Builder:
         if self.reasons[index].label != "projected":
             return None
         step = self.sg.step(index)
+        facts = Facts(made=self.made, check=self.opts.check, record=self.records.get(step_key(step)))
         try:
-            reason = explain(step, Facts(made=self.made, check=self.opts.check, record=self._record(step)))
+            reason = explain(step, facts)
         except UsageError as err:
             return err.message
         self.reasons[index] = reason
@@ -208,6 +218,7 @@ class Builder:
             attempt = prepare_try(step, number)
             attempt.ordinal, attempt.log_path = self.logs.reserve(step, self.opts.scope.name_of(step))
         except (DatamakeError, OSError) as err:  # a remote input could not be fetched, a path is blocked
+            self.gate.release(step)
             self._fail(index, one_line(err))
             return
         job = make_job(step, attempt, self.environ, prefixed=self.opts.jobs > 1)
@@ -234,6 +245,7 @@ class Builder:
         index = result.key
         attempt = self.running.pop(index)
         step = self.sg.step(index)
+        self.gate.release(step)
         try:
             error = job_error(result) or self._publish(step, attempt)
         except (DatamakeError, OSError) as err:  # an upload or remote copy failed: the step failed
@@ -282,7 +294,7 @@ class Builder:
             return
         self.state_broken = self.stopping = True
         self.reporter.warning(f"{err.message}; no further step is started")
-        for rest in self.plan.abandon("not started: the state database cannot be written"):
+        for rest in self.gate.abandon(self.plan, "not started: the state database cannot be written"):
             self.reporter.step_skipped(self.sg.step(rest), self.plan.skipped[rest])
 
     def _discard(self, temporaries) -> None:
@@ -318,27 +330,20 @@ class Builder:
             self.reporter.step_skipped(self.sg.step(below), self.plan.skipped[below])
         if self.opts.fail_fast:
             self.stopping = True
-            for rest in self.plan.abandon("not started: --fail-fast after a failure"):
+            for rest in self.gate.abandon(self.plan, "not started: --fail-fast after a failure"):
                 self.reporter.step_skipped(self.sg.step(rest), self.plan.skipped[rest])
-
-    def _next_retry_wait(self) -> float | None:
-        if not self.retry_at:
-            return None
-        return max(0.0, min(when for when, _n in self.retry_at.values()) - time.monotonic())
 
     def _resubmit_due(self) -> None:
         now = time.monotonic()
         for index, (when, number) in sorted(self.retry_at.items()):
             if when <= now and len(self.running) < self.opts.jobs:
                 del self.retry_at[index]
-                self._submit(index, number)
+                if self.gate.admit(self.sg.step(index), number):
+                    self._submit(index, number)
 
     def _emit(self, kind: str, step: Step, attempt: int, error: str = "", tail: str = "", log: str = "") -> None:
         scope = self.opts.scope
         self.opts.events(Event(kind, scope.workflow, scope.interval, step.label(), attempt, error, tail, log))
-
-    def _record(self, step: Step):
-        return self.records.get(step_key(step))
 
     def _record_success(self, step: Step, result: JobResult) -> None:
         outputs = {t.name: stamp_text(s) for t in step.outputs if (s := storage.stat(t.name)) is not None}
@@ -377,13 +382,14 @@ class Builder:
             self._drop(result)
         for index, attempt in list(self.running.items()):  # jobs the executor did not report
             self._drop(JobResult(index, None, attempt.started, time.time(), interrupted=True, error="interrupted"))
-        self.plan.abandon("interrupted")
+        self.gate.abandon(self.plan, "interrupted")
         self.result.skipped = sorted(self.plan.skipped)
         self._end_run(status)
 
     def _drop(self, result: JobResult) -> None:
         """An interrupted job: remove its temporaries, record and report it."""
         attempt = self.running.pop(result.key)
+        self.gate.release(self.sg.step(result.key))
         attempt.log_path = existing_log(attempt.log_path) or ""
         result = replace(result, log_path=attempt.log_path)
         self._discard(attempt.temps.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from datamake.build.pools import Pools
 from datamake.decide.staleness import Reason
 from datamake.events import EventSink, ignore
 from datamake.model import Step
@@ -53,3 +54,4 @@ class RunOptions:
     state_dir: str
     scope: Scope
     events: EventSink = ignore  # step_started, step_retried, step_failed, step_succeeded
+    pools: Pools = field(default_factory=Pools)  # `%pool` slots, shared by every build of a run

@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 
 from datamake.cli.alerts import dispatcher_of
 from datamake.build.lock import acquire_lock, open_store
+from datamake.build.pools import Pools
 from datamake.build.records import stamped
-from datamake.cli.commands import keep_history, load_written
+from datamake.cli.commands import keep_history, load_written, pools_for
 from datamake.cli.variables import parse_var_args
 from datamake.language.load import workflow_path
 from datamake.language.parser import read_source
@@ -101,10 +102,11 @@ def loader(args: argparse.Namespace):
 
 
 def interval_builder(args: argparse.Namespace, state_dir: str, workflow, cancel: Cancel | None = None,
-                     events: EventSink = ignore):
+                     events: EventSink = ignore, pools: Pools | None = None):
+    """`pools`: one set of slots for every interval of the run."""
     return IntervalBuilder(build_settings(args), state_dir, workflow, cancel, load=loader(args),
                            reporter_for=interval_reporter(args), targets=tuple(args.targets),
-                           max_active=args.max_active, events=events)
+                           max_active=args.max_active, events=events, pools=pools)
 
 
 def state_dir_of(args: argparse.Namespace) -> str:
@@ -151,9 +153,10 @@ def _run_all(args: argparse.Namespace, requests: list[Request], state_dir: str, 
     on_round = report.extend if once else _print_json if args.json else None
     cancel = Cancel()
     events = dispatcher_of(args, workflow)  # a bad notifier URL stops here, before anything runs
+    pools = pools_for(args, workflow) if workflow else None  # an unknown pool too
     with acquire_lock(state_dir):
         state = open_state(args, state_dir)
-        builder = interval_builder(args, state_dir, workflow, cancel, events)
+        builder = interval_builder(args, state_dir, workflow, cancel, events, pools)
         try:
             for request in requests:
                 Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round,

@@ -6,6 +6,7 @@ import sys
 
 from datamake.cli.alerts import dispatcher_of
 from datamake.build.executors import factory as executors
+from datamake.build.pools import Pools, declared_pools, pools_of
 from datamake.cli.main import build_parser
 from datamake.cli.variables import parse_var_args
 from datamake.language.load import load_workflow, workflow_path
@@ -91,11 +92,12 @@ def build(args: argparse.Namespace) -> int:
         return 0
     # The progress display and the step lines go to stdout: a terminal there gets the live display.
     events = dispatcher_of(args, workflow)
+    pools = pools_for(args, workflow)
     reporter = make_reporter(sys.stdout.isatty(), args.quiet, args.json, args.jobs, why=args.why)
     executor = make_executor(args, workflow, reporter)
     try:
         result = run_build(workflow, args.targets, executor=executor, reporter=reporter, events=events or None,
-                           **common)
+                           pools=pools, **common)
     finally:
         executor.close()
         reporter.close()
@@ -138,6 +140,14 @@ def keep_history(args: argparse.Namespace, state_dir: str, declared: float | Non
         print(f"datamake: history older than {age} pruned: {pruned.runs} run(s), "
               f"{pruned.attempts} step attempt(s), {pruned.logs} log file(s)" +
               (", vacuumed the state database" if pruned.vacuumed else ""), file=sys.stderr)
+
+
+def pools_for(args: argparse.Namespace, workflow) -> Pools:
+    """The `%pool` slots of a run. On the local executor every `[pool:NAME]` must be declared; on Dask an
+    undeclared pool stays a worker resource (`pool-NAME=1`), as before pools were declared."""
+    if args.executor == "dask" or args.dask_scheduler:
+        return declared_pools(workflow)
+    return pools_of(workflow)
 
 
 def make_executor(args: argparse.Namespace, workflow, reporter):

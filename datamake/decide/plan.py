@@ -54,7 +54,9 @@ class Plan:
         self.entries: Mapping[int, Entry] = {e.step.index: e for e in entries if e.reason.dirty}
         self._position = {e.step.index: n for n, e in enumerate(entries)}
         self._waiting = {i: sum(1 for p in sg.pred[i] if p in self.entries) for i in self.entries}
-        self._ready = [(self._position[i], i) for i, n in self._waiting.items() if n == 0]
+        # Ready steps start by `[priority:N]` (higher first), then in plan order.
+        self._order = {i: (-e.step.options.priority, self._position[i]) for i, e in self.entries.items()}
+        self._ready = [(self._order[i], i) for i, n in self._waiting.items() if n == 0]
         heapq.heapify(self._ready)
         self.started: set[int] = set()
         self.skipped: dict[int, str] = {}  # index -> why it was not run
@@ -73,7 +75,7 @@ class Plan:
             if nxt in self._waiting and nxt not in self.skipped:
                 self._waiting[nxt] -= 1
                 if self._waiting[nxt] == 0:
-                    heapq.heappush(self._ready, (self._position[nxt], nxt))
+                    heapq.heappush(self._ready, (self._order[nxt], nxt))
 
     def failed(self, index: int) -> list[int]:
         """Skip every wanted step below a failed one; returns them in plan order."""

@@ -1,14 +1,15 @@
-"""Operations directives: `%on EVENT...` (a shell hook body), `%notify URL on:EVENTS`."""
+"""Operations directives: `%on EVENT...` (a shell hook body), `%notify URL on:EVENTS`, `%pool NAME SLOTS`."""
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from typing import Callable
 
 from datamake.errors import WorkflowError
 from datamake.events import DEFAULT_NOTIFY, GROUPS, KINDS, check_filter
 from datamake.language.expand import did_you_mean
 from datamake.language.syntax import Directive, Text
-from datamake.model import HookDecl, NotifyDecl
+from datamake.model import HookDecl, NotifyDecl, PoolDecl
 
 _NAMES = (*GROUPS, *KINDS)
 
@@ -19,10 +20,12 @@ class Operations:
     def __init__(self) -> None:
         self.hooks: list[HookDecl] = []
         self.notifiers: list[NotifyDecl] = []
+        self.pools: dict[str, PoolDecl] = {}
 
     def fields(self) -> dict:
         """Keyword arguments for model.Workflow."""
-        return {"hooks": tuple(self.hooks), "notifiers": tuple(self.notifiers)}
+        return {"hooks": tuple(self.hooks), "notifiers": tuple(self.notifiers),
+                "pools": MappingProxyType(dict(self.pools))}
 
     def add(self, item: Directive, expand: Callable[[Text], str]) -> None:
         getattr(self, "_" + item.name)(item, expand)
@@ -50,6 +53,17 @@ class Operations:
         if not url:
             raise WorkflowError("%notify: the URL is empty (is its variable set?)", item.args[0].loc)
         self.notifiers.append(NotifyDecl(url, events, item.loc))
+
+    def _pool(self, item: Directive, expand: Callable[[Text], str]) -> None:
+        if len(item.args) != 2:
+            raise WorkflowError("%pool takes a name and a number of slots, e.g. `%pool db 2`", item.loc)
+        name, slots = (expand(arg) for arg in item.args)
+        if not re.fullmatch(r"[1-9][0-9]*", slots):
+            raise WorkflowError(f"%pool {name}: slots must be a whole number of at least 1, not {slots!r}",
+                                item.args[1].loc)
+        if name in self.pools:
+            raise WorkflowError(f"pool {name} is declared twice (first at {self.pools[name].loc})", item.loc)
+        self.pools[name] = PoolDecl(name, int(slots), item.loc)
 
 
 def _events(args, expand: Callable[[Text], str]):

@@ -12,6 +12,7 @@ from datamake.schedule import dated
 from datamake.store import storage
 from datamake.build.results import BuildResult, Scope
 from datamake.build.records import Recording, StepRecords
+from datamake.build.pools import Pools
 from datamake.schedule.template import DatedTemplate
 from datamake.errors import DatamakeError, ScheduleDeclError, UsageError
 from datamake.events import Event, EventSink, ignore
@@ -46,7 +47,7 @@ class IntervalBuilder:
 
     def __init__(self, settings: BuildSettings, state_dir: str, shape=None, cancel: Cancel | None = None, *,
                  load: Load, reporter_for: ReporterFor, targets: tuple[str, ...] = (), max_active: int = 1,
-                 events: EventSink = ignore):
+                 events: EventSink = ignore, pools: Pools | None = None):
         self.settings, self.state_dir, self.shape = settings, state_dir, shape
         self.load, self.reporter_for = load, reporter_for
         self.targets, self.max_active = tuple(targets), max_active
@@ -54,6 +55,7 @@ class IntervalBuilder:
         self.template = DatedTemplate.of(shape, lambda v: evaluated_or_none(load, v)) if shape else None
         self.cancel = cancel or Cancel()
         self.events = events
+        self.pools = pools  # one set of slots for every interval of the run
         self.idle: list[tuple[CancellableExecutor, _Slot]] = []
         self.lock = threading.Lock()
         self.shared_lock = threading.Lock()
@@ -162,6 +164,7 @@ class IntervalBuilder:
         executor, slot = self._lease(workflow, reporter)
         try:
             return build(workflow, targets, executor=executor, reporter=reporter, scope=scope, events=events,
+                         pools=self.pools,
                          **common)
         finally:
             self._give_back(executor, slot)
