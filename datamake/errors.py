@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from dataclasses import dataclass
 
@@ -118,8 +119,6 @@ class Interrupted(DatamakeError):
     """The run was stopped by a signal; exit code follows the shell convention."""
 
     def __init__(self, signum: int):
-        import signal
-
         name = signal.Signals(signum).name
         super().__init__(f"interrupted by {name}")
         self.exit_code = 128 + signum

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from datamake.build.pools import Pools, declared_pools, pools_of
 from datamake.settings import BuildSettings
 from datamake.views.reporters import make_reporter
 
@@ -22,3 +23,11 @@ def interval_reporter(args: argparse.Namespace):
         return make_reporter(terminal, quiet, False, args.jobs)
 
     return reporter_for
+
+
+def pools_for(args: argparse.Namespace, workflow) -> Pools:
+    """The `%pool` slots of a run. On the local executor every `[pool:NAME]` must be declared; on Dask an
+    undeclared pool stays a worker resource (`pool-NAME=1`), as before pools were declared."""
+    if args.executor == "dask" or args.dask_scheduler:
+        return declared_pools(workflow)
+    return pools_of(workflow)

@@ -18,7 +18,7 @@ from datamake.schedule import dated
 from datamake.schedule.declared import declared
 
 
-def lint(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     paths = [workflow_path(t) for t in args.targets] if args.targets else [workflow_path(args.workflow)]
     variables = parse_var_args(args.vars, args.var)
     for name, stand_in in dated.SENTINELS.items():  # interval variables: defined by the schedule runner

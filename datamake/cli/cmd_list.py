@@ -5,10 +5,13 @@ import argparse
 import os
 import sys
 
-from datamake.cli.commands import load
+from datamake.cli.cmd_schedule import schedule_of, scheduled, shape
+from datamake.cli.loading import load
+from datamake.schedule import dated
+from datamake.schedule.intervals import parse_time
 from datamake.store.statedb import default_state_dir
 from datamake.decide.preview import ReadOnlyState
-from datamake.errors import warn
+from datamake.errors import UsageError, warn
 from datamake.graph.select import select
 from datamake.graph.step_graph import build_graph
 from datamake.views.step_list import render_json, render_text
@@ -28,17 +31,11 @@ def run(args: argparse.Namespace) -> int:
 
 def load_one_interval(args: argparse.Namespace):
     """The workflow; a dated one (names with $[DATE] & co) as the interval of `--date D`."""
-    from datamake.cli.cmd_schedule import schedule_of, scheduled, shape
-    from datamake.errors import UsageError
-    from datamake.schedule.intervals import parse_time
-
     if not scheduled(args):
         return load(args)
     if not args.date:
         raise UsageError("the workflow's names use interval variables ($[DATE], ...)",
                          hint="name the interval with --date D")
-    from datamake.schedule import dated
-
     schedule = schedule_of(args, shape(args)).schedule
     workflow = load(args, schedule.containing(parse_time(args.date, schedule.tz)).variables())
     # As the runner does for a day that succeeded: an ingestion step whose files exist is not fetched again.

@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import glob
 import os
 import sys
 from datetime import datetime, timezone
 
+from datamake.cli.cmd_schedule import missing_check, schedule_of, shape, state_dir_of
+from datamake.cli.loading import load
 from datamake.errors import DatamakeError, UsageError
 from datamake.schedule import dated
 from datamake.schedule.intervals import parse_time, zone
 from datamake.views.history import Source
+from datamake.views.report_page import render_page, report_data
+from datamake.views.server import ReportServer
 
 REPORT_FORMATS = ("html", "json")
 
@@ -42,9 +47,6 @@ def sources(args: argparse.Namespace) -> list[Source]:
 
 
 def _source(args: argparse.Namespace, path: str) -> Source:
-    from datamake.cli.cmd_schedule import _missing_check, schedule_of, shape, state_dir_of
-    from datamake.cli.commands import load
-
     one = copy.copy(args)
     one.workflow, one.targets = path, []
     state_dir = state_dir_of(one)
@@ -56,7 +58,7 @@ def _source(args: argparse.Namespace, path: str) -> Source:
             one.schedule = "daily"  # a dated workflow without %schedule is run with --date/--from: days
         decl = schedule_of(one, workflow)
         return Source(path, state_dir, workflow, decl.schedule, decl.start,
-                      missing=_missing_check(workflow, decl.schedule))
+                      missing=missing_check(workflow, decl.schedule))
     except DatamakeError as err:
         return Source(path, state_dir, None, error=err.render().removeprefix("datamake: error: "))
 
@@ -65,12 +67,8 @@ def now_of(args: argparse.Namespace) -> datetime:
     return parse_time(args.now, zone(None)) if args.now else datetime.now(timezone.utc)
 
 
-def report(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """--report html|json: the page (or its data) for every workflow, to -o FILE or stdout."""
-    import json
-
-    from datamake.views.report_page import render_page, report_data
-
     if args.report not in REPORT_FORMATS:
         raise UsageError(f"unknown report format: {args.report} (choose from {', '.join(REPORT_FORMATS)})")
     found = sources(args)
@@ -87,8 +85,6 @@ def report(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """--serve: the same views, live, on http://HOST:PORT until interrupted; reads the state on each request."""
-    from datamake.views.server import ReportServer
-
     paths = workflow_files(args.workflows)
     server = ReportServer((args.host, args.port), lambda: sources(args), lambda: now_of(args), paths)
     host, port = server.server_address[:2]

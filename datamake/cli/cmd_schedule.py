@@ -5,25 +5,27 @@ import argparse
 import json
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 
 from datamake.cli.alerts import dispatcher_of
 from datamake.build.lock import acquire_lock, open_store
 from datamake.build.pools import Pools
 from datamake.build.records import stamped
-from datamake.cli.commands import keep_history, load_written, pools_for
+from datamake.cli.keep import keep_history
+from datamake.cli.loading import load_written
 from datamake.cli.variables import parse_var_args
 from datamake.language.load import workflow_path
 from datamake.language.parser import read_source
 from datamake.schedule import dated
 from datamake.errors import UsageError, warn
 from datamake.events import EventSink, ignore
-from datamake.cli.args import build_settings, interval_reporter
+from datamake.cli.args import build_settings, interval_reporter, pools_for
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
 from datamake.schedule.intervals import INTERVAL_VARS, Interval, Schedule, parse_time
 from datamake.schedule.collisions import check_distinct_names
 from datamake.schedule.declared import Declared, declared
 from datamake.schedule.cancel import Cancel
+from datamake.decide.preview import ReadOnlyState
 from datamake.views.steps import step_json
 from datamake.schedule.request import Request
 from datamake.schedule.clock import Clock
@@ -221,9 +223,7 @@ def preview(args: argparse.Namespace, requests: list[Request], state_dir: str, c
 
 def planned(args: argparse.Namespace, requests: list[Request], state_dir: str, clock: Clock, workflow) -> list[dict]:
     """Each interval that would be built, why, and the steps it would run; nothing is run or written."""
-    from datamake.decide.preview import ReadOnlyState
-
-    state = _read_state(args, state_dir)
+    state = read_state(args, state_dir)
     builder = interval_builder(args, state_dir, workflow)
     report = []
     try:
@@ -255,7 +255,7 @@ def _preview_interval(builder: IntervalBuilder, recorded: dict[str, str], reques
             "reason": why, "steps": steps}
 
 
-def _read_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
+def read_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
     """The schedule records for -P and --status, read from a copy: the database is never created, changed or set aside."""
     state = ScheduleState(state_dir, workflow_path(args.workflow), readonly=True)
     for text in state.warnings:
@@ -263,55 +263,13 @@ def _read_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
     return state
 
 
-def status(args: argparse.Namespace) -> int:
-    """--status: intervals by step, as a table or --json; a success whose dated outputs are gone shows as missing."""
-    from datamake.views import status as view
-
-    workflow = shape(args)
-    decl = schedule_of(args, workflow) if args.schedule or (workflow and workflow.schedule) else None
-    sched, start = (decl.schedule, decl.start) if decl else (None, None)
-    names = [dated.step_name(s, dict(dated.SENTINELS)) for s in dated.dated_steps(workflow)] if workflow else []
-    state = _read_state(args, state_dir_of(args))
-    try:
-        expected = _expected(args, sched, start, state) if sched else []
-        columns, rows = view.collect(state, expected, names, _missing_check(workflow, sched))
-    finally:
-        state.close()
-    rows = _within(args, sched, rows)
-    if args.targets:
-        steps = view.matching_steps(columns, args.targets)
-        if not steps:
-            raise UsageError(f"no step matches {', '.join(args.targets)}",
-                             hint="name steps as --status shows them, e.g. 'report/$[DATE].csv', 'report' or 'raw/*'")
-        columns, rows = view.only(columns, rows, steps)
-    (view.render_json if args.json else view.render_table)(columns, rows, sys.stdout)
-    return 0
 
 
-def _within(args: argparse.Namespace, sched: Schedule | None, rows: list) -> list:
-    """--from/--to: the intervals starting from A's to B's (inclusive)."""
-    if not (args.from_ or args.to):
-        return rows
-    if sched is None:
-        return []
-    first = sched.containing(parse_time(args.from_, sched.tz)).start if args.from_ else None
-    last = sched.containing(parse_time(args.to, sched.tz)).start if args.to else None
-    return [r for r in rows if (first is None or datetime.fromisoformat(r.start) >= first)
-            and (last is None or datetime.fromisoformat(r.start) <= last)]
 
 
-def _expected(args: argparse.Namespace, sched: Schedule, start: datetime | None, state) -> list[Interval]:
-    """The due intervals --status lists even when never built: from --start, else the first record."""
-    now = parse_time(args.now, sched.tz) if args.now else datetime.now(timezone.utc)
-    first = state.intervals()
-    since = start or (
-        datetime.fromisoformat(min(r.start for r in first.values())) if first else sched.latest_due(now).start)
-    if args.from_:  # a window asked for lists its never-built intervals too
-        since = min(since, sched.containing(parse_time(args.from_, sched.tz)).start)
-    return sched.due(now, since)
 
 
-def _missing_check(workflow, sched: Schedule | None):
+def missing_check(workflow, sched: Schedule | None):
     """For --status: from an interval's start, its dated steps whose outputs are gone (a stat per output)."""
     if workflow is None or sched is None:
         return None

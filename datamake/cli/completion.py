@@ -11,8 +11,12 @@ import argparse
 import os
 import sys
 
+from datamake.cli.variables import parse_var_args
 from datamake.errors import DatamakeError
 from datamake.language.expand import NOT_RUN_PREFIX
+from datamake.language.load import load_workflow, workflow_path
+from datamake.model import relative_to
+from datamake.schedule import dated
 
 SHELLS = ("bash", "zsh", "fish")
 _SELECTORS = "+-=^"
@@ -50,11 +54,6 @@ def complete_target(prefix: str, parsed_args: argparse.Namespace, **_kwargs) -> 
 
 
 def target_names(workflow: str | None, vars_args: list[str], var_args: list[str]) -> list[str]:
-    from datamake.cli.variables import parse_var_args
-    from datamake.language.load import load_workflow, workflow_path
-    from datamake.model import relative_to
-    from datamake.schedule import dated
-
     variables = parse_var_args(vars_args, var_args)
     for name, stand_in in dated.SENTINELS.items():
         variables.setdefault(name, stand_in)
@@ -68,6 +67,7 @@ def target_names(workflow: str | None, vars_args: list[str], var_args: list[str]
     return [n for n in names if not any(s in n for s in stood_in)]
 
 
-def print_script(shell: str) -> int:
-    sys.stdout.write(script(shell))
+def run(args: argparse.Namespace) -> int:
+    """`--completion SHELL`: print the script that hooks datamake into that shell."""
+    sys.stdout.write(script(args.completion))
     return 0

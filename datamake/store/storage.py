@@ -10,6 +10,7 @@ import threading
 from stat import S_ISDIR
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Iterable, Iterator
 
 from datamake.errors import DatamakeError  # noqa: F401  (re-exported for callers)
@@ -221,8 +222,6 @@ def _azure_md5(info: dict) -> str | None:
 
 
 def _info_mtime(info: dict) -> float:
-    from datetime import datetime
-
     if info.get("modificationTime") is not None:  # WebHDFS: milliseconds
         return float(info["modificationTime"]) / 1000
     for key in ("LastModified", "mtime", "last_modified", "updated", "created"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import configparser
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from datamake.errors import UsageError
 
@@ -113,8 +114,6 @@ def route(url: str) -> tuple[str, dict[str, Any]]:
 
 def _hdfs_to_webhdfs(url: str, port: int) -> str:
     """`hdfs://nn:8020/p` -> `webhdfs://nn:PORT/p`: the URL's port is the RPC one, not HTTP."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     if not parts.hostname:
         raise UsageError(f"no namenode in {url} (expected hdfs://HOST[:PORT]/path)")

@@ -1,9 +1,13 @@
 """--graph FORMAT: the GraphView as dot, mermaid, text or Graphviz svg/png (html in viz_html)."""
 from __future__ import annotations
 
+import io
 import os
+import shutil
+import subprocess
 
 from datamake.errors import UsageError
+from datamake.views.graph_html import render_html
 from datamake.views.graph_view import COLOURS, FAILED, NEVER_RUN, UP_TO_DATE, WILL_RUN, GraphView, Node, layers
 
 
@@ -126,8 +130,6 @@ def render_text(view: GraphView, color: bool = False, width: int = 100, limit: i
     lines = text_lines(view, limit)
     if not color:
         return "\n".join(text for text, _ in lines) + "\n"
-    import io
-
     from rich.console import Console
     from rich.text import Text
 
@@ -140,9 +142,6 @@ def render_text(view: GraphView, color: bool = False, width: int = 100, limit: i
 
 def render_graphviz(view: GraphView, fmt: str) -> bytes:
     """svg or png bytes from Graphviz's `dot` program, which must be installed."""
-    import shutil
-    import subprocess
-
     program = shutil.which("dot")
     if program is None:
         raise UsageError(f"--graph {fmt} needs Graphviz's 'dot' program (apt-get install graphviz)")
@@ -182,8 +181,6 @@ def render(view: GraphView, fmt: str, color: bool = False) -> str | bytes:
     if fmt == "text":
         return render_text(view, color=color)
     if fmt == "html":
-        from datamake.views.graph_html import render_html
-
         return render_html(view)
     image = render_graphviz(view, fmt)
     return image if fmt in BINARY_FORMATS else image.decode("utf-8")

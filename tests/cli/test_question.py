@@ -48,7 +48,7 @@ def test_help_documents_every_exit_code(project):
 
 
 def test_help_groups_every_flag_and_explains_each():
-    from datamake.cli.main import build_parser
+    from datamake.cli.parser import build_parser
 
     parser = build_parser()
     titles = [g.title for g in parser._action_groups]
