@@ -18,7 +18,6 @@ import signal
 import time
 from dataclasses import replace
 
-from datamake.decide import fingerprint
 from datamake.build import orphans
 from datamake.build.attempt_logs import existing_log
 from datamake.build import outputs as step_outputs
@@ -81,17 +80,15 @@ def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, repo
          argv: list[str]) -> BuildResult:
     """Decide and run under the lock, with the state store as the fingerprint cache."""
     store = open_store(options.state_dir)
-    fingerprint.use_cache(store)
     try:
         for text in store.warnings:
             reporter.warning(text)
         records = store.load_successes(_keys_of(sg, selection))
-        entries = decide(sg, selection, check=options.check, record_of=_record_lookup(records))
+        entries = decide(sg, selection, check=options.check, record_of=_record_lookup(records), hashes=store)
         pairs = [(e.step, e.reason) for e in entries]
         reporter.plan(pairs if why else [(s, r) for s, r in pairs if r.dirty])
         return Builder(sg, entries, records, store, executor, reporter, options).run(argv)
     finally:
-        fingerprint.use_cache(None)
         store.close()
 
 
@@ -198,7 +195,7 @@ class Builder:
         if self.reasons[index].label != "projected":
             return None
         step = self.sg.step(index)
-        facts = Facts(made=self.made, check=self.opts.check, record=self.records.get(step_key(step)))
+        facts = Facts(made=self.made, check=self.opts.check, record=self.records.get(step_key(step)), hashes=self.store)
         try:
             reason = explain(step, facts)
         except UsageError as err:
@@ -347,7 +344,7 @@ class Builder:
 
     def _record_success(self, step: Step, result: JobResult) -> None:
         outputs = {t.name: stamp_text(s) for t in step.outputs if (s := storage.stat(t.name)) is not None}
-        self.store.record_success(step_key(step), command_hash(step), recorded_inputs(step, self.opts.check),
+        self.store.record_success(step_key(step), command_hash(step), recorded_inputs(step, self.opts.check, self.store),
                                   outputs, result.started, result.finished)
 
     def _record_attempt(self, step: Step, attempt: InFlight, result: JobResult, outcome: str,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass
 from typing import Iterable, Protocol
@@ -60,35 +59,22 @@ class MemoryCache:
             self._rows[(path, size, mtime_ns, inode)] = value
 
 
-# Per thread: the schedule runner builds several intervals at once, each with its own state store.
-_caches = threading.local()
-
-
-def use_cache(cache: HashCache | None) -> None:
-    """Remember this thread's local fingerprints in `cache` (a StateStore) from now on; None for a fresh in-memory one."""
-    _caches.current = cache if cache is not None else MemoryCache()
-
-
-def _cache() -> HashCache:
-    if not hasattr(_caches, "current"):
-        _caches.current = MemoryCache()
-    return _caches.current
-
-
-def fingerprint(name: str, stamp: Stamp | None = None) -> str | None:
+def fingerprint(name: str, stamp: Stamp | None = None, cache: HashCache | None = None) -> str | None:
     """The content fingerprint of a local path or URL (None when it does not exist).
 
     Never downloads: a URL's fingerprint is the store's own checksum (S3 ETag, HDFS file
-    checksum). A local file is read only when its (size, mtime_ns, inode) is not cached.
+    checksum). A local file is read only when its (size, mtime_ns, inode) is in no `cache` (the
+    run's state store, passed in; without one, every call reads the file).
     """
+    cache = cache if cache is not None else MemoryCache()
     stamp = stamp if stamp is not None else storage.stat(name)
     if stamp is None:
         return None
     if is_url(name):
         return _remote(name, stamp)
     if stamp.is_dir:
-        return _local_dir(name)
-    return _local_file(name, stamp)
+        return _local_dir(name, cache)
+    return _local_file(name, stamp, cache)
 
 
 def _remote(name: str, stamp: Stamp) -> str:
@@ -98,20 +84,20 @@ def _remote(name: str, stamp: Stamp) -> str:
     return "sum:" + storage.checksum(name)
 
 
-def _local_file(path: str, stamp: Stamp) -> str:
+def _local_file(path: str, stamp: Stamp, cache: HashCache) -> str:
     mtime_ns = stamp.mtime_ns if stamp.mtime_ns is not None else os.stat(path).st_mtime_ns
     key = (path, stamp.size, mtime_ns, stamp.inode or 0)
-    cached = _cache().get_hash(*key)
+    cached = cache.get_hash(*key)
     if cached is not None:
         return cached
     hashed_at = time.time_ns()
     value = "xxh3:" + hash_file(path)
     if hashed_at - mtime_ns >= RACY_NS:
-        _cache().put_hashes([(*key, value)])
+        cache.put_hashes([(*key, value)])
     return value
 
 
-def _local_dir(path: str) -> str:
+def _local_dir(path: str, cache: HashCache) -> str:
     """A directory's fingerprint: every file's relative name and fingerprint, in order."""
     digest = xxhash.xxh3_128()
     for root, dirs, files in os.walk(path):
@@ -121,7 +107,7 @@ def _local_dir(path: str) -> str:
             stamp = storage.stat(full)
             if stamp is None:  # vanished while walking
                 continue
-            digest.update(f"{os.path.relpath(full, path)}\0{_local_file(full, stamp)}\n".encode())
+            digest.update(f"{os.path.relpath(full, path)}\0{_local_file(full, stamp, cache)}\n".encode())
     return "tree:" + digest.hexdigest()
 
 

@@ -10,6 +10,7 @@ from datamake.gcpause import gc_paused
 from datamake.graph.step_graph import StepGraph
 from datamake.model import Step
 from datamake.graph.select import Selected
+from datamake.decide.fingerprint import HashCache
 from datamake.decide.staleness import Facts, Reason, explain
 
 
@@ -22,10 +23,11 @@ class Entry:
 
 
 def decide(sg: StepGraph, selection: list[Selected], *, check: str,
-           record_of: Callable[[Step], object]) -> list[Entry]:
+           record_of: Callable[[Step], object], hashes: HashCache | None = None) -> list[Entry]:
     """Decide each selected step in order; a step below one that will run is `projected`.
 
-    `record_of(step)` gives the step's last recorded success or None.
+    `record_of(step)` gives the step's last recorded success or None; `hashes` remembers content
+    fingerprints of unchanged files (the state store).
     """
     steps = [sg.step(sel.index) for sel in selection]
     made = frozenset(t.name for step in steps for t in step.outputs)
@@ -38,7 +40,7 @@ def decide(sg: StepGraph, selection: list[Selected], *, check: str,
             upstream = None
             if will_run:
                 upstream = next((will_run[p] for p in sg.pred[sel.index] if p in will_run), None)
-            facts = Facts(sel.forced, sel.via, upstream, made, check, record_of(step))
+            facts = Facts(sel.forced, sel.via, upstream, made, check, record_of(step), hashes)
             entry = Entry(step, explain(step, facts))
             if entry.reason.dirty:
                 will_run[sel.index] = step

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 
-from datamake.decide import fingerprint
 from datamake.graph.step_graph import StepGraph
 from datamake.decide.plan import Entry, decide
 from datamake.decide.survey import StepState, survey
@@ -29,21 +28,15 @@ class ReadOnlyState:
     def decide(self, sg: StepGraph, selection, check: str) -> list[Entry]:
         if self.store is None:
             return decide(sg, selection, check=check, record_of=lambda step: None)
-        records = self.records
-        fingerprint.use_cache(self.store)  # the recorded content hashes spare re-reading unchanged files
-        try:
-            return decide(sg, selection, check=check, record_of=lambda step: records.get(step_key(step)))
-        finally:
-            fingerprint.use_cache(None)
+        records = self.records  # the recorded content hashes (the store) spare re-reading unchanged files
+        return decide(sg, selection, check=check, record_of=lambda step: records.get(step_key(step)),
+                      hashes=self.store)
 
     def survey(self, sg: StepGraph, selection, check: str) -> list[StepState]:
         """Every selected step's state, for --list; a step that cannot be decided says why."""
         records = self.records
-        fingerprint.use_cache(self.store)
-        try:
-            return survey(sg, selection, check=check, record_of=lambda step: records.get(step_key(step)))
-        finally:
-            fingerprint.use_cache(None)
+        return survey(sg, selection, check=check, record_of=lambda step: records.get(step_key(step)),
+                      hashes=self.store)
 
     def close(self) -> None:
         if self.store is not None:

@@ -8,6 +8,7 @@ from datamake.errors import DatamakeError
 from datamake.graph.select import Selected
 from datamake.graph.step_graph import StepGraph
 from datamake.model import Step
+from datamake.decide.fingerprint import HashCache
 from datamake.decide.staleness import Facts, explain
 from datamake.store import storage
 
@@ -23,7 +24,7 @@ class StepState:
 
 
 def survey(sg: StepGraph, selection: list[Selected], *, check: str,
-           record_of: Callable[[Step], object]) -> list[StepState]:
+           record_of: Callable[[Step], object], hashes: HashCache | None = None) -> list[StepState]:
     """Each selected step's state in order; a step below one that will run is `projected`, as in decide()."""
     made = frozenset(t.name for sel in selection for t in sg.step(sel.index).outputs)
     will_run: set[int] = set()
@@ -38,7 +39,7 @@ def survey(sg: StepGraph, selection: list[Selected], *, check: str,
                 continue
             upstream = next((sg.step(p) for p in sg.pred[sel.index] if p in will_run), None)
             try:
-                reason = explain(step, Facts(sel.forced, sel.via, upstream, made, check, record_of(step)))
+                reason = explain(step, Facts(sel.forced, sel.via, upstream, made, check, record_of(step), hashes))
             except DatamakeError as err:  # a missing input nobody makes
                 states.append(StepState(step, "blocked", err.message))
                 continue

@@ -7,7 +7,7 @@ import os
 import signal
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable
 
 from datamake.errors import Interrupted, StepFailure
@@ -310,7 +310,7 @@ class Runner:
     def _retry(self, interval: Interval, attempt: int, outcome: Outcome, n: int, queue) -> None:
         """Record the failed attempt `n` and queue the next one after its backoff."""
         delay = backoff(outcome.retry_delay, n - 1, outcome.retry_max_delay)
-        when = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat(timespec="seconds")
+        when = (self.clock.now() + timedelta(seconds=delay)).isoformat(timespec="seconds")
         self.state.finish(attempt, interval.key, "retry", error=outcome.error, next_attempt_at=when,
                           steps=outcome.steps, log_path=outcome.log_path)
         self.say(f"interval {interval.key}: failed ({outcome.error}); retry {n} of {outcome.retries} in {delay:g}s")

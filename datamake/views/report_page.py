@@ -13,7 +13,7 @@ def report_data(sources: Sequence[history.Source], now: datetime | None = None, 
                 all_tails: bool | None = None) -> dict:
     """The page's data: every workflow's history, and when it was read."""
     clock = now or datetime.now(timezone.utc)
-    return {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "live": live,
+    return {"generated": clock.isoformat(timespec="seconds"), "live": live,
             "workflows": [history.read(source, clock, all_tails) for source in sources]}
 
 

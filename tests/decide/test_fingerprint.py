@@ -14,11 +14,8 @@ from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
-    fingerprint.use_cache(None)
+def fresh_counts():
     fingerprint.STATS.reset()
-    yield
-    fingerprint.use_cache(None)
 
 
 def _age(path, seconds_ago: float = 100) -> None:
@@ -30,13 +27,25 @@ def test_a_file_is_read_once_until_its_stat_changes(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("a,b\n1,2\n")
     _age(path)  # a file written just now is read every time (the racy-stamp guard below)
-    first = fingerprint.fingerprint(str(path))
+    cache = fingerprint.MemoryCache()
+    first = fingerprint.fingerprint(str(path), cache=cache)
     assert first.startswith("xxh3:") and fingerprint.STATS.files == 1 and fingerprint.STATS.bytes == 8
-    assert fingerprint.fingerprint(str(path)) == first and fingerprint.STATS.files == 1
+    assert fingerprint.fingerprint(str(path), cache=cache) == first and fingerprint.STATS.files == 1
     _age(path)  # touched: read again, same content, same fingerprint
-    assert fingerprint.fingerprint(str(path)) == first and fingerprint.STATS.files == 2
+    assert fingerprint.fingerprint(str(path), cache=cache) == first and fingerprint.STATS.files == 2
     path.write_text("a,b\n1,3\n")
-    assert fingerprint.fingerprint(str(path)) != first
+    assert fingerprint.fingerprint(str(path), cache=cache) != first
+
+
+def test_two_caches_share_nothing(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,b\n1,2\n")
+    _age(path)
+    first, second = fingerprint.MemoryCache(), fingerprint.MemoryCache()
+    fingerprint.fingerprint(str(path), cache=first)
+    fingerprint.fingerprint(str(path), cache=second)  # another run in the same process reads for itself
+    fingerprint.fingerprint(str(path), cache=first)
+    assert fingerprint.STATS.files == 2
 
 
 def test_directory_fingerprint_follows_names_and_contents(tmp_path):
@@ -58,8 +67,7 @@ def test_the_state_store_keeps_fingerprints_between_processes(tmp_path):
     _age(path)
     for _ in range(2):  # two "runs", each with its own store handle
         store = StateStore.open(str(tmp_path / ".datamake"))
-        fingerprint.use_cache(store)
-        fingerprint.fingerprint(str(path))
+        fingerprint.fingerprint(str(path), cache=store)
         store.close()
     assert fingerprint.STATS.files == 1
 
@@ -104,10 +112,8 @@ def test_second_run_reads_no_file_contents(flow, capsys):
     assert _run(flow, capsys=capsys)["ran"] == [0, 1]
     for name in ("raw.txt", "sorted.txt", "count.txt"):  # written just now: read again once they are older
         _age(flow / name)
-    fingerprint.use_cache(None)
     assert _run(flow, capsys=capsys)["ran"] == []
-    fingerprint.use_cache(None)  # what a new process starts with: only the state db remembers
-    fingerprint.STATS.reset()
+    fingerprint.STATS.reset()  # each run starts with no memory of its own: only the state db remembers
     assert _run(flow, capsys=capsys)["ran"] == []
     assert (fingerprint.STATS.files, fingerprint.STATS.bytes) == (0, 0)
 
@@ -115,11 +121,12 @@ def test_second_run_reads_no_file_contents(flow, capsys):
 def test_a_fingerprint_taken_within_the_files_timestamp_tick_is_read_again(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("a,b\n1,2\n")
-    first = fingerprint.fingerprint(str(path))
+    cache = fingerprint.MemoryCache()
+    first = fingerprint.fingerprint(str(path), cache=cache)
     tick = path.stat().st_mtime_ns
     path.write_text("a,b\n1,3\n")  # same size, and (as on a whole-second filesystem) the same mtime
     os.utime(path, ns=(tick, tick))
-    assert fingerprint.fingerprint(str(path)) != first and fingerprint.STATS.files == 2
+    assert fingerprint.fingerprint(str(path), cache=cache) != first and fingerprint.STATS.files == 2
 
 
 def test_touch_without_change_is_up_to_date_and_a_change_names_the_file(flow, capsys):
