@@ -195,3 +195,15 @@ def test_a_merge_over_more_names_than_the_environment_holds_reads_a_list_file(pr
     assert broken.returncode == 1
     assert "$INPUTS lists more names than one environment variable may hold" in broken.stderr
     assert "read them from $INPUTS_FILE" in broken.stderr
+
+
+def test_pattern_expansions_run_on_a_dask_cluster(cities):
+    built = cities.run("-j2", "--executor", "dask", "--json")
+    assert built.returncode == 0, built.stderr
+    assert len(checked(built.stdout, "build")["ran"]) == 4  # three expansions and the merge
+    assert sorted(cities.read("all.csv").splitlines()) == ["lima", "paris", "tokyo"]
+    _raw(cities, "oslo")  # a new file: its own expansion and the merge, on the cluster again
+    again = cities.run("-j2", "--executor", "dask", "--json")
+    assert again.returncode == 0, again.stderr
+    assert len(checked(again.stdout, "build")["ran"]) == 2
+    assert sorted(cities.read("all.csv").splitlines()) == ["lima", "oslo", "paris", "tokyo"]
