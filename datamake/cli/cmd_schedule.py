@@ -181,6 +181,9 @@ def _dates_from_targets(args, workflow, sched: Schedule) -> list[datetime]:
     if not args.targets:
         return []
     match = dated.name_matcher(workflow) if workflow else (lambda _t: None)
+    if args.date or args.from_ or args.to:
+        _check_targets_in_range(args, match, sched)
+        return []
     dates = []
     for target in args.targets:
         values = match(target.lstrip("+-=^"))
@@ -189,6 +192,21 @@ def _dates_from_targets(args, workflow, sched: Schedule) -> list[datetime]:
                              hint="with a schedule, name a dated output such as report/2026-11-23.csv")
         dates.append(parse_time(dated.instant_of(values), sched.tz))
     return dates
+
+
+def _check_targets_in_range(args, match, sched: Schedule) -> None:
+    """With --date D, a dated name must be of D's interval; a range selects with `$[DATE]` names, never one date's."""
+    for target in args.targets:
+        values = match(target.lstrip("+-=^"))
+        if not values:
+            continue  # `$[DATE]` names and shared steps: resolved in each interval
+        if args.from_ or args.to:
+            raise UsageError(f"target {target} names one interval's output; in a range, name the step with "
+                             "$[DATE] & co", hint="e.g. '^report/$[DATE].csv' (quoted for the shell)")
+        named = sched.containing(parse_time(dated.instant_of(values), sched.tz)).key
+        wanted = sched.containing(parse_time(args.date, sched.tz)).key
+        if named != wanted:
+            raise UsageError(f"target {target} is in interval {named}, not in --date {args.date} ({wanted})")
 
 
 def _say(args: argparse.Namespace):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+import re
 import threading
 from typing import Callable
 
@@ -56,6 +58,7 @@ class IntervalBuilder:
         self.cancel = cancel or Cancel()
         self.events = events
         self.pools = pools  # one set of slots for every interval of the run
+        self._match = None
         self.idle: list[tuple[CancellableExecutor, _Slot]] = []
         self.lock = threading.Lock()
         self.shared_lock = threading.Lock()
@@ -125,14 +128,39 @@ class IntervalBuilder:
 
         def sink(event: Event) -> None:
             failures.append(event) if event.kind == "step_failed" else self.events(event)
-        if self.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
+        chosen = self._chosen(workflow, variables)
+        if chosen is not None:  # the command line's selection, as it is: never the whole interval
+            with self.shared_lock:
+                result = self._run(adapted, chosen, scope=scope, records=records, events=sink)
+        elif self.max_active == 1 or len(dated.dated_steps(workflow)) == len(workflow.steps):
             result = self._run(adapted, dated.targets(workflow, force, skip), scope=scope, records=records,
                                events=sink)
         else:
             result = self._in_two_phases(adapted, force, scope, skip, (records, sink))
         outcome = outcome_of(workflow, result, name, failures)
         outcome.records = records.listed()
+        outcome.partial = chosen is not None and not dated.targets_exist(workflow)
         return outcome
+
+    def _chosen(self, workflow, variables: dict[str, str]) -> list[str] | None:
+        """The targets of the command line that are in this interval, `$[DATE]` & co filled in; None: none given."""
+        if not self.targets:
+            return None
+        own = {t.name for s in dated.dated_steps(workflow) for t in s.outputs}
+        chosen = []
+        for target in self.targets:
+            name = target.lstrip("+-=^")
+            filled = _INTERVAL_REF.sub(lambda m: variables.get(m.group(1), m.group(0)), name)
+            if filled == name and self.match(name) is not None and _absolute(workflow, name) not in own:
+                continue  # a dated output of another interval named on the command line
+            chosen.append(target[:len(target) - len(name)] + filled)
+        return chosen
+
+    @property
+    def match(self):
+        if self._match is None:
+            self._match = dated.name_matcher(self.shape) if self.shape else (lambda _t: None)
+        return self._match
 
     def _in_two_phases(self, workflow, force: bool, scope: Scope, skip: frozenset,
                        listeners: tuple[StepRecords, EventSink]):
@@ -185,6 +213,13 @@ class IntervalBuilder:
         with self.lock:
             self.idle.append((executor, slot))
 
+
+
+_INTERVAL_REF = re.compile(r"\$\[([A-Z_]+)\]")
+
+
+def _absolute(workflow, name: str) -> str:
+    return os.path.normpath(os.path.join(workflow.directory, name))
 
 
 class _Slot:

@@ -59,6 +59,7 @@ class Outcome:
     retry_max_delay: float = 3600.0
     failures: list[Event] = field(default_factory=list)  # step_failed events of the failed steps
     tail: str = ""  # the first failed step's last output lines
+    partial: bool = False  # only some steps were asked for, and the interval is not complete
     ran: list[int] = field(default_factory=list)  # step indexes, as a plain build's --json
     failed_steps: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)

@@ -299,7 +299,7 @@ class Runner:
             self._failed(interval, attempt, outcome)
 
     def _succeeded(self, interval: Interval, attempt: int, outcome: Outcome, queue) -> None:
-        self.state.finish(attempt, interval.key, "success", steps=outcome.steps)
+        self.state.finish(attempt, interval.key, "partial" if outcome.partial else "success", steps=outcome.steps)
         self.say(f"interval {interval.key}: success ({len(outcome.ran)} step(s) ran)")
         self._summary(interval, "success", outcome)
         self._emit("interval_succeeded", interval, attempt, outcome)

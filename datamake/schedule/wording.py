@@ -22,6 +22,8 @@ def record_reason(rec) -> str | None:
         return "input never arrived: " + ", ".join(rec.waiting_for)
     if rec.state in ("failed", "retry"):
         return "last attempt failed"
+    if rec.state == "partial":
+        return "only some steps were built"
     return None
 
 
@@ -32,7 +34,7 @@ def reopened(rec, rerun: str) -> bool:
         return True
     if rec.state == "failed":
         return rerun == "failed" or bool(rec.waiting_for)
-    return rec.state in ("success", "adopted") and rerun == "missing"
+    return rec.state in ("success", "adopted", "partial") and rerun == "missing"
 
 
 def rerun_reason(rec, rerun: str) -> str | None:

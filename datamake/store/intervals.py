@@ -159,8 +159,9 @@ class ScheduleState:
         """Close an attempt and set its interval's state (`success`, `failed`, `retry`, `interrupted`), with step outcomes.
 
         `log_path` is the log of the step that failed it, kept on the attempt."""
-        # An attempt that built what it could while the interval waits for an input succeeded at that.
-        attempt_state = "success" if state == "waiting" else state if state in ("success", "interrupted") else "failed"
+        # An attempt that built what it could while the interval waits for an input, or all that was asked
+        # of it (a step-only build leaves the interval partial), succeeded at that.
+        attempt_state = "success" if state in ("waiting", "partial") else state if state in ("success", "interrupted") else "failed"
         now = utc_now()
         with self._transaction():
             self.db.execute("UPDATE schedule_attempts SET state=?, ended_at=?, error=?, "
