@@ -109,6 +109,10 @@ class UsageError(DatamakeError):
     """The command line asks for something impossible (unknown target, bad flag value)."""
 
 
+class LockHeld(UsageError):
+    """Another datamake holds the state directory's lock."""
+
+
 class StepFailure(DatamakeError):
     """One or more steps failed while running."""
 

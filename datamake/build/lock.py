@@ -8,7 +8,7 @@ import threading
 from typing import Iterator
 
 from datamake.build.orphans import stop_orphans
-from datamake.errors import UsageError, warn
+from datamake.errors import LockHeld, warn
 from datamake.store import schema
 from datamake.store.schema import shown
 from datamake.store.statedb import StateStore
@@ -21,7 +21,7 @@ _HELD_GUARD = threading.Lock()
 
 @contextlib.contextmanager
 def acquire_lock(state_dir: str) -> Iterator[None]:
-    """Hold `state_dir/lock` exclusively for the block; another holder is a UsageError.
+    """Hold `state_dir/lock` exclusively for the block; another holder is a LockHeld (a UsageError).
 
     The lock is an fcntl lock, which the kernel drops when its process dies, so a lock
     file left by a crashed datamake is simply taken over. A process that already holds it
@@ -47,7 +47,7 @@ def acquire_lock(state_dir: str) -> Iterator[None]:
     except OSError:
         holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
         os.close(fd)
-        raise UsageError(f"another datamake (pid {holder}) holds {shown(path)}") from None
+        raise LockHeld(f"another datamake (pid {holder}) holds {shown(path)}") from None
     try:
         _stop_orphans_of(os.pread(fd, 32, 0), state_dir)
         _write_pid(fd, path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -17,7 +18,7 @@ from datamake.cli.variables import parse_var_args
 from datamake.language.load import workflow_path
 from datamake.language.parser import read_source
 from datamake.schedule import dated
-from datamake.errors import UsageError, warn
+from datamake.errors import LockHeld, UsageError, warn
 from datamake.events import EventSink, ignore
 from datamake.cli.args import build_settings, interval_reporter, pools_for
 from datamake.schedule.interval_build import IntervalBuilder, evaluated_or_none
@@ -156,7 +157,17 @@ def _run_all(args: argparse.Namespace, requests: list[Request], state_dir: str, 
     cancel = Cancel()
     events = dispatcher_of(args, workflow)  # a bad notifier URL stops here, before anything runs
     pools = pools_for(args, workflow) if workflow else None  # an unknown pool too
-    with acquire_lock(state_dir):
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(acquire_lock(state_dir))
+        except LockHeld as busy:
+            if not _is_tick(args, requests):
+                raise
+            # The runner of an earlier tick is still at work (a long build, a retry's wait): it owns the
+            # schedule until it exits, so this tick is not an error for cron.
+            _say(args)(f"datamake: {busy.message}; an earlier run of this schedule is still working, "
+                       "so this tick has nothing to do")
+            return
         state = open_state(args, state_dir)
         builder = interval_builder(args, state_dir, workflow, cancel, events, pools)
         try:
@@ -170,6 +181,11 @@ def _run_all(args: argparse.Namespace, requests: list[Request], state_dir: str, 
             if args.json and once:
                 _print_json(report)
             keep_history(args, state_dir, keep)
+
+
+def _is_tick(args: argparse.Namespace, requests: list[Request]) -> bool:
+    """A cron or timer tick: `--once` (or a declared schedule) with no interval or target of its own."""
+    return all(r.once for r in requests) and not (args.date or args.from_ or args.to or args.targets)
 
 
 def _print_json(results: list[dict]) -> None:
