@@ -119,8 +119,9 @@ def _mutations(data: bytes, rng) -> list[tuple[str, bytes]]:
     ]
 
 
-# Mutations no workflow survives: never silently accepted.
-REFUSED = {"nul": "NUL byte", "latin-1 byte": "invalid UTF-8 byte 0xe9"}
+# Mutations no workflow survives: never silently accepted. A byte put inside a multi-byte character
+# makes that character's first byte the invalid one, so the message names 0xe9 or the byte before it.
+REFUSED = {"nul": "NUL byte", "latin-1 byte": "invalid UTF-8 byte 0x"}
 
 
 def _load_checked(path, text_has_commands: bool, refused: str | None) -> None:
