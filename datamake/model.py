@@ -36,6 +36,7 @@ KNOWN_OPTIONS: Mapping[str, str] = MappingProxyType(
         "drake": "flag",
         "match": "str",
         "priority": "int",
+        "sla": "duration",
     }
 )
 
@@ -91,6 +92,7 @@ class Options:
     drake: bool = False  # Drake's semantics: $OUTPUT is the real name, shell without -e, outputs unchecked
     match: str | None = None  # a pattern step's constraints: "city=[a-z]+ year=[0-9]{4}"
     priority: int = 0  # higher first, among ready steps
+    sla: float | None = None  # seconds after its interval's end by which the step should be done
     given: Mapping[str, OptionValue] = field(default_factory=lambda: MappingProxyType({}))
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import re
 import sys
@@ -95,8 +96,8 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
     if first and last and first > last:
         raise UsageError(f"--from {args.from_} is after --to {args.to}", hint="backfill runs from the older date")
     return Request(sched, start=decl.start, first=first, last=last, date=date or at(args.date),
-                   rerun=args.rerun, max_active=args.max_active, once=not long_running,
-                   catchup=decl.catchup, **{k: v for k, v in (decl.waits or {}).items() if k in ("wait", "poke")})
+                   rerun=args.rerun, max_active=args.max_active, once=not long_running, catchup=decl.catchup,
+                   **{k: v for k, v in (decl.waits or {}).items() if k in ("wait", "poke", "sla")})
 
 
 def loader(args: argparse.Namespace):
@@ -142,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         check_distinct_names(workflow, sched, clock.now())
     state_dir = state_dir_of(args)
     requests = [request_of(args, decl, d) for d in dates] or [request_of(args, decl, None)]
+    requests = [dataclasses.replace(r, sla=_sla(r.sla, workflow)) for r in requests]
     if args.question or args.preview:  # decide only: an exit code, or the plan
         return question_or_preview(args, requests, state_dir, clock, workflow)
     _run_all(args, requests, state_dir, clock, workflow, (decl.waits or {}).get("keep"))
@@ -165,14 +167,14 @@ def _run_all(args: argparse.Namespace, requests: list[Request], state_dir: str, 
                 raise
             # The runner of an earlier tick is still at work (a long build, a retry's wait): it owns the
             # schedule until it exits, so this tick is not an error for cron.
-            _say(args)(f"datamake: {busy.message}; an earlier run of this schedule is still working, "
+            say(args)(f"datamake: {busy.message}; an earlier run of this schedule is still working, "
                        "so this tick has nothing to do")
             return
         state = open_state(args, state_dir)
         builder = interval_builder(args, state_dir, workflow, cancel, events, pools)
         try:
             for request in requests:
-                Runner(request, state, builder.build, builder.done, clock, _say(args), cancel, on_round,
+                Runner(request, state, builder.build, builder.done, clock, say(args), cancel, on_round,
                        done_many=builder.done_many, late=builder.late, events=events,
                        workflow=workflow_path(args.workflow)).run()
         finally:
@@ -181,6 +183,12 @@ def _run_all(args: argparse.Namespace, requests: list[Request], state_dir: str, 
             if args.json and once:
                 _print_json(report)
             keep_history(args, state_dir, keep)
+
+
+def _sla(declared: float | None, workflow) -> float | None:
+    """`%schedule ... sla:11h`, tightened by any dated step's `[sla:...]`."""
+    given = [declared] + [s.options.sla for s in (dated.dated_steps(workflow) if workflow else ())]
+    return min((g for g in given if g is not None), default=None)
 
 
 def _is_tick(args: argparse.Namespace, requests: list[Request]) -> bool:
@@ -225,7 +233,8 @@ def _check_targets_in_range(args, match, sched: Schedule) -> None:
             raise UsageError(f"target {target} is in interval {named}, not in --date {args.date} ({wanted})")
 
 
-def _say(args: argparse.Namespace):
+def say(args: argparse.Namespace):
+    """Where progress lines go: stderr, or nowhere with -q."""
     return _quiet if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
 
 
@@ -265,7 +274,7 @@ def planned(args: argparse.Namespace, requests: list[Request], state_dir: str, c
         # An unreadable database was reported by _read_state already.
         builder.preview_state = ReadOnlyState(state_dir, _quiet if state.warnings else warn)
         for request in requests:
-            runner = Runner(request, state, builder.build, builder.done, clock, _say(args),
+            runner = Runner(request, state, builder.build, builder.done, clock, say(args),
                             done_many=builder.done_many)
             report += [_preview_interval(builder, recorded.get(interval.key, {}), request, interval, why)
                        for interval, why in runner.plan()]

@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         expected = _expected(args, sched, start, state) if sched else []
         columns, rows = view.collect(state, expected, names, missing_check(workflow, sched))
+        paused = state.paused_since()
     finally:
         state.close()
     rows = _within(args, sched, rows)
@@ -31,7 +32,12 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"no step matches {', '.join(args.targets)}",
                              hint="name steps as --status shows them, e.g. 'report/$[DATE].csv', 'report' or 'raw/*'")
         columns, rows = view.only(columns, rows, steps)
-    (view.render_json if args.json else view.render_table)(columns, rows, sys.stdout)
+    if args.json:
+        view.render_json(columns, rows, sys.stdout, paused)
+        return 0
+    if paused:
+        print(f"schedule paused since {paused} (datamake --resume to go on)")
+    view.render_table(columns, rows, sys.stdout)
     return 0
 
 

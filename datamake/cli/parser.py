@@ -126,6 +126,8 @@ def _schedule(p: argparse.ArgumentParser) -> None:
     g.add_argument("--now", default=None, metavar="ISO", help="the clock (for tests and time travel)")
     g.add_argument("--date", default=None, help="build this one interval")
     g.add_argument("--status", action="store_true", help="print intervals by step and exit")
+    g.add_argument("--pause", action="store_true", help="pause the schedule: ticks build nothing until --resume")
+    g.add_argument("--resume", action="store_true", help="resume a paused schedule")
     g.add_argument("--keep", default=None, metavar="DURATION",
                    help="prune run history and logs older than this at the end of a run, also a plain build's")
 

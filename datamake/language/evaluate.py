@@ -16,7 +16,7 @@ from datamake.language.syntax import BodyLine, Directive, Include, MethodDecl, S
 from datamake.language.options import Given, build_options, parse_options
 
 # `%schedule SPEC key:value...`: the keys it knows (every:PERIOD is a SPEC).
-SCHEDULE_KEYS = ("start", "end", "tz", "catchup", "wait", "poke", "keep")
+SCHEDULE_KEYS = ("start", "end", "tz", "catchup", "wait", "poke", "keep", "sla")
 
 _STEP_VAR = re.compile(r"(INPUT|OUTPUT)(S|N|\d+)?\Z")
 _DEFAULT_OPTIONS = build_options({})

@@ -89,7 +89,7 @@ def build_options(given: Given) -> Options:
         return _DEFAULTS  # most steps: one shared object
     values = {key: value for key, (value, _) in given.items()}
     fields = {key.replace("-", "_"): value for key, value in values.items()}
-    for key in ("retry_delay", "retry_max_delay", "timeout", "wait", "poke"):
+    for key in ("retry_delay", "retry_max_delay", "timeout", "sla", "wait", "poke"):
         if key in fields:
             fields[key] = duration_seconds(str(fields[key]), key.replace("_", "-"), None)
     return Options(**fields, given=MappingProxyType(values))

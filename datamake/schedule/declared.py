@@ -19,11 +19,11 @@ class Declared:
     schedule: Schedule
     start: datetime | None  # UTC: the first interval to catch up from
     catchup: bool = True
-    waits: Mapping[str, float] | None = None  # "wait"/"poke" -> seconds, when given
+    waits: Mapping[str, float] | None = None  # "wait"/"poke"/"keep"/"sla" -> seconds, when given
 
 
 def declared(parts: Mapping[str, str], locs: Mapping[str, SourceLocation]) -> Declared:
-    """`parts`: spec, tz, start, end, catchup, wait, poke (absent when not given); `locs`: where the ones
+    """`parts`: spec, tz, start, end, catchup, wait, poke, keep, sla (absent when not given); `locs`: where the ones
     written in `%schedule` are, so an error points there (a flag's value has no location)."""
     tz = _located(lambda: zone(parts.get("tz")), locs.get("tz"))
     start = _time(parts, "start", tz, locs)
@@ -32,7 +32,7 @@ def declared(parts: Mapping[str, str], locs: Mapping[str, SourceLocation]) -> De
     if start is not None and end is not None and end <= start:
         raise _at(UsageError(f"end:{parts['end']} is not after start:{parts['start']}"), locs.get("end"))
     waits = {key: _located(lambda key=key: duration_seconds(parts[key], key, None), locs.get(key))
-             for key in ("wait", "poke", "keep") if parts.get(key)}
+             for key in ("wait", "poke", "keep", "sla") if parts.get(key)}
     return Declared(schedule, start, _flag(parts, "catchup", locs), waits)
 
 

@@ -24,6 +24,7 @@ class Request:
     catchup: bool = True  # False: only the newest due interval (plus unfinished recorded ones)
     wait: float = 86400.0  # how long a late input is waited for, from the interval's end (`%schedule wait:`)
     poke: float = 300.0  # how often the long-running runner looks again (`%schedule poke:`)
+    sla: float | None = None  # seconds after an interval's end by which it should be done (`sla:`)
 
 
 @dataclass(frozen=True)

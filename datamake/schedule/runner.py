@@ -18,6 +18,7 @@ from datamake.schedule.cancel import Cancel, Wake, signals, waiting
 from datamake.schedule.clock import Clock
 from datamake.schedule.past import past_check
 from datamake.schedule.pool import pool_of
+from datamake.schedule.sla import check_slas
 from datamake.schedule.wording import duration_text, record_reason, rerun_reason, reopened
 from datamake.schedule.request import BuildFn, DoneFn, Late, LateFn, Outcome, Request
 from datamake.store.intervals import ScheduleState
@@ -149,6 +150,10 @@ class Runner:
     def _round(self) -> None:
         start = len(self.results)
         self.waiting = {}
+        req = self.req
+        if not (req.date or req.first or req.last) and (paused := self.state.paused_since()):
+            self.say(f"schedule paused since {paused}; nothing built (datamake --resume to go on)")
+            return
         try:
             todo = self.plan()
             self._adopt()
@@ -157,6 +162,7 @@ class Runner:
             if not todo and self.req.once:
                 self.say("nothing due")
             self._build_all([i for i, _ in todo])
+            check_slas(self.req, self.state, self.clock.now(), self.workflow, self.events, self.say)
         finally:
             self.on_round(self.results[start:])
 

@@ -205,6 +205,31 @@ class ScheduleState:
                 "FROM schedule_intervals WHERE workflow=? AND key=?", (self.workflow, key)).fetchone()
         return _record(row) if row else None
 
+    def paused_since(self) -> str | None:
+        """When this workflow's schedule was paused (UTC ISO), or None when it runs."""
+        with self.lock:
+            row = self.db.execute("SELECT paused_at FROM schedule_paused WHERE workflow=?", (self.workflow,)).fetchone()
+        return row[0] if row else None
+
+    def set_paused(self, paused: bool) -> None:
+        with self._transaction():
+            if paused:
+                self.db.execute("INSERT OR IGNORE INTO schedule_paused VALUES (?, ?)", (self.workflow, utc_now()))
+            else:
+                self.db.execute("DELETE FROM schedule_paused WHERE workflow=?", (self.workflow,))
+
+    def sla_missed(self) -> set[str]:
+        """The intervals whose SLA miss was reported already."""
+        with self.lock:
+            rows = self.db.execute("SELECT key FROM schedule_sla WHERE workflow=?", (self.workflow,))
+            return {row[0] for row in rows.fetchall()}
+
+    def mark_sla_missed(self, key: str) -> bool:
+        """Record the SLA miss of an interval; False when it was recorded before (report it once)."""
+        with self._transaction():
+            cur = self.db.execute("INSERT OR IGNORE INTO schedule_sla VALUES (?, ?, ?)", (self.workflow, key, utc_now()))
+            return cur.rowcount == 1
+
     def steps(self, key: str | None = None) -> dict[str, dict[str, str]]:
         """Step outcomes by interval key: {key: {step label: state}}, of every interval or of `key`'s."""
         out: dict[str, dict[str, str]] = {}

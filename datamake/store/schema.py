@@ -71,10 +71,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started);
     """,
     _schedule_tables,
+    # Operating schedules: when each interval's SLA miss was reported (once per interval, across
+    # ticks), and which workflows' schedules are paused.
+    """
+    CREATE TABLE IF NOT EXISTS schedule_sla (
+        workflow TEXT NOT NULL, key TEXT NOT NULL, missed_at TEXT NOT NULL, PRIMARY KEY (workflow, key));
+    CREATE TABLE IF NOT EXISTS schedule_paused (workflow TEXT PRIMARY KEY, paused_at TEXT NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = ("successes", "runs", "attempts", "content_hashes", "schedule_intervals", "schedule_attempts",
-          "schedule_steps")
+          "schedule_steps", "schedule_sla", "schedule_paused")
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: another process is writing, not corruption
 # SQLITE_CORRUPT, SQLITE_NOTADB: the file itself is damaged. Anything else (a full disk, an I/O
 # error, no permission) says nothing about the database, which must then never be set aside.

@@ -233,3 +233,6 @@ class _Empty:
 
     def steps(self) -> dict:
         return {}
+
+    def sla_missed(self) -> set:
+        return set()

@@ -38,6 +38,7 @@ class Row:
     steps: dict[str, str] = field(default_factory=dict)
     waiting_for: list[str] = field(default_factory=list)  # inputs it waits for (or waited for in vain)
     wait_until: str | None = None
+    sla_missed: bool = False  # not done its SLA after its end (reported once)
 
 
 def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iterable[str],
@@ -57,7 +58,9 @@ def collect(state: ScheduleState, expected: Iterable[Interval], step_names: Iter
     for interval in expected:
         if interval.key not in rows:
             rows[interval.key] = Row(interval.key, interval.start.isoformat(), interval.end.isoformat(), "missing")
+    late = state.sla_missed()
     for row in rows.values():
+        row.sla_missed = row.key in late
         row.steps = {name: _cell(row, outcomes.get(row.key, {}).get(name)) for name in columns}
         gone = missing(row.start) if missing and row.state in ("success", "adopted") else None
         if gone:
@@ -88,9 +91,10 @@ def only(columns: list[str], rows: list[Row], steps: Sequence[str]) -> tuple[lis
                   for r in rows]
 
 
-def render_json(columns: list[str], rows: list[Row], out: TextIO) -> None:
-    """One JSON object: {"steps": [...], "intervals": [{key, start, end, state, attempts, error, steps}]}."""
-    data = stamped({"steps": columns, "intervals": [row.__dict__ for row in rows]})
+def render_json(columns: list[str], rows: list[Row], out: TextIO, paused: str | None = None) -> None:
+    """One JSON object: {"steps": [...], "intervals": [{key, start, end, state, attempts, error, steps, ...}],
+    "paused_since": UTC ISO or null}."""
+    data = stamped({"steps": columns, "intervals": [row.__dict__ for row in rows], "paused_since": paused})
     out.write(json.dumps(data, indent=None) + "\n")
 
 
@@ -125,6 +129,9 @@ def render_table(columns: list[str], rows: list[Row], out: TextIO, width: int | 
         if row.error:
             until = f" until {row.wait_until}" if row.state == "waiting" and row.wait_until else ""
             console.print(Text(f"{row.key}: {row.error}{until}"), overflow="ellipsis", no_wrap=True)
+    for row in rows:
+        if row.sla_missed and row.state not in ("success", "adopted"):
+            console.print(Text(f"{row.key}: SLA missed"), no_wrap=True)
 
 
 def _summary(columns: list[str], rows: list[Row]) -> str:

@@ -45,7 +45,7 @@ def test_status_shows_what_a_waiting_interval_waits_for(project):
     assert row == {"key": "2026-11-21", "start": "2026-11-21T00:00:00+00:00", "end": "2026-11-22T00:00:00+00:00",
                    "state": "waiting", "attempts": 0, "error": "waiting for landing/2026-11-21.csv",
                    "steps": {"report/$[DATE].csv": "waiting"}, "waiting_for": ["landing/2026-11-21.csv"],
-                   "wait_until": "2026-11-22T06:00:00+00:00"}
+                   "wait_until": "2026-11-22T06:00:00+00:00", "sla_missed": False}
 
 
 def test_the_input_arrives_and_the_next_tick_builds_the_interval(project):
