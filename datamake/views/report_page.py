@@ -6,15 +6,16 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Sequence
 
+from datamake.build.records import stamped
 from datamake.views import history
 
 
 def report_data(sources: Sequence[history.Source], now: datetime | None = None, live: bool = False,
                 all_tails: bool | None = None) -> dict:
-    """The page's data: every workflow's history, and when it was read."""
+    """The page's data (schema/report.json): every workflow's history, and when it was read."""
     clock = now or datetime.now(timezone.utc)
-    return {"generated": clock.isoformat(timespec="seconds"), "live": live,
-            "workflows": [history.read(source, clock, all_tails) for source in sources]}
+    return stamped({"generated": clock.isoformat(timespec="seconds"), "live": live,
+                    "workflows": [history.read(source, clock, all_tails) for source in sources]})
 
 
 def render_page(data: dict | None, title: str, live: bool = False) -> str:

@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 from jsonkit import SCHEMA_DIR
 
-KINDS = ("build", "clean", "config", "list", "preview", "print", "status", "schedule")
+KINDS = ("build", "clean", "config", "list", "preview", "print", "status", "schedule", "report")
 
 
 @pytest.mark.parametrize("kind", KINDS)

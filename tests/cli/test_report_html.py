@@ -1,13 +1,13 @@
 """`datamake --report html`: every view of the page, drawn by headless Chromium, for a history made by real runs."""
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
 from browser import CHROMIUM, dump_dom, grid_rows
 from conftest import Project
+from jsonkit import checked
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
                                 reason="headless Chromium (apt-get install chromium) not installed")
@@ -85,7 +85,7 @@ def test_graph_for_a_chosen_interval(history, tmp_path):
 
 
 def test_gantt_of_an_older_run_and_of_an_interval(history, tmp_path):
-    data = json.loads(history.run("--report", "json", "--now", "2026-11-25T10:00:00Z").stdout)
+    data = checked(history.run("--report", "json", "--now", "2026-11-25T10:00:00Z").stdout, "report")
     attempts = data["workflows"][0]["attempts"]
     first_run = min(a[7] for a in attempts)
     elements = elements_of(history, tmp_path, f"#w=0&v=gantt&r={first_run}")
@@ -134,6 +134,7 @@ def test_a_plain_workflow_shows_its_runs(history, tmp_path):
 
 
 def test_report_of_a_directory_takes_every_workflow_in_it(history):
-    data = json.loads(history.run("--report", "json", "-w", ".", "--now", "2026-11-25T10:00:00Z").stdout)
+    data = checked(history.run("--report", "json", "-w", ".", "--now", "2026-11-25T10:00:00Z").stdout, "report")
+    assert list(data)[:2] == ["schema", "generated"] and data["schema"] == 1
     assert [w["name"] for w in data["workflows"]] == [history.path.name, "other.drake"]
     assert data["workflows"][0]["kind"] == "intervals" and data["workflows"][1]["kind"] == "runs"

@@ -16,6 +16,7 @@ import pytest
 
 from browser import CHROMIUM, Elements, chromium, grid_rows
 from conftest import ROOT
+from jsonkit import checked
 
 WAITING = """\
     %schedule daily start:2026-11-20
@@ -129,7 +130,7 @@ def test_live_view_follows_a_run_and_never_writes_the_state(served, project, tmp
 
     state = project.path / ".datamake"
     before = files_of(state)
-    report = json.loads(get(served + "/api/report")[1])["workflows"][0]
+    report = checked(get(served + "/api/report")[1], "report")["workflows"][0]
     log = next(a[10] for a in report["attempts"] if a[1] == 1)
     status, tail = get(served + "/api/log?w=0&path=" + urllib.request.quote(log))
     assert status == 200 and tail.strip() == "report for 2026-11-20"
