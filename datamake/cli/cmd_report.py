@@ -9,7 +9,7 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from datamake.cli.cmd_schedule import missing_check, schedule_of, shape, state_dir_of
+from datamake.cli.cmd_schedule import schedule_of, shape, state_dir_of
 from datamake.cli.loading import load
 from datamake.errors import DatamakeError, UsageError
 from datamake.schedule import dated
@@ -57,8 +57,7 @@ def _source(args: argparse.Namespace, path: str) -> Source:
         if args.schedule is None and not workflow.schedule:
             one.schedule = "daily"  # a dated workflow without %schedule is run with --date/--from: days
         decl = schedule_of(one, workflow)
-        return Source(path, state_dir, workflow, decl.schedule, decl.start,
-                      missing=missing_check(workflow, decl.schedule))
+        return Source(path, state_dir, workflow, decl.schedule, decl.start)
     except DatamakeError as err:
         return Source(path, state_dir, None, error=err.render().removeprefix("datamake: error: "))
 

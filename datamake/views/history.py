@@ -9,7 +9,6 @@ import os
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Callable
 
 from datamake.build.attempt_logs import read_tail
 from datamake.model import Step, Workflow, relative_to
@@ -19,6 +18,7 @@ from datamake.store.intervals import ScheduleState
 from datamake.store.statedb import StateStore
 from datamake.views import graph_view
 from datamake.views.graph_layout import positions
+from datamake.views.landed import gone_by_start
 from datamake.views.status import Row, collect
 
 # One letter per cell state: 160 steps x 365 intervals stay a few tens of kilobytes.
@@ -40,7 +40,6 @@ class Source:
     schedule: Schedule | None = None
     start: datetime | None = None
     error: str | None = None
-    missing: Callable[[str], set[str] | None] | None = None  # dated steps whose outputs are gone, by start
 
 
 def read(source: Source, now: datetime, all_tails: bool | None = None) -> dict:
@@ -133,7 +132,8 @@ def _by_interval(source: Source, now: datetime, names: list[str]) -> tuple[list[
     state = _schedule_state(source)
     try:
         expected = _expected(source, now, state)
-        columns, rows = collect(state or _Empty(), expected, names, source.missing)
+        gone = _gone(source, state)
+        columns, rows = collect(state or _Empty(), expected, names, gone.get)
         records = state.attempts() if state else []
     finally:
         if state is not None:
@@ -145,6 +145,12 @@ def _by_interval(source: Source, now: datetime, names: list[str]) -> tuple[list[
     done = ("success", "adopted")  # a waiting interval may have built part of its steps: not landed
     return ([_column(r, landed.get(r.key) if r.state in done else None) for r in rows], [r.steps for r in rows],
             columns)
+
+
+def _gone(source: Source, state) -> dict[str, set[str]]:
+    """The dated steps whose outputs are gone, by start of each interval recorded done."""
+    done = [r.start for r in (state.intervals() if state else {}).values() if r.state in ("success", "adopted")]
+    return gone_by_start(source.workflow, source.schedule, done) if done and source.workflow else {}
 
 
 def _expected(source: Source, now: datetime, state) -> list[Interval]:
