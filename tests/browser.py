@@ -67,9 +67,24 @@ def grid_rows(elements) -> dict[str, list[str]]:
     rows: dict[str, list[str]] = {}
     current = None
     for tag, a, _ in elements:
-        if tag == "div" and "grow" in a.get("class", "") and "data-step" in a:
-            current = a["data-step"] or "(interval)"
-            rows[current] = []
+        if tag == "div" and "grow" in a.get("class", "").split():
+            current = (a["data-step"] or "(interval)") if "data-step" in a else None  # a group's row is not a step's
+            if current is not None:
+                rows[current] = []
         elif tag == "div" and a.get("class") == "c" and current is not None:
             rows[current].append(a["data-state"])
     return rows
+
+
+def grid_groups(elements) -> list[tuple[str, bool, int, list[str]]]:
+    """The grid's groups in order: (name, open, number of steps, the states of its cells)."""
+    groups: list[tuple[str, bool, int, list[str]]] = []
+    inside = False
+    for tag, a, _ in elements:
+        if tag == "div" and "grow" in a.get("class", "").split():
+            inside = "data-group" in a
+            if inside:
+                groups.append((a["data-group"], a["data-open"] == "yes", int(a["data-steps"]), []))
+        elif tag == "div" and inside and "gc" in a.get("class", "").split():
+            groups[-1][3].append(a["data-state"])
+    return groups
