@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, Elements, chromium, grid_rows
+from browser import CHROMIUM, Elements, Page, chromium, grid_rows
 from conftest import ROOT
 from jsonkit import checked
 
@@ -135,3 +135,38 @@ def test_live_view_follows_a_run_and_never_writes_the_state(served, project, tmp
     status, tail = get(served + "/api/log?w=0&path=" + urllib.request.quote(log))
     assert status == 200 and tail.strip() == "report for 2026-11-20"
     assert files_of(state) == before
+
+
+# The interval's cell in the open page, a mark left in the page's JavaScript (gone if it reloaded), the data's time.
+SEEN = """(() => { const cell = document.querySelector('#grid .summary .c[data-col="0"]');
+  return [cell ? cell.dataset.state : null, window.datamakeTestMark || null, document.body.dataset.generated || null]; })()"""
+
+
+def redrawn_to(page: Page, state: str, timeout: float = 20) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = page.evaluate(SEEN)
+        if seen[0] == state:
+            return seen
+        assert time.monotonic() < deadline, f"the open page still shows {seen[0]}, never {state}"
+        time.sleep(0.2)
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                    reason="headless Chromium (apt-get install chromium) not installed")
+def test_one_open_page_redraws_as_a_run_progresses_without_reloading(served, project, tmp_path):
+    with Page(tmp_path, served + "/?poll=200#w=0&v=grid") as page:
+        first = redrawn_to(page, "missing")  # due, never run
+        page.evaluate("window.datamakeTestMark = 'kept'")
+        run = start(project, "--date", "2026-11-20", "--now", NOW)
+        try:
+            running = redrawn_to(page, "running")
+            (project.path / "go").touch()
+            assert run.wait(timeout=30) == 0
+        finally:
+            stop(run)
+        done = redrawn_to(page, "success")
+        assert running[1] == done[1] == "kept"  # the same document all along: redrawn, never reloaded
+        assert first[2] <= running[2] <= done[2]
+        cells = page.evaluate("[...document.querySelectorAll('#grid .grow[data-index] .c')].map(c => c.dataset.state)")
+        assert cells == ["success", "success"]
