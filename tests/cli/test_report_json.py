@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 
 from jsonkit import checked
+from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
 
 OUTPUTS = """\
     %schedule daily start:2026-11-20
@@ -34,3 +35,19 @@ def test_a_workflow_never_run_shows_its_due_intervals_missing(project):
     assert [(c["key"], c["state"]) for c in data["workflows"][0]["columns"]] == [("2026-11-20", "missing"),
                                                                                 ("2026-11-21", "missing")]
     assert data["workflows"][0]["cells"] == ["mm", "mm"]
+
+
+def test_remote_outputs_are_read_with_one_listing_per_prefix(project, bucket):
+    project.workflow("""
+        %schedule daily start:2026-11-01
+        s3://$[BUCKET]/out/$[DATE].csv <- [+local]
+          echo $DATE > $OUTPUT
+        """)
+    args = ("--var", f"BUCKET={bucket.name}", "--now", "2026-11-09T10:00:00Z")
+    assert project.run(*args, env=bucket.env).returncode == 0
+    bucket.fs.rm(f"{bucket.name}/out/2026-11-03.csv")
+    seen = len(bucket.server.requests(bucket.name))
+    data = checked(project.run("--report", "json", *args, env=bucket.env).stdout, "report")
+    assert data["workflows"][0]["cells"] == ["ssmsssss"]
+    asked = bucket.server.requests(bucket.name)[seen:]
+    assert [(r.method, r.query.get("prefix")) for r in asked] == [("GET", ["out/"])]  # no request per object
