@@ -4,7 +4,8 @@
     python bench/report_bench.py --shape 160x365
 
 The history is written through the state store's own API (one success per step and interval,
-one step in fifty failing once first), not by running the steps: the bench measures the report.
+one step in fifty failing once first) and each output file is written, not by running the steps:
+the bench measures the report.
 """
 from __future__ import annotations
 
@@ -57,12 +58,15 @@ def fill_history(folder: Path, steps: int, intervals: int) -> datetime:
         with store.transaction():
             for i in range(steps):
                 name = f"d/{i}/$[DATE].csv"
+                output = folder / "d" / str(i) / f"{key}.csv"
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_text(f"{i}\n")  # present, so the grid shows successes, not missing outputs
                 tries = 2 if (i + day) % 50 == 0 else 1
                 for attempt in range(1, tries + 1):
                     log = logs / f"d_{i}_DATE_.csv.{attempt}.log"
                     log.write_text(f"step {i} attempt {attempt}\n" + ("boom\n" if attempt < tries else ""))
                     outcome = "retry" if attempt < tries else "success"
-                    store.record_attempt(run, str(folder / "d" / str(i) / f"{key}.csv"), i, f"d/{i}/{key}.csv",
+                    store.record_attempt(run, str(output), i, f"d/{i}/{key}.csv",
                                          outcome, clock, clock + 0.5 + (i % 7) * 0.1, str(log), "missing output",
                                          "exit 1" if outcome == "retry" else None,
                                          AttemptWhere(workflow, key, name, attempt, 1 if outcome == "retry" else 0))
@@ -126,13 +130,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(machine())
-    print("| steps x intervals | step attempts | report built | page size | first render (page) | Chromium run |")
-    print("|---|---|---|---|---|---|")
+    print("| steps x intervals | step attempts | report built | page size | first render (page) | Chromium run "
+          "| load average (1 min) before / after |")
+    print("|---|---|---|---|---|---|---|")
     for shape in args.shape or ["1300x30", "160x365"]:
         steps, intervals = (int(n) for n in shape.split("x"))
+        before = os.getloadavg()[0]
         r = bench(steps, intervals, args.repeat)
         print(f"| {r['shape']} | {r['attempts']:,} | {r['build_s']:.2f} s | {r['page_mb']:.1f} MB | "
-              f"{r['render_ms']:.0f} ms | {r['chromium_ms']:.0f} ms |", flush=True)
+              f"{r['render_ms']:.0f} ms | {r['chromium_ms']:.0f} ms | {before:.1f} / {os.getloadavg()[0]:.1f} |",
+              flush=True)
 
 
 if __name__ == "__main__":
