@@ -49,6 +49,7 @@ _COMMANDS = {  # flag -> module:function, in order of precedence
     "report": "cmd_report:run",
     "serve": "cmd_report:serve",
     "status": "cmd_status:run",
+    "clear": "cmd_clear:run",
     "pause": "cmd_pause:run",
     "resume": "cmd_pause:run",
     "graph": "cmd_graph:run",

@@ -126,6 +126,10 @@ def _schedule(p: argparse.ArgumentParser) -> None:
     g.add_argument("--now", default=None, metavar="ISO", help="the clock (for tests and time travel)")
     g.add_argument("--date", default=None, help="build this one interval")
     g.add_argument("--status", action="store_true", help="print intervals by step and exit")
+    g.add_argument("--clear", action="store_true",
+                   help="mark the selected steps of --date/--from/--to's intervals (default: all recorded) to be "
+                        "rebuilt by the next tick; -P shows them")
+    g.add_argument("--failed", action="store_true", help="with --clear: only the steps whose last outcome failed")
     g.add_argument("--pause", action="store_true", help="pause the schedule: ticks build nothing until --resume")
     g.add_argument("--resume", action="store_true", help="resume a paused schedule")
     g.add_argument("--keep", default=None, metavar="DURATION",

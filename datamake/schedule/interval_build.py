@@ -114,8 +114,9 @@ class IntervalBuilder:
                     pokes=tuple(s.options.poke for s in steps))
 
     def build(self, interval: Interval, force: bool, succeeded: set, preview: bool = False,
-              skip: frozenset = frozenset()):
-        """Build the interval's dated steps but the `skip` ones (they wait for an input), and what they need."""
+              skip: frozenset = frozenset(), cleared: frozenset = frozenset()):
+        """Build the interval's dated steps but the `skip` ones (they wait for an input), and what they need;
+        the `cleared` ones (by stable name) are forced."""
         variables = interval.variables()
         workflow = self.evaluate(interval, variables)
         name = dated.namer(self.shape, variables)
@@ -129,6 +130,9 @@ class IntervalBuilder:
         def sink(event: Event) -> None:
             failures.append(event) if event.kind == "step_failed" else self.events(event)
         chosen = self._chosen(workflow, variables)
+        if cleared:  # --clear: those steps forced, within what this build selects anyway
+            chosen = (chosen or dated.targets(workflow, force, skip)) + [
+                "+=" + t.name for s in dated.dated_steps(workflow) if name(s) in cleared for t in s.outputs]
         if chosen is not None:  # the command line's selection, as it is: never the whole interval
             with self.shared_lock:
                 result = self._run(adapted, chosen, scope=scope, records=records, events=sink)

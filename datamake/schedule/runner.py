@@ -150,8 +150,7 @@ class Runner:
     def _round(self) -> None:
         start = len(self.results)
         self.waiting = {}
-        req = self.req
-        if not (req.date or req.first or req.last) and (paused := self.state.paused_since()):
+        if not (self.req.date or self.req.first or self.req.last) and (paused := self.state.paused_since()):
             self.say(f"schedule paused since {paused}; nothing built (datamake --resume to go on)")
             return
         try:
@@ -262,10 +261,11 @@ class Runner:
                                    os.getpid(), None)
         if attempt is None:
             return None, Outcome(ok=True)
-        succeeded = self.state.succeeded(interval.key)
-        force = self.req.rerun == "all"
+        cleared = self.state.cleared(interval.key)  # --clear: rebuilt whatever their state
+        succeeded, force = self.state.succeeded(interval.key) - cleared, self.req.rerun == "all"
         try:
-            outcome = self.build(interval, force, succeeded, skip=late.blocked if late else frozenset())
+            outcome = self.build(interval, force, succeeded, skip=late.blocked if late else frozenset(),
+                                 **({"cleared": cleared} if cleared else {}))
             outcome.late = late
             return attempt, outcome
         except Interrupted as exc:  # stopped cleanly mid-build: the next runner redoes it

@@ -24,13 +24,15 @@ def record_reason(rec) -> str | None:
         return "last attempt failed"
     if rec.state == "partial":
         return "only some steps were built"
+    if rec.state == "cleared":
+        return "cleared for a rebuild"
     return None
 
 
 def reopened(rec, rerun: str) -> bool:
     """A recorded interval that was interrupted, awaits a retry or an input, lost its targets, or (--rerun
     failed) failed; one whose input never arrived is looked at again: it builds if the input turned up."""
-    if rec.state in ("interrupted", "retry", "waiting"):
+    if rec.state in ("interrupted", "retry", "waiting", "cleared"):
         return True
     if rec.state == "failed":
         return rerun == "failed" or bool(rec.waiting_for)

@@ -168,6 +168,8 @@ class ScheduleState:
                             "log_path=COALESCE(?, log_path) WHERE id=?", (attempt_state, now, error, log_path, attempt_id))
             self.db.execute("UPDATE schedule_intervals SET state=?, error=?, next_attempt_at=?, updated_at=? "
                             "WHERE workflow=? AND key=?", (state, error, next_attempt_at, now, self.workflow, key))
+            if state == "success":  # what --clear marked is rebuilt now
+                self.db.execute("DELETE FROM schedule_cleared WHERE workflow=? AND key=?", (self.workflow, key))
             number = self.db.execute("SELECT attempt FROM schedule_attempts WHERE id=?", (attempt_id,)).fetchone()[0]
             for step, step_state in (steps or {}).items():
                 self.db.execute(
@@ -204,6 +206,23 @@ class ScheduleState:
                 "SELECT key, start, end, state, attempts, next_attempt_at, updated_at, error, waiting_for, wait_until "
                 "FROM schedule_intervals WHERE workflow=? AND key=?", (self.workflow, key)).fetchone()
         return _record(row) if row else None
+
+    def clear(self, key: str, start: str, end: str, steps: list[str]) -> None:
+        """`--clear`: mark these steps of the interval to be rebuilt by the next tick (state `cleared`)."""
+        now = utc_now()
+        with self._transaction():
+            self.db.executemany("INSERT OR REPLACE INTO schedule_cleared VALUES (?, ?, ?, ?)",
+                                [(self.workflow, key, step, now) for step in steps])
+            self.db.execute(
+                "INSERT INTO schedule_intervals (workflow, key, start, end, state, attempts, updated_at) "
+                "VALUES (?, ?, ?, ?, 'cleared', 0, ?) ON CONFLICT (workflow, key) DO UPDATE SET state='cleared', "
+                "updated_at=excluded.updated_at, error=NULL, next_attempt_at=NULL", (self.workflow, key, start, end, now))
+
+    def cleared(self, key: str) -> frozenset[str]:
+        """The steps of interval `key` that --clear marked and no success rebuilt yet."""
+        with self.lock:
+            rows = self.db.execute("SELECT step FROM schedule_cleared WHERE workflow=? AND key=?", (self.workflow, key))
+            return frozenset(row[0] for row in rows.fetchall())
 
     def paused_since(self) -> str | None:
         """When this workflow's schedule was paused (UTC ISO), or None when it runs."""

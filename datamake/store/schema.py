@@ -78,10 +78,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         workflow TEXT NOT NULL, key TEXT NOT NULL, missed_at TEXT NOT NULL, PRIMARY KEY (workflow, key));
     CREATE TABLE IF NOT EXISTS schedule_paused (workflow TEXT PRIMARY KEY, paused_at TEXT NOT NULL);
     """,
+    # `--clear`: the steps of an interval marked to be rebuilt by the next tick.
+    """
+    CREATE TABLE IF NOT EXISTS schedule_cleared (
+        workflow TEXT NOT NULL, key TEXT NOT NULL, step TEXT NOT NULL, cleared_at TEXT NOT NULL,
+        PRIMARY KEY (workflow, key, step));
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = ("successes", "runs", "attempts", "content_hashes", "schedule_intervals", "schedule_attempts",
-          "schedule_steps", "schedule_sla", "schedule_paused")
+          "schedule_steps", "schedule_sla", "schedule_paused", "schedule_cleared")
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: another process is writing, not corruption
 # SQLITE_CORRUPT, SQLITE_NOTADB: the file itself is damaged. Anything else (a full disk, an I/O
 # error, no permission) says nothing about the database, which must then never be set aside.
