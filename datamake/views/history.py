@@ -164,7 +164,7 @@ def _expected(source: Source, now: datetime, state) -> list[Interval]:
 
 def _column(row: Row, landed: str | None) -> dict:
     return {"key": row.key, "start": row.start, "end": row.end, "state": row.state, "tries": row.attempts,
-            "error": row.error, "landed": landed}
+            "error": row.error, "landed": landed, "sla": row.sla_missed}
 
 
 def _by_run(attempts: list, runs: list[tuple], names: list[str]) -> tuple[list[dict], list[dict], list[str]]:

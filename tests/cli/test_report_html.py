@@ -138,3 +138,26 @@ def test_report_of_a_directory_takes_every_workflow_in_it(history):
     assert list(data)[:2] == ["schema", "generated"] and data["schema"] == 1
     assert [w["name"] for w in data["workflows"]] == [history.path.name, "other.drake"]
     assert data["workflows"][0]["kind"] == "intervals" and data["workflows"][1]["kind"] == "runs"
+
+
+SLA = """\
+    %schedule daily start:2026-11-22 sla:11h
+    out/$[DATE].txt <-
+      [ "$DATE" != 2026-11-22 ] || exit 1
+      echo ok > $OUTPUT
+    """
+
+
+def test_an_interval_past_its_sla_shows_so_until_done(project, tmp_path):
+    project.workflow(SLA)
+    for now in ["2026-11-23T05:00:00Z", "2026-11-23T12:00:00Z", "2026-11-23T13:00:00Z", "2026-11-24T12:00:00Z"]:
+        project.run("--once", f"--now={now}")
+    # 2026-11-22 failed at 05:00 and missed its SLA at 11:00; 2026-11-23 was built in time.
+    data = checked(project.run("--report", "json", "--now", "2026-11-24T12:00:00Z").stdout, "report")
+    assert [(c["key"], c["state"], c["sla"]) for c in data["workflows"][0]["columns"]] == [
+        ("2026-11-22", "failed", True), ("2026-11-23", "success", False)]
+    assert project.run("--report", "html", "-o", "report.html", "--now", "2026-11-24T12:00:00Z").returncode == 0
+    elements = dump_dom(tmp_path, project.path / "report.html", "#w=0&v=grid")
+    assert grid_rows(elements) == {"(interval)": ["sla missed", "success"], "out/$[DATE].txt": ["failed", "success"]}
+    marked = [a["data-col"] for tag, a, _ in elements if tag == "div" and a.get("data-sla") == "missed"]
+    assert marked == ["0"]
