@@ -53,11 +53,11 @@ def team(project, bucket):
     api = _fake_api().serve(0, down)
     threading.Thread(target=api.serve_forever, daemon=True).start()
     alerts = Alerts()
-    hook = f'curl -fsS -X POST --data "$DATAMAKE_DATE $DATAMAKE_STATUS $DATAMAKE_STEP" {alerts.url}'
+    webhook = alerts.url.replace("http://", "json://")
 
     def run(*args):
         return project.run("--var", f"API=http://127.0.0.1:{api.server_port}", "--var", f"BUCKET={bucket.name}",
-                           "--var", "RETRIES=0", "--on-failure", hook, *args, env=bucket.env)
+                           "--var", "RETRIES=0", "--var", f"ALERT_URL={webhook}", *args, env=bucket.env)
 
     yield project, run, alerts, down
     alerts.stop()
@@ -79,16 +79,28 @@ def test_a_week_of_the_team_pipeline_with_a_failure_an_alert_and_a_rerun(team, b
 
     outage = run("--once", "--now", "2026-11-21T06:00:00Z")  # the API has no events for the 20th
     assert outage.returncode == 1
-    assert len(alerts.received) == 1 and alerts.received[0].startswith("2026-11-20 failed")
+    assert [_alert(a)[0] for a in alerts.received] == [f"[datamake] {project.path.name} 2026-11-20: interval failed"]
+    assert "step: raw/2026-11-20.json" in _alert(alerts.received[0])[1]
     assert not project.exists("daily/2026-11-20.csv") and "daily/2026-11-20.csv" not in bucket.keys()
+    # Later ticks stay quiet about the failure; past noon the day after, its SLA miss is sent once.
+    for now in ("2026-11-21T09:00:00Z", "2026-11-21T13:00:00Z", "2026-11-21T14:00:00Z"):
+        assert run("--once", "--now", now).returncode == 0
+    assert [_alert(a)[0] for a in alerts.received[1:]] == [f"[datamake] {project.path.name} 2026-11-20: sla missed"]
 
     # The API is back: the failed day is built again, the days before it are not fetched again.
     down.clear()
     again = run("--once", "--rerun", "failed", "--now", "2026-11-21T06:00:00Z", "--json")
     assert again.returncode == 0, again.stderr
     assert "weekly/2026-11-20.csv" in bucket.keys()
+    assert _alert(alerts.received[-1])[0] == f"[datamake] {project.path.name} 2026-11-20: recovered"
     seven = _totals(project.read("weekly/2026-11-20.csv"))
     assert seven == _sum(_totals(project.read(f"daily/2026-11-{d}.csv")) for d in range(16, 21))
+
+
+def _alert(body: str) -> tuple[str, str]:
+    """A webhook notification's title and message (apprise's json:// posts them as JSON)."""
+    data = json.loads(body)
+    return data["title"], data["message"]
 
 
 def _totals(text: str) -> dict[str, int]:
