@@ -31,8 +31,8 @@ class WorkflowLexer(RegexLexer):
             (r"^([ \t]+)(.*\n?)", bygroups(Whitespace, using(BashLexer))),  # an indented body line
             (r"\n", Whitespace),
             (r";.*$", Comment.Single),
-            (r"^%(include|call|context)(?![^\s;])", Keyword.Namespace, "value"),
-            (r"^%schedule(?![^\s;])", Keyword.Namespace, "schedule"),
+            (r"^%(include|call|context|python)(?![^\s;])", Keyword.Namespace, "value"),
+            (r"^%(schedule|on|notify|pool)(?![^\s;])", Keyword.Namespace, "schedule"),  # words and key:value
             (r"^([A-Za-z0-9_-]+)([ \t]*)(:?=)", bygroups(Name.Variable, Whitespace, Operator), "value"),
             (r"^([A-Za-z0-9_-]+)(\(\))", bygroups(Name.Function, Punctuation), "header"),
             (r"", Text, "header"),

@@ -18,7 +18,13 @@ CORPUS = "".join(p.read_text() for p in sorted((ROOT / "examples").glob("*/Drake
 %include more.drake   ; a comment
 %call sub/a.drake
 %context sub/b.drake
+%python steps.py
+%pool db 2
+%notify json://127.0.0.1:9/hook on:failure,sla-miss
+%on failure
+  echo failed
 %contextual <- x
+%online <- y
 A := "quoted $[X]" ; note
 m2() [+confirm retries:2 timeout:$[T]]
   echo $(date +%F) > $OUTPUT
@@ -54,6 +60,7 @@ def test_the_lexer_highlights_a_workflow():
 def test_the_lexer_marks_directives_commands_and_options():
     tokens = list(lex(CORPUS, highlight.WorkflowLexer()))
     assert (Keyword.Namespace, "%include") in tokens and (Keyword.Namespace, "%schedule") in tokens
+    assert {(Keyword.Namespace, f"%{name}") for name in ("on", "notify", "pool", "python")} <= set(tokens)
     assert (String.Backtick, "$(ls x)") in tokens and (Name.Attribute, "+confirm") in tokens
     assert (Name.Attribute, "-atomic") in tokens and (Name.Variable, "$[T]") in tokens
 
@@ -80,8 +87,8 @@ def test_textmate_rules_match_exactly_where_the_lark_terminals_do():
         (lark_terms["OPTION"], repo["option"]["match"], False),
         (lark_terms["VARDEF"], repo["vardef"]["begin"].lstrip("^"), True),
         (lark_terms["METHOD"], repo["method"]["begin"].lstrip("^"), True),
-        ("(?:" + lark_terms["INCLUDE"] + ")|(?:" + lark_terms["SCHEDULE"] + ")", repo["directive"]["begin"].lstrip("^"),
-         True),
+        ("(?:" + lark_terms["INCLUDE"] + ")|(?:" + lark_terms["SCHEDULE"] + ")|(?:" + lark_terms["DIRECTIVE"] + ")",
+         repo["directive"]["begin"].lstrip("^"), True),
     ]
     for theirs, ours, at_line_start in pairs:
         assert spans(theirs, CORPUS, at_line_start) == spans(ours, CORPUS, at_line_start), ours
