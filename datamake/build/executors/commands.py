@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from datamake.build.environment import too_long
 from datamake.build.executors.base import Job
-from datamake.build.executors.shell import strict_argv, strict_script
+from datamake.build.executors.shell import plain_command, strict_argv, strict_script
 
 _SUFFIXES = {"shell": ".sh", "python": ".py", "ruby": ".rb", "node": ".js", "R": ".R"}
 # Shell bodies shorter than this (in characters, so at most 4x in bytes) run as `bash -c BODY`:
@@ -31,6 +31,9 @@ def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
     unfit = too_long(job.env, job.script)
     if unfit:
         raise ProtocolError(unfit)
+    direct = _direct(job) if job.protocol == "shell" else None
+    if direct:
+        return direct
     interpreter = _interpreter(job)
     text = strict_script(job.script) if job.protocol == "shell" and not job.drake else job.script
     if job.protocol == "shell" and len(text) < _INLINE_LIMIT:
@@ -39,6 +42,31 @@ def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
         return [*interpreter, "-c", text, "datamake"], job.env, None
     script = _write_script(text, _SUFFIXES[job.protocol])
     return [*interpreter, script], job.env, script
+
+
+def _direct(job: Job) -> tuple[list[str], dict[str, str], None] | None:
+    """A body that is one plain command runs without bash (see shell.plain_command), as make does;
+    its program must be on PATH and be a binary or a `#!` script, else bash runs it as usual."""
+    words = plain_command(job.script, job.env)
+    program = words and _program(words[0], job.env.get("PATH", os.defpath))
+    if not program:
+        return None
+    # bash would set $PWD to the step's directory before running the command: so do we.
+    env = job.env if job.env.get("PWD") == job.cwd else {**job.env, "PWD": job.cwd}
+    return words, env, None  # argv[0] as written, as bash passes it; found on the same PATH
+
+
+@lru_cache(maxsize=256)
+def _program(name: str, path: str) -> str | None:
+    if ("/" in name and not os.path.isabs(name)) or not all(map(os.path.isabs, path.split(os.pathsep))):
+        return None  # relative to the step's directory, not ours: bash finds it
+    found = _which(name, path)
+    try:
+        with open(found or "", "rb") as handle:
+            magic = handle.read(4)
+    except OSError:
+        return None
+    return found if magic == b"\x7fELF" or magic.startswith(b"#!") else None
 
 
 def _interpreter(job: Job) -> list[str]:

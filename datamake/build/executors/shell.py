@@ -17,6 +17,8 @@ The prelude is one line put before the body's first line, so bash's line numbers
 """
 from __future__ import annotations
 
+import re
+
 SIGPIPE_STATUS = 141  # 128 + SIGPIPE: what the shell reports for a command killed by SIGPIPE
 
 _PRELUDE = (
@@ -51,3 +53,64 @@ def sigpipe_hint(returncode: int | None) -> str | None:
     if returncode == -13:
         return "killed by SIGPIPE (it wrote to a pipe whose reader had exited)"
     return None
+
+
+# One line of words made of plain characters and `$NAME` / `${NAME}` references: no quoting, other
+# expansion, globbing, redirection, operator or comment.
+_WORD = re.compile(r"(?:[A-Za-z0-9_./,:=+@%-]|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})+")
+_REFERENCE = re.compile(r"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})")
+_GLOB = re.compile(r"[*?\[\\]")  # what pathname expansion would act on in a value
+_BLANKS = re.compile(r"[ \t]+")  # what separates words on a command line
+_FIELD_SEPARATORS = re.compile(r"[ \t\n]+")  # bash's default IFS (bash never takes IFS from the environment)
+_BASH_OWN = frozenset(
+    ". : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs disown "
+    "echo enable eval exec exit export false fc fg getopts hash help history jobs kill let local logout mapfile "
+    "popd printf pushd pwd read readarray readonly return set shift shopt source suspend test times trap true "
+    "type typeset ulimit umask unalias unset wait if then else elif fi case esac for select while until do done "
+    "in function time coproc".split())
+# Variables bash sets itself whatever the environment says, and those that make it do something first.
+_BASH_SETS = frozenset(
+    "PWD OLDPWD SHLVL UID EUID PPID RANDOM SRANDOM SECONDS LINENO HOSTNAME HOSTTYPE OSTYPE MACHTYPE GROUPS IFS "
+    "OPTIND OPTARG OPTERR PS1 PS2 PS4 EPOCHSECONDS EPOCHREALTIME HISTCMD FUNCNAME DIRSTACK PIPESTATUS COLUMNS "
+    "LINES _".split())
+_BASH_STARTUP = ("BASH_ENV", "SHELLOPTS", "BASHOPTS")
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def plain_command(body: str, env: dict[str, str]) -> list[str] | None:
+    """The argv bash would run for a body that is one simple command of plain words; else None.
+
+    Such a body (`cp $INPUT $OUTPUT`) is run directly, as make does, without a bash to start
+    first: `-e` and `pipefail` change nothing for one command, and its exit status is the
+    command's own. References to exported variables are expanded and split as bash does
+    (on spaces, tabs and newlines; an empty one vanishes). Anything else bash would interpret
+    (quotes, other expansions, a value with glob characters, redirections, operators, a second
+    line, a comment, an assignment, a builtin or keyword, an exported function, a variable bash
+    sets itself, BASH_ENV and the like) keeps the shell.
+    """
+    raw = _BLANKS.split(body.strip(" \t\n"))
+    if "=" in raw[0] or any(env.get(v) for v in _BASH_STARTUP):
+        return None
+    try:
+        argv = [field for word in raw for field in _FIELD_SEPARATORS.split(_expand(word, env)) if field]
+    except _NotPlain:
+        return None
+    if not argv or argv[0] in _BASH_OWN or f"BASH_FUNC_{argv[0]}%%" in env:
+        return None
+    return argv
+
+
+def _expand(word: str, env: dict[str, str]) -> str:
+    if not _WORD.fullmatch(word):
+        raise _NotPlain
+    return _REFERENCE.sub(lambda m: _value(m.group(1) or m.group(2), env), word) if "$" in word else word
+
+
+def _value(name: str, env: dict[str, str]) -> str:
+    value = env.get(name)
+    if value is None or name in _BASH_SETS or name.startswith("BASH") or _GLOB.search(value):
+        raise _NotPlain
+    return value
