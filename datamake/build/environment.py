@@ -35,6 +35,7 @@ def too_long(env: dict[str, str], script: str) -> str | None:
             return (f"${key} lists more names than one environment variable may hold (the kernel's 128 KiB): "
                     f"read them from ${key}_FILE instead, e.g. xargs cat < ${key}_FILE")
     for key, value in env.items():
-        if len(key) + 1 + len(value.encode()) > VARIABLE_LIMIT:
+        # Encoding only values that might be too long (a character is at most 4 bytes): this runs per step.
+        if len(key) + 1 + 4 * len(value) > VARIABLE_LIMIT and len(key) + 1 + len(value.encode()) > VARIABLE_LIMIT:
             return f"variable {key} is over the kernel's 128 KiB for one environment variable"
     return None

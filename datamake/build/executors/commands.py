@@ -6,6 +6,7 @@ import shutil
 import sys
 import tempfile
 from functools import lru_cache
+from typing import NamedTuple
 
 from datamake.build.environment import too_long
 from datamake.build.executors.base import Job
@@ -17,15 +18,25 @@ _SUFFIXES = {"shell": ".sh", "python": ".py", "ruby": ".rb", "node": ".js", "R":
 _INLINE_LIMIT = 16 * 1024
 
 
+class Command(NamedTuple):
+    """How to start a job: argv, environment, a temp script to remove afterwards, the program's path
+    when datamake found it (else argv[0] is looked up on PATH)."""
+
+    argv: list[str]
+    env: dict[str, str]
+    script: str | None = None
+    executable: str | None = None
+
+
 class ProtocolError(Exception):
     """A job cannot start: unknown protocol, its interpreter is missing, or its environment is too big."""
 
 
-def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
+def command_for(job: Job) -> Command:
     """The argv and environment running `job`, and the temp script to remove afterwards."""
     if job.protocol == "eval":
         first, _, rest = job.script.partition("\n")
-        return [_need(job, "bash"), "-c", first], {**job.env, "CODE": rest}, None
+        return Command([_need(job, "bash"), "-c", first], {**job.env, "CODE": rest})
     if job.protocol not in _SUFFIXES:
         raise ProtocolError(f"unknown protocol {job.protocol}")
     unfit = too_long(job.env, job.script)
@@ -39,12 +50,12 @@ def command_for(job: Job) -> tuple[list[str], dict[str, str], str | None]:
     if job.protocol == "shell" and len(text) < _INLINE_LIMIT:
         # No temp file to write, have bash read and remove: ~0.4 ms less per step. $0 names us
         # in bash's messages ("datamake: line 2: ..."), as the script's path would.
-        return [*interpreter, "-c", text, "datamake"], job.env, None
+        return Command([*interpreter, "-c", text, "datamake"], job.env)
     script = _write_script(text, _SUFFIXES[job.protocol])
-    return [*interpreter, script], job.env, script
+    return Command([*interpreter, script], job.env, script)
 
 
-def _direct(job: Job) -> tuple[list[str], dict[str, str], None] | None:
+def _direct(job: Job) -> Command | None:
     """A body that is one plain command runs without bash (see shell.plain_command), as make does;
     its program must be on PATH and be a binary or a `#!` script, else bash runs it as usual."""
     words = plain_command(job.script, job.env)
@@ -53,7 +64,7 @@ def _direct(job: Job) -> tuple[list[str], dict[str, str], None] | None:
         return None
     # bash would set $PWD to the step's directory before running the command: so do we.
     env = job.env if job.env.get("PWD") == job.cwd else {**job.env, "PWD": job.cwd}
-    return words, env, None  # argv[0] as written, as bash passes it; found on the same PATH
+    return Command(words, env, None, program)  # argv[0] as written, as bash passes it
 
 
 @lru_cache(maxsize=256)

@@ -13,7 +13,7 @@ from typing import Callable
 
 from datamake.build.attempt_logs import open_log
 from datamake.build.executors.base import Job, JobResult
-from datamake.build.executors.commands import ProtocolError, command_for
+from datamake.build.executors.commands import Command, ProtocolError, command_for
 from datamake.build.executors.shell import sigpipe_hint
 
 TERM_GRACE = 2.0  # seconds a process group gets between SIGTERM and SIGKILL
@@ -181,22 +181,22 @@ class _Run:
 
     def _execute(self) -> JobResult:
         try:
-            argv, env, script = command_for(self.job)
+            command = command_for(self.job)
         except ProtocolError as exc:
             return self.result(None, str(exc))
         try:
-            return self._run_logged(argv, env)
+            return self._run_logged(command)
         finally:
-            if script:
-                _unlink(script)
+            if command.script:
+                _unlink(command.script)
 
-    def _run_logged(self, argv: list[str], env: dict[str, str]) -> JobResult:
+    def _run_logged(self, command: Command) -> JobResult:
         log = _Log(self.job.log_path)
         try:
             try:
-                self.proc = _spawn(argv, env, self.job.cwd, self.stdin)
+                self.proc = _spawn(command, self.job.cwd, self.stdin)
             except OSError as exc:
-                return self.result(None, _start_error(exc, argv[0], self.job.cwd))
+                return self.result(None, _start_error(exc, command.argv[0], self.job.cwd))
             if self.cancelled:  # cancel_all came while we were starting
                 self.send(signal.SIGTERM)
             self._pump(log)
@@ -340,9 +340,10 @@ class _Log:
             self.file.close()
 
 
-def _spawn(argv: list[str], env: dict[str, str], cwd: str, stdin) -> subprocess.Popen:
-    return subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+def _spawn(command: Command, cwd: str, stdin) -> subprocess.Popen:
+    # A known executable spares Popen trying each PATH entry in turn.
+    return subprocess.Popen(command.argv, executable=command.executable, cwd=cwd, env=command.env, stdin=stdin,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 def _start_error(exc: OSError, program: str, cwd: str) -> str:
