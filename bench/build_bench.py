@@ -1,15 +1,21 @@
-"""Full-build and no-op timings of datamake against GNU make, doit and Snakemake on one workflow.
+"""Full-build and no-op timings of datamake against GNU make, ninja, doit and Snakemake on one workflow.
 
 The workflow (N sources): `a/i <- src/i` (cp), `b/i <- a/i` (cp), groups of 100 `b` files
 catted into `g/k`, all `g` files catted into `all.txt`: 2N + N/100 + 1 steps.
 
-Usage: python bench/build_bench.py [--sizes 1000,10000] [--repeat 3] [--write-readme]
-Peers run from bench/.venv (created on first use: pip install doit snakemake).
+Usage: python bench/build_bench.py [--sizes 1000,10000] [--repeat 5] [--full-sizes 1000]
+       [--tools datamake,make,ninja,doit] [--write-readme]
+Each repetition runs every tool once, in an order that rotates from one repetition to the next,
+so a burst of load from elsewhere on the machine falls on every tool alike; ratios are taken per
+repetition (datamake's time over the peer's in the same repetition), then their median and range.
+datamake is this checkout, run by the current Python; doit and Snakemake come from bench/.venv
+(created on first use), make and ninja from the system (Debian's `make` and `ninja-build`).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -22,18 +28,18 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
 WORK = HERE / "work"
-TOOLS = ("datamake", "make", "doit", "snakemake")
+TOOLS = ("datamake", "make", "ninja", "doit")
 PEER_TIMEOUT = 600
 
 
-def ensure_venv() -> Path:
-    """The bench's own venv with the peers and datamake itself installed."""
+def ensure_venv(tools: list[str]) -> Path:
+    """The bench's own venv with the Python peers that `tools` names."""
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    if subprocess.run([str(python), "-c", "import doit, snakemake"], capture_output=True).returncode:
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "doit", "snakemake"], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(ROOT)], check=True)
+    wanted = [t for t in ("doit", "snakemake") if t in tools]
+    if wanted and subprocess.run([str(python), "-c", "import " + ", ".join(wanted)], capture_output=True).returncode:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *wanted], check=True)
     return VENV / "bin"
 
 
@@ -49,6 +55,7 @@ def generate(root: Path, n: int) -> None:
     (root / "Makefile").write_text(_makefile(n, groups))
     (root / "dodo.py").write_text(_dodo(n))
     (root / "Snakefile").write_text(_snakefile(n))
+    (root / "build.ninja").write_text(_ninja(n, groups))
 
 
 def _drakefile(n: int, groups: list[list[int]]) -> str:
@@ -65,7 +72,7 @@ def _drakefile(n: int, groups: list[list[int]]) -> str:
 
 
 def _makefile(n: int, groups: list[list[int]]) -> str:
-    lines = [".PHONY: everything", f"everything: all.txt", ""]
+    lines = [".PHONY: everything", "everything: all.txt", ""]
     lines += ["a/%.txt: src/%.txt", "\t@mkdir -p a && cp $< $@", ""]
     lines += ["b/%.txt: a/%.txt", "\t@mkdir -p b && cp $< $@", ""]
     for k, members in enumerate(groups):
@@ -74,6 +81,18 @@ def _makefile(n: int, groups: list[list[int]]) -> str:
     deps = " ".join(f"g/{k}.txt" for k in range(len(groups)))
     lines += [f"all.txt: {deps}", "\t@cat $^ > $@", ""]
     return "\n".join(lines)
+
+
+def _ninja(n: int, groups: list[list[int]]) -> str:
+    # ninja makes the output folders itself; its commands always go through /bin/sh -c.
+    lines = ["rule cp", "  command = cp $in $out", "rule cat", "  command = cat $in > $out", ""]
+    for i in range(n):
+        lines += [f"build a/{i}.txt: cp src/{i}.txt", f"build b/{i}.txt: cp a/{i}.txt"]
+    for k, members in enumerate(groups):
+        lines.append(f"build g/{k}.txt: cat " + " ".join(f"b/{i}.txt" for i in members))
+    lines.append("build all.txt: cat " + " ".join(f"g/{k}.txt" for k in range(len(groups))))
+    lines.append("default all.txt")
+    return "\n".join(lines) + "\n"
 
 
 def _dodo(n: int) -> str:
@@ -136,9 +155,11 @@ rule a:
 
 def command(tool: str, bin_dir: Path, jobs: int) -> list[str]:
     if tool == "datamake":
-        return [str(bin_dir / "datamake"), "-q", "-j", str(jobs)]
+        return [sys.executable, "-m", "datamake", "-q", "-j", str(jobs)]
     if tool == "make":
         return ["make", "-s", f"-j{jobs}"]
+    if tool == "ninja":
+        return ["ninja", "--quiet", f"-j{jobs}"]
     if tool == "doit":
         return [str(bin_dir / "doit"), "-n", str(jobs), "-P", "thread"]
     return [str(bin_dir / "snakemake"), "all.txt", "--cores", str(jobs), "--quiet"]
@@ -147,99 +168,133 @@ def command(tool: str, bin_dir: Path, jobs: int) -> list[str]:
 def clean(root: Path) -> None:
     for name in ("a", "b", "g", ".datamake", ".snakemake"):
         shutil.rmtree(root / name, ignore_errors=True)
-    for name in ("all.txt", ".doit.db", ".doit.db.db", ".doit.db.dat", ".doit.db.dir", ".doit.db.bak"):
+    for name in ("all.txt", ".ninja_log", ".ninja_deps", ".doit.db", ".doit.db.db", ".doit.db.dat",
+                 ".doit.db.dir", ".doit.db.bak"):
         try:
             (root / name).unlink()
         except FileNotFoundError:
             pass
 
 
-def measure(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run, from the kernel's accounting of that child."""
+def measure(cmd: list[str], cwd: Path) -> dict:
+    """Wall seconds, CPU seconds (user+sys of the tool and every process it waited for), peak RSS (MB)
+    and the 1-minute load average of one run, from the kernel's accounting of that child."""
     # stderr goes to a file: a pipe nobody reads until the end fills up and stalls a chatty tool
     # (Snakemake prints a line per scheduling round even with --quiet).
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+        if os.waitstatus_to_exitcode(status) != 0:
             errors.seek(0)
             err = errors.read().decode(errors="replace")[-500:]
-            raise RuntimeError(f"{' '.join(cmd[:2])} failed ({proc.returncode}): {err}")
-    return elapsed, usage.ru_maxrss / 1024
+            raise RuntimeError(f"{' '.join(cmd[:2])} failed ({os.waitstatus_to_exitcode(status)}): {err}")
+    return {"wall": elapsed, "cpu": usage.ru_utime + usage.ru_stime, "mb": usage.ru_maxrss / 1024,
+            "load": os.getloadavg()[0]}
 
 
-def bench_tool(tool: str, bin_dir: Path, root: Path, repeat: int, full: bool) -> dict:
-    """Median full build at -j2 (when `full`) and median no-op of one tool on `root`."""
-    result: dict = {}
-    if full:
-        runs = []
-        for _ in range(repeat):
-            clean(root)
-            runs.append(measure(command(tool, bin_dir, 2), root))
-        result["full"] = statistics.median(r[0] for r in runs)
-        result["full_mb"] = max(r[1] for r in runs)
-    else:
+def one_round(tools: list[str], bin_dir: Path, root: Path, full: bool) -> dict:
+    """One repetition: each tool's full build at -j2 (when `full`) and its no-op at -j1."""
+    out: dict = {}
+    for tool in tools:
         clean(root)
-        measure(command(tool, bin_dir, 2), root)
-    if not (root / "all.txt").exists():
-        raise RuntimeError(f"{tool} did not build all.txt")
-    runs = [measure(command(tool, bin_dir, 1), root) for _ in range(repeat)]
-    result["noop"] = statistics.median(r[0] for r in runs)
-    result["noop_mb"] = max(r[1] for r in runs)
-    return result
+        build = measure(command(tool, bin_dir, 2), root)
+        if not (root / "all.txt").exists():
+            raise RuntimeError(f"{tool} did not build all.txt")
+        out[tool] = {"noop": measure(command(tool, bin_dir, 1), root)}
+        if full:
+            out[tool]["full"] = build
+    return out
+
+
+def bench_size(n: int, tools: list[str], bin_dir: Path, repeat: int, full: bool) -> tuple[list[dict], str]:
+    root = WORK / f"n{n}"
+    generate(root, n)
+    rounds = []
+    for r in range(repeat):
+        order = tools[r % len(tools):] + tools[:r % len(tools)]  # who goes first rotates
+        rounds.append(one_round(order, bin_dir, root, full))
+        print(f"N={n} round {r + 1}/{repeat}:", {t: {k: round(v["wall"], 3) for k, v in m.items()}
+                                                 for t, m in rounds[-1].items()}, f"load {os.getloadavg()[0]:.1f}",
+              flush=True)
+    imports = import_time(root) if "datamake" in tools else ""
+    clean(root)
+    return rounds, imports
+
+
+def ratio_text(rounds: list[dict], tool: str, peer: str, kind: str, key: str = "wall") -> str:
+    """Median of the per-round ratios tool/peer, with their range."""
+    ratios = sorted(r[tool][kind][key] / r[peer][kind][key] for r in rounds)
+    if len(ratios) == 1:
+        return f"{ratios[0]:.2f}x"
+    return f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+
+
+def render(results: dict[int, list[dict]], tools: list[str]) -> str:
+    """Medians per tool and datamake's ratios to each peer (per-round ratios: median and range)."""
+    peers = [t for t in tools if t != "datamake"]
+    lines = ["| N (steps) | work | tool | wall s | CPU s | peak MB | load | datamake / tool, wall | datamake / tool, CPU |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for n, rounds in results.items():
+        for kind in ("full", "noop"):
+            if kind not in rounds[0]["datamake"]:
+                continue
+            for tool in tools:
+                runs = [r[tool][kind] for r in rounds]
+                wall, cpu = (statistics.median(m[k] for m in runs) for k in ("wall", "cpu"))
+                loads = sorted(m["load"] for m in runs)
+                rw = ratio_text(rounds, "datamake", tool, kind) if tool in peers else "-"
+                rc = ratio_text(rounds, "datamake", tool, kind, "cpu") if tool in peers else "-"
+                lines.append(f"| {n} ({2 * n + n // 100 + 1}) | {'full -j2' if kind == 'full' else 'no-op'} | {tool} | "
+                             f"{wall:.3f} | {cpu:.3f} | {max(m['mb'] for m in runs):.0f} | "
+                             f"{loads[0]:.1f}-{loads[-1]:.1f} | {rw} | {rc} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    def first_line(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+    return (f"{os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}, "
+            f"{first_line(['make', '--version'])}, ninja {first_line(['ninja', '--version'])}, "
+            f"doit {first_line([str(VENV / 'bin' / 'doit'), '--version'])}")
+
+
+def import_time(root: Path) -> str:
+    """What a no-op imports (`python -X importtime`): the total and the slowest top-level imports."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    err = subprocess.run([sys.executable, "-X", "importtime", "-m", "datamake", "-q"], cwd=root, env=env,
+                         capture_output=True, text=True).stderr
+    rows = [line.split("|") for line in err.splitlines() if line.startswith("import time:") and "cumulative" not in line]
+    tops = [(int(cum), name.strip()) for _self, cum, name in rows if not name.startswith("  ")]
+    slowest = ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in sorted(tops, reverse=True)[:5])
+    return f"no-op imports {sum(us for us, _ in tops) / 1000:.0f} ms in all; slowest: {slowest}"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--full-sizes", default="1000", help="sizes that also time a full build")
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--write-readme", action="store_true")
     opts = ap.parse_args()
-    bin_dir = ensure_venv()
-    rows = []
+    tools = opts.tools.split(",")
+    bin_dir = ensure_venv(tools)
+    full_sizes = {int(s) for s in opts.full_sizes.split(",") if s}
+    results, imports = {}, []
     for n in (int(s) for s in opts.sizes.split(",")):
-        root = WORK / f"n{n}"
-        generate(root, n)
-        for tool in opts.tools.split(","):
-            if tool == "snakemake" and n > 1000:
-                print(f"snakemake N={n}: skipped (its full build of 2,011 steps already takes minutes)",
-                      file=sys.stderr)
-                continue
-            try:
-                repeat = 1 if tool == "snakemake" else opts.repeat
-                res = bench_tool(tool, bin_dir, root, repeat, full=(n <= 1000))
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                print(f"{tool} N={n}: {exc}", file=sys.stderr)
-                continue
-            rows.append((n, tool, res))
-            print(n, tool, {k: round(v, 3) for k, v in res.items()}, flush=True)
-    table = render(rows)
-    print(table)
+        results[n], line = bench_size(n, tools, bin_dir, opts.repeat, n in full_sizes)
+        imports.append(f"N={n}: {line}")
+    text = f"{machine()}\n" + "\n".join(imports) + f"\n\n{render(results, tools)}"
+    print(text)
     if opts.write_readme:
-        write_readme(table)
+        write_readme(text)
     return 0
-
-
-def render(rows: list) -> str:
-    """A markdown table with each figure and its ratio to make and to doit (same run)."""
-    by = {(n, t): r for n, t, r in rows}
-    lines = ["| N (steps) | tool | full -j2 s | vs make | no-op s | vs make | vs doit | no-op peak MB |",
-             "|---|---|---|---|---|---|---|---|"]
-    for n, tool, r in rows:
-        make = by.get((n, "make"), {})
-        doit = by.get((n, "doit"), {})
-
-        def ratio(key: str, peer: dict) -> str:
-            return f"{r[key] / peer[key]:.2f}x" if key in r and peer.get(key) else "-"
-
-        full = f"{r['full']:.2f}" if "full" in r else "-"
-        lines.append(f"| {n} ({2 * n + n // 100 + 1}) | {tool} | {full} | {ratio('full', make)} | "
-                     f"{r['noop']:.3f} | {ratio('noop', make)} | {ratio('noop', doit)} | {r['noop_mb']:.0f} |")
-    return "\n".join(lines)
 
 
 def write_readme(table: str) -> None:
