@@ -4,7 +4,8 @@ The workflow (N sources): `a/i <- src/i` (cp), `b/i <- a/i` (cp), groups of 100 
 catted into `g/k`, all `g` files catted into `all.txt`: 2N + N/100 + 1 steps.
 
 Usage: python bench/build_bench.py [--sizes 1000,10000] [--repeat 5] [--full-sizes 1000]
-       [--tools datamake,make,ninja,doit] [--write-readme]
+       [--tools datamake,make,ninja,doit[,datamake@DIR]] [--write-readme]
+(`datamake@DIR` runs the datamake found in DIR as one more tool: before-and-after in one run.)
 Each repetition runs every tool once, in an order that rotates from one repetition to the next,
 so a burst of load from elsewhere on the machine falls on every tool alike; ratios are taken per
 repetition (datamake's time over the peer's in the same repetition), then their median and range.
@@ -154,7 +155,7 @@ rule a:
 
 
 def command(tool: str, bin_dir: Path, jobs: int) -> list[str]:
-    if tool == "datamake":
+    if tool.startswith("datamake"):  # `datamake@DIR`: another checkout of datamake, say the one before a change
         return [sys.executable, "-m", "datamake", "-q", "-j", str(jobs)]
     if tool == "make":
         return ["make", "-s", f"-j{jobs}"]
@@ -176,12 +177,12 @@ def clean(root: Path) -> None:
             pass
 
 
-def measure(cmd: list[str], cwd: Path) -> dict:
+def measure(cmd: list[str], cwd: Path, source: str) -> dict:
     """Wall seconds, CPU seconds (user+sys of the tool and every process it waited for), peak RSS (MB)
     and the 1-minute load average of one run, from the kernel's accounting of that child."""
     # stderr goes to a file: a pipe nobody reads until the end fills up and stalls a chatty tool
     # (Snakemake prints a line per scheduling round even with --quiet).
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=source)
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
@@ -200,10 +201,11 @@ def one_round(tools: list[str], bin_dir: Path, root: Path, full: bool) -> dict:
     out: dict = {}
     for tool in tools:
         clean(root)
-        build = measure(command(tool, bin_dir, 2), root)
+        source = tool.partition("@")[2] or str(ROOT)
+        build = measure(command(tool, bin_dir, 2), root, source)
         if not (root / "all.txt").exists():
             raise RuntimeError(f"{tool} did not build all.txt")
-        out[tool] = {"noop": measure(command(tool, bin_dir, 1), root)}
+        out[tool] = {"noop": measure(command(tool, bin_dir, 1), root, source)}
         if full:
             out[tool]["full"] = build
     return out
