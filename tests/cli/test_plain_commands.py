@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+
+from conftest import ROOT
 
 PROBE = """\
 #!/usr/bin/env python3
@@ -74,3 +79,27 @@ def test_a_failing_or_missing_plain_command_fails_as_under_bash(project):
     assert "listed.txt (exit 2)" in done.stderr
     assert "missing.txt (exit 127)" in done.stderr and "no-such-program: command not found" in done.stderr
     assert "timed.txt (timed out after 0.5s)" in done.stderr
+
+
+def test_a_directly_run_step_gets_default_signals_and_no_stray_descriptor(project):
+    """As under Popen: SIGPIPE back to default (Python ignores it), descriptors datamake was given closed."""
+    project.workflow("""\
+        status.txt <-
+          cp /proc/self/status $OUTPUT
+        fds.txt <-
+          ls /proc/self/fd
+        """)
+    given, keep = os.pipe()
+    os.set_inheritable(keep, True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    try:
+        done = subprocess.run([sys.executable, "-m", "datamake", "-j1"], cwd=project.path, env=env, pass_fds=(keep,),
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(given)
+        os.close(keep)
+    assert done.returncode == 0, done.stderr
+    ignored = int(next(line for line in project.read("status.txt").splitlines() if line.startswith("SigIgn:")).split()[1], 16)
+    assert not ignored & (1 << (signal.SIGPIPE - 1))
+    listed = {int(line) for line in done.stdout.splitlines() if line.isdigit()}
+    assert {0, 1, 2} <= listed and keep not in listed

@@ -15,6 +15,7 @@ from datamake.build.attempt_logs import open_log
 from datamake.build.executors.base import Job, JobResult
 from datamake.build.executors.commands import Command, ProtocolError, command_for
 from datamake.build.executors.shell import sigpipe_hint
+from datamake.build.executors.spawn import Spawned, inherited_fds, spawn
 
 TERM_GRACE = 2.0  # seconds a process group gets between SIGTERM and SIGKILL
 TAIL_LINES = 20
@@ -40,12 +41,13 @@ class LocalExecutor:
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._running: set[_Run] = set()
         self._pool = _Pool()
+        self._inherited = inherited_fds()  # listed once: closed in each child, as Popen would
 
     def submit(self, job: Job) -> None:
         """Start `job` now."""
         # Only a lone job may read the terminal (prompts, pdb); several would fight over it.
         stdin = None if self.jobs == 1 else subprocess.DEVNULL
-        run = _Run(job, stdin, self._events.put)
+        run = _Run(job, stdin, self._events.put, self._inherited)
         self._running.add(run)
         self._pool.run(run.main)
     def wait(self, timeout: float | None = None) -> list[JobResult]:
@@ -152,11 +154,12 @@ class _Pool:
 class _Run:
     """One job's process, its output pump and its timeout, driven by one thread."""
 
-    def __init__(self, job: Job, stdin, emit: Callable[[tuple], None]):
+    def __init__(self, job: Job, stdin, emit: Callable[[tuple], None], inherited: tuple[int, ...] | None = None):
         self.job = job
         self.stdin = stdin
+        self.inherited = inherited
         self.emit = emit
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen | Spawned | None = None
         self.started = time.time()
         self.cancelled = self.timed_out = False
         self.deadline = None if job.timeout is None else time.monotonic() + job.timeout
@@ -194,7 +197,7 @@ class _Run:
         log = _Log(self.job.log_path)
         try:
             try:
-                self.proc = _spawn(command, self.job.cwd, self.stdin)
+                self.proc = spawn(command, self.job.cwd, self.stdin, self.inherited)
             except OSError as exc:
                 return self.result(None, _start_error(exc, command.argv[0], self.job.cwd))
             if self.cancelled:  # cancel_all came while we were starting
@@ -338,12 +341,6 @@ class _Log:
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
-
-
-def _spawn(command: Command, cwd: str, stdin) -> subprocess.Popen:
-    # A known executable spares Popen trying each PATH entry in turn.
-    return subprocess.Popen(command.argv, executable=command.executable, cwd=cwd, env=command.env, stdin=stdin,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 def _start_error(exc: OSError, program: str, cwd: str) -> str:
