@@ -17,6 +17,9 @@ _SHAPES = {"DATE": r"\d{4}-\d{2}-\d{2}", "DATE_NODASH": r"\d{8}", "HOUR": r"\d{2
 
 
 _INTERVAL_VARS = frozenset(INTERVAL_VARS + EARLIER_VARS)
+_VARIABLE_OF = {sentinel: name for name, sentinel in SENTINELS.items()}
+# Longest first, so no sentinel is taken for a shorter one it starts with.
+_SENTINEL = re.compile("|".join(re.escape(s) for s in sorted(_VARIABLE_OF, key=len, reverse=True)))
 
 
 def is_dated(step: Step) -> bool:
@@ -105,21 +108,29 @@ def late_inputs(workflow: Workflow) -> dict[str, list[Step]]:
     return late
 
 
-def outputs_by_step(shape: Workflow, variables: dict[str, str]) -> dict[str, list[str]] | None:
+def outputs_by_step(shape: Workflow, variables: dict[str, str],
+                    stable: dict[int, str] | None = None) -> dict[str, list[str]] | None:
     """Each dated step's output names for one interval, from the SENTINELS shape without re-evaluating.
 
     None when some dated output does not carry a sentinel verbatim (e.g. made by `$(cmd $[DATE])`):
-    then only evaluating the workflow for that interval tells its names.
+    then only evaluating the workflow for that interval tells its names. `stable`: the shape's step
+    names (`stable_names`), the same for every interval, so computed once for many.
     """
+    stable = stable if stable is not None else stable_names(shape)
     out: dict[str, list[str]] = {}
     for step in dated_steps(shape):
         names = []
         for target in step.outputs:
-            if not any(s in target.name for s in SENTINELS.values()):
+            if _SENTINEL.search(target.name) is None:
                 return None
             names.append(fill(target.name, variables))
-        out[step_name(step, SENTINELS)] = names
+        out[stable[step.index]] = names
     return out
+
+
+def stable_names(shape: Workflow) -> dict[int, str]:
+    """The stable name of each dated step of a SENTINELS shape, by index."""
+    return {step.index: step_name(step, SENTINELS) for step in dated_steps(shape)}
 
 
 def missing_steps(shape: Workflow, variables: dict[str, str]) -> set[str] | None:
@@ -132,7 +143,8 @@ def missing_steps(shape: Workflow, variables: dict[str, str]) -> set[str] | None
 
 def missing_many(shape: Workflow, variables: list[dict[str, str]]) -> list[set[str]] | None:
     """missing_steps for many intervals at once: remote outputs sharing a prefix come from one listing."""
-    outputs = [outputs_by_step(shape, v) for v in variables]
+    stable = stable_names(shape)
+    outputs = [outputs_by_step(shape, v, stable) for v in variables]
     if any(o is None for o in outputs):
         return None
     stamps = storage.stat_many(p for o in outputs for paths in o.values() for p in paths)
@@ -144,9 +156,9 @@ def _present(stamp) -> bool:
 
 
 def fill(name: str, variables: dict[str, str]) -> str:
-    for var, sentinel in SENTINELS.items():
-        name = name.replace(sentinel, variables[var])
-    return name
+    """`name` with each sentinel replaced by that variable's value (one pass: a year of intervals
+    fills thousands of names, and there are over a hundred sentinels)."""
+    return _SENTINEL.sub(lambda m: variables[_VARIABLE_OF[m.group()]], name)
 
 
 def adapt(workflow: Workflow, succeeded: set[str], name: Callable[[Step], str]) -> Workflow:

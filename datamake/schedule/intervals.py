@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from datamake.errors import UsageError
@@ -50,12 +51,18 @@ class Interval:
         earlier = self
         for k in range(1, MAX_BACK + 1):
             earlier = self.schedule.before(earlier)
-            values = earlier.own_variables()
+            values = earlier._own
             own.update((f"{name}-{k}", values[name]) for name in EARLIER_BASES)
         return own
 
     def own_variables(self) -> dict[str, str]:
-        """This interval's DATE, DATE_NODASH, HOUR, MINUTE, INTERVAL_START, INTERVAL_END."""
+        """This interval's DATE, DATE_NODASH, HOUR, MINUTE, INTERVAL_START, INTERVAL_END (a new dict)."""
+        return dict(self._own)
+
+    @cached_property
+    def _own(self) -> dict[str, str]:
+        # Computed once per interval: each of a year of intervals also reads its 31 predecessors' values,
+        # and Schedule.before hands out the same Interval objects.
         start = self.local_start
         return {
             "DATE": start.strftime("%Y-%m-%d"),
