@@ -23,7 +23,7 @@ from datamake.build.attempt_logs import existing_log
 from datamake.build import outputs as step_outputs
 from datamake.build.jobs import InFlight, Logs, job_error, make_job, prepare_try
 from datamake.build.pools import Gate, Pools, declared_pools
-from datamake.build.reporting import NullReporter
+from datamake.build.reporting import NullReporter, Reporter
 from datamake.build.results import BuildResult, RunOptions, Scope
 from datamake.store import storage
 from datamake.errors import DatamakeError, Interrupted, UsageError, one_line, warn
@@ -44,8 +44,9 @@ from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, default_state
 
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
           why: bool = False, auto: bool = False, fail_fast: bool = False, state_dir: str | None = None,
-          executor: Executor | None = None, reporter=None, preview_state: ReadOnlyState | None = None,
-          scope: Scope | None = None, events: EventSink | None = None, pools: Pools | None = None) -> BuildResult:
+          executor: Executor | None = None, reporter: Reporter | None = None,
+          preview_state: ReadOnlyState | None = None, scope: Scope | None = None,
+          events: EventSink | None = None, pools: Pools | None = None) -> BuildResult:
     """Select `targets` (SPEC §2), decide each step (§3), and unless `preview`, run them (§4).
 
     `why` asks the reporter to show every decision with its evidence. Raises UsageError /
