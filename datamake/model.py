@@ -253,3 +253,7 @@ class Workflow:
     hooks: tuple[HookDecl, ...] = ()
     notifiers: tuple[NotifyDecl, ...] = ()
     pools: Mapping[str, PoolDecl] = field(default_factory=lambda: MappingProxyType({}))
+    # What the evaluation read: the files of its text (this one, then each %include) and the text of each
+    # $(command) it used. Not part of what the workflow means, so equal workflows may differ here.
+    sources: tuple[str, ...] = field(default=(), compare=False)
+    commands: tuple[str, ...] = field(default=(), compare=False)

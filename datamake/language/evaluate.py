@@ -63,7 +63,8 @@ def evaluate(path: str, syntax: Syntax, variables: Mapping[str, str], base: str 
     methods = {name: m.public for name, m in scope.methods.items()}
     return Workflow(path=path, directory=directory, steps=tuple(ev.steps), methods=MappingProxyType(methods),
                     schedule=ev.schedule, schedule_loc=ev.schedule_loc,
-                    schedule_locs=ev.schedule_locs, python_modules=tuple(ev.modules), **ev.ops.fields())
+                    schedule_locs=ev.schedule_locs, python_modules=tuple(ev.modules), **ev.ops.fields(),
+                    sources=(path, *ev.sources), commands=tuple(scope.commands))
 
 
 # `$[NAME-A..B]`: a window over numbered variables, NAME-A (oldest) to NAME-B; NAME-0 is NAME itself.
@@ -99,6 +100,7 @@ class _Evaluator:
         self.schedule_loc: SourceLocation | None = None
         self.schedule_locs: dict[str, SourceLocation] | None = None
         self.modules: list[tuple[str, SourceLocation]] = []
+        self.sources: list[str] = []  # included files, in the order read
         self.ops = Operations()
 
     def run(self, syntax: Syntax, scope: Scope, place: _Place) -> None:
@@ -148,6 +150,7 @@ class _Evaluator:
             self.modules.append((path, item.path.loc))
             return
         syntax = parse_file(path, item.path.loc)
+        self.sources.append(path)
         workdir = os.path.dirname(path) if item.kind == "context" else place.workdir
         inner = _Place(path, workdir, place.chain + (path,))
         if item.kind == "call":

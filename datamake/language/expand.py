@@ -34,16 +34,19 @@ _COMMANDS_LOCK = threading.Lock()
 class Scope:
     """Variables in scope, each with the starting-scope names its value came from (its roots)."""
 
-    __slots__ = ("values", "roots", "from_env", "methods", "run_commands", "_visible")
+    __slots__ = ("values", "roots", "from_env", "methods", "run_commands", "commands", "_visible")
 
     def __init__(self, values: dict[str, str], roots: dict[str, frozenset[str]],
-                 from_env: set[str], methods: dict, run_commands: bool = True):
+                 from_env: set[str], methods: dict, run_commands: bool = True, commands: list[str] | None = None):
         self.values, self.roots, self.from_env, self.methods = values, roots, from_env, methods
         self.run_commands = run_commands  # False: each $(command) is checked and stood in for, never run
+        # Every $(command) this evaluation used (run or reused), shared by the copies a %call makes.
+        self.commands: list[str] = [] if commands is None else commands
         self._visible: Mapping[str, str] | None = None
 
     def copy(self) -> "Scope":
-        return Scope(dict(self.values), dict(self.roots), set(self.from_env), dict(self.methods), self.run_commands)
+        return Scope(dict(self.values), dict(self.roots), set(self.from_env), dict(self.methods), self.run_commands,
+                     self.commands)
 
     def set(self, name: str, value: str, roots: frozenset[str]) -> None:
         self.values[name] = value
@@ -140,12 +143,6 @@ def _var(m: re.Match, loc: SourceLocation, scope: Scope, roots: set[str]) -> str
     return scope.lookup(m.group(1), at(loc, m.start()))
 
 
-def commands_run() -> list[str]:
-    """The text (after substitution) of every $(command) this process has run."""
-    with _COMMANDS_LOCK:
-        return [command for command, _cwd, _loc in _COMMANDS]
-
-
 def run_command(cmd: str, loc: SourceLocation, scope: Scope, cwd: str, roots: set[str]) -> str:
     """Run `$(cmd)` with bash in `cwd` once per process and place; stdout minus trailing newlines.
 
@@ -158,6 +155,7 @@ def run_command(cmd: str, loc: SourceLocation, scope: Scope, cwd: str, roots: se
         digest = hashlib.sha1(f"{command}\0{cwd}".encode()).hexdigest()[:8]
         return f"{NOT_RUN_PREFIX}{digest}"
     key = (command, cwd, loc)
+    scope.commands.append(command)
     with _COMMANDS_LOCK:
         if key in _COMMANDS:
             return _COMMANDS[key]

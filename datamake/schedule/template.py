@@ -15,7 +15,6 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from datamake.schedule.dated import SENTINELS
-from datamake.language.expand import commands_run
 from datamake.model import Options, Step, StepVar, Target, Workflow
 
 # A second set of stand-ins: other letters and other lengths, so a value computed from a
@@ -44,7 +43,7 @@ class DatedTemplate:
 
         `evaluate` gives the workflow for other interval variables (None if it cannot be evaluated).
         """
-        if any(_MARK in command for command in commands_run()):
+        if any(_MARK in command for command in shape.commands):
             return None  # a $(command) saw an interval value: run it with real ones only, per interval
         other = evaluate(dict(_OTHERS))
         if other is None:

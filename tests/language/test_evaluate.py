@@ -111,3 +111,20 @@ def test_same_syntax_evaluates_with_different_starting_variables(tmp_path):
     assert [wf.steps[0].outputs[0].name for wf in days] == [str(tmp_path / "raw/2026-11-01.json"),
                                                            str(tmp_path / "raw/2026-11-02.json")]
     assert days[1].steps[0].body == "echo 2026-11-02 > $OUTPUT"
+
+
+def test_a_workflow_names_the_files_and_commands_its_evaluation_read(tmp_path):
+    write(tmp_path, "X=$(echo from-include)\n", "lib/defs.drake")
+    write(tmp_path, "called.out <-\n  echo c\n", "lib/called.drake")
+    wf = load(tmp_path, """
+        %include lib/defs.drake
+        %call lib/called.drake
+        out <-
+          echo $[X]
+    """)
+    assert wf.sources == (str(tmp_path / "Drakefile"), str(tmp_path / "lib/defs.drake"),
+                          str(tmp_path / "lib/called.drake"))
+    assert wf.commands == ("echo from-include",)
+    # A $(command) already run in this process is reused, and still named: the workflow depends on it.
+    assert load(tmp_path, "Y=$(echo from-include)\n", "other.drake").commands == ("echo from-include",)
+    assert load(tmp_path, "plain <-\n  echo p\n", "plain.drake").commands == ()
