@@ -5,9 +5,7 @@ Library use::
     from datamake.language.load import load_workflow
     from datamake.build.builder import build
 
-    result = build(load_workflow("Drakefile"), ["report.csv"], jobs=4)
-    result.ok, result.ran, result.failed, result.skipped   # step indexes, file order
-    for step, reason in result.plan: print(step.label(), reason)
+    result = build(load_workflow("Drakefile"), ["report.csv"], jobs=4)  # .ok .ran .failed .skipped .plan
 
 `build()` decides every selected step up front; `preview` stops there; a run locks the state dir.
 """
@@ -141,6 +139,9 @@ class Builder:
 
     def run(self, argv: list[str]) -> BuildResult:
         """Run every wanted step; raises Interrupted after cleaning up on SIGINT/SIGTERM."""
+        if not self.plan.entries:  # a no-op writes nothing, not even a run record
+            self.reporter.finished(self.result)
+            return self.result
         self.run_id = self.store.begin_run(argv)
         try:
             with _on_signals(self._on_signal):
