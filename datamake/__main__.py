@@ -1,4 +1,4 @@
 """`python -m datamake` runs the command line."""
-from datamake.cli.main import main
+from datamake.cli.entry import main
 
 raise SystemExit(main())

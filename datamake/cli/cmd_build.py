@@ -8,13 +8,18 @@ import sys
 
 from datamake.build.builder import build as run_build
 from datamake.build.executors import factory as executors
-from datamake.cli import cmd_schedule
+from datamake.build.reporting import NullReporter
+from datamake.cli import cmd_schedule, noop_proof
 from datamake.cli.alerts import dispatcher_of
 from datamake.cli.args import pools_for
 from datamake.cli.keep import keep_history
 from datamake.cli.loading import load
+from datamake.decide.fingerprint import RACY_NS
 from datamake.errors import StepFailure
+from datamake.model import is_url
+from datamake.store import storage
 from datamake.store.statedb import default_state_dir
+from datamake.store.storage_options import config_path
 from datamake.views.reporters import make_reporter
 from datamake.views.steps import format_plan, preview_json
 
@@ -29,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
 def build(args: argparse.Namespace) -> int:
     """The default command: preview or run the selected steps; exit 1 lists every failed step."""
-    workflow = load(args)
+    globbed: dict[str, list[str]] = {}
+    workflow = load(args, glob=lambda pattern: globbed.setdefault(pattern, storage.glob(pattern)))
     common = dict(jobs=args.jobs, check=args.check or "timestamp", why=args.why, auto=args.auto,
                   fail_fast=args.fail_fast, state_dir=args.state_dir and os.path.abspath(args.state_dir))
     if args.question:  # make -q: the decision alone, as an exit code
@@ -56,7 +62,44 @@ def build(args: argparse.Namespace) -> int:
         failures = [f"{workflow.steps[i].label()} ({result.errors[i]})" for i in sorted(result.failed)]
         head = "step failed: " if len(failures) == 1 else f"{len(failures)} steps failed: "
         raise StepFailure(head + ", ".join(failures))
+    if not events and _provable(args, workflow, globbed):
+        _prove_noop(args, workflow, globbed, common)
     return 0
+
+
+def _provable(args: argparse.Namespace, workflow, globbed: dict[str, list[str]]) -> bool:
+    """Whether a no-op of this command can be proven by stats alone (see cli/noop_proof)."""
+    plain_output = getattr(args, "argv", None) is not None and not (args.json or args.why or args.debug)
+    plain_output = plain_output and args.executor == "local"
+    here = os.path.realpath(args.state_dir or default_state_dir(workflow.path)) == os.path.realpath(".datamake")
+    # A $(command) or a Python module may give other steps on another run; a remote name needs requests.
+    fixed = not (workflow.commands or workflow.python_modules or any(is_url(p) for p in globbed))
+    return plain_output and here and fixed and not any(
+        is_url(t.name) for step in workflow.steps for t in step.inputs + step.outputs)
+
+
+class _Listening(NullReporter):
+    """Keeps the warnings of a decision instead of printing them."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warning(self, text: str) -> None:
+        self.warnings.append(text)
+
+
+def _prove_noop(args: argparse.Namespace, workflow, globbed: dict[str, list[str]], common: dict) -> None:
+    """Decide again; if nothing would run and no file changed meanwhile, write the no-op proof."""
+    state_dir = common["state_dir"] or default_state_dir(workflow.path)
+    observed = noop_proof.Observation([t.name for s in workflow.steps for t in s.inputs + s.outputs], state_dir)
+    if observed.directories() or (common["check"] == "hash" and observed.racy(RACY_NS)):
+        return
+    listening = _Listening()
+    again = run_build(workflow, args.targets, preview=True, reporter=listening, **common)
+    if listening.warnings or any(reason.dirty for _step, reason in again.plan):
+        return  # a warning is part of what the full command prints
+    said = "" if args.quiet else "Nothing to do.\n"
+    observed.prove(args.argv, said, [*workflow.sources, config_path(workflow.directory)], globbed)
 
 
 def make_executor(args: argparse.Namespace, workflow, reporter):

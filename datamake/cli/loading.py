@@ -15,9 +15,9 @@ from datamake.store import storage, storage_options
 _configured: list = [None]  # the (--storage-option values, workflow dir) the storage layer was set up with
 
 
-def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) -> Workflow:
-    """The workflow of -w with its pattern steps expanded for the command line's targets."""
-    return expand_patterns(load_written(args, extra_vars), getattr(args, "targets", ()), storage.glob)
+def load(args: argparse.Namespace, extra_vars: dict[str, str] | None = None, glob=storage.glob) -> Workflow:
+    """The workflow of -w with its pattern steps expanded for the command line's targets (found by `glob`)."""
+    return expand_patterns(load_written(args, extra_vars), getattr(args, "targets", ()), glob)
 
 
 def load_written(args: argparse.Namespace, extra_vars: dict[str, str] | None = None) -> Workflow:

@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     try:
         args = parse_args(argv)
+        args.argv = tuple(argv)  # a no-op proof is keyed by the command exactly as typed
         return dispatch(args)
     except DatamakeError as err:
         if isinstance(err, UsageError):
