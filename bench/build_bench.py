@@ -6,6 +6,8 @@ catted into `g/k`, all `g` files catted into `all.txt`: 2N + N/100 + 1 steps.
 Usage: python bench/build_bench.py [--sizes 1000,10000] [--repeat 5] [--full-sizes 1000]
        [--tools datamake,make,ninja,doit[,datamake@DIR]] [--write-readme]
 (`datamake@DIR` runs the datamake found in DIR as one more tool: before-and-after in one run.)
+datamake's no-op is timed twice: as a user repeats it (answered by the no-op proof the build
+left, see the README's "When a step runs") and deciding in full (the proof removed first).
 Each repetition runs every tool once, in an order that rotates from one repetition to the next,
 so a burst of load from elsewhere on the machine falls on every tool alike; ratios are taken per
 repetition (datamake's time over the peer's in the same repetition), then their median and range.
@@ -206,6 +208,9 @@ def one_round(tools: list[str], bin_dir: Path, root: Path, full: bool) -> dict:
         if not (root / "all.txt").exists():
             raise RuntimeError(f"{tool} did not build all.txt")
         out[tool] = {"noop": measure(command(tool, bin_dir, 1), root, source)}
+        if tool.startswith("datamake"):  # the same no-op once more, deciding in full: no proof to check
+            shutil.rmtree(root / ".datamake" / "noop", ignore_errors=True)
+            out[tool]["decide"] = measure(command(tool, bin_dir, 1), root, source)
         if full:
             out[tool]["full"] = build
     return out
@@ -227,11 +232,15 @@ def bench_size(n: int, tools: list[str], bin_dir: Path, repeat: int, full: bool)
 
 
 def ratio_text(rounds: list[dict], tool: str, peer: str, kind: str, key: str = "wall") -> str:
-    """Median of the per-round ratios tool/peer, with their range."""
-    ratios = sorted(r[tool][kind][key] / r[peer][kind][key] for r in rounds)
+    """Median of the per-round ratios tool/peer, with their range (a full decision against the peer's no-op)."""
+    peer_kind = "noop" if kind == "decide" else kind
+    ratios = sorted(r[tool][kind][key] / r[peer][peer_kind][key] for r in rounds)
     if len(ratios) == 1:
         return f"{ratios[0]:.2f}x"
     return f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+
+
+WORK_NAMES = {"full": "full -j2", "noop": "no-op", "decide": "no-op, no proof"}
 
 
 def render(results: dict[int, list[dict]], tools: list[str]) -> str:
@@ -240,16 +249,18 @@ def render(results: dict[int, list[dict]], tools: list[str]) -> str:
     lines = ["| N (steps) | work | tool | wall s | CPU s | peak MB | load | datamake / tool, wall | datamake / tool, CPU |",
              "|---|---|---|---|---|---|---|---|---|"]
     for n, rounds in results.items():
-        for kind in ("full", "noop"):
+        for kind in ("full", "noop", "decide"):
             if kind not in rounds[0]["datamake"]:
                 continue
             for tool in tools:
+                if kind not in rounds[0][tool]:
+                    continue
                 runs = [r[tool][kind] for r in rounds]
                 wall, cpu = (statistics.median(m[k] for m in runs) for k in ("wall", "cpu"))
                 loads = sorted(m["load"] for m in runs)
                 rw = ratio_text(rounds, "datamake", tool, kind) if tool in peers else "-"
                 rc = ratio_text(rounds, "datamake", tool, kind, "cpu") if tool in peers else "-"
-                lines.append(f"| {n} ({2 * n + n // 100 + 1}) | {'full -j2' if kind == 'full' else 'no-op'} | {tool} | "
+                lines.append(f"| {n} ({2 * n + n // 100 + 1}) | {WORK_NAMES[kind]} | {tool} | "
                              f"{wall:.3f} | {cpu:.3f} | {max(m['mb'] for m in runs):.0f} | "
                              f"{loads[0]:.1f}-{loads[-1]:.1f} | {rw} | {rc} |")
     return "\n".join(lines)
@@ -267,14 +278,21 @@ def machine() -> str:
 
 
 def import_time(root: Path) -> str:
-    """What a no-op imports (`python -X importtime`): the total and the slowest top-level imports."""
+    """What a no-op imports (`python -X importtime`), deciding in full and answered by its proof."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    clean(root)
+    subprocess.run([sys.executable, "-m", "datamake", "-q", "-j2"], cwd=root, env=env, check=True)
+    shutil.rmtree(root / ".datamake" / "noop", ignore_errors=True)
+    return "; ".join(f"{label}: {_imports(root, env)}" for label in ("deciding in full", "answered by its proof"))
+
+
+def _imports(root: Path, env: dict) -> str:
     err = subprocess.run([sys.executable, "-X", "importtime", "-m", "datamake", "-q"], cwd=root, env=env,
                          capture_output=True, text=True).stderr
     rows = [line.split("|") for line in err.splitlines() if line.startswith("import time:") and "cumulative" not in line]
     tops = [(int(cum), name.strip()) for _self, cum, name in rows if not name.startswith("  ")]
-    slowest = ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in sorted(tops, reverse=True)[:5])
-    return f"no-op imports {sum(us for us, _ in tops) / 1000:.0f} ms in all; slowest: {slowest}"
+    slowest = ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in sorted(tops, reverse=True)[:3])
+    return f"imports {sum(us for us, _ in tops) / 1000:.0f} ms in all (slowest: {slowest})"
 
 
 def main() -> int:
