@@ -85,7 +85,7 @@ def without_jobs(argv: list[str]) -> list[str]:
 def command_key(argv: list[str]) -> tuple:
     """Everything about the command that can change what the workflow means."""
     env = tuple(sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE_ENV))
-    return (tuple(without_jobs(argv)), os.getcwd(), env, sys.executable, sys.hexversion, __version__)
+    return (tuple(without_jobs(argv)), os.getcwd(), env, sys.prefix, sys.hexversion, __version__)
 
 
 def _locked() -> bool:
