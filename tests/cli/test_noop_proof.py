@@ -134,3 +134,13 @@ def test_hash_mode_proves_a_no_op_only_once_files_are_past_the_racy_window(proje
     done, loaded = run_seen(project, "--check", "hash")
     assert loaded and done.returncode == 0 and done.stdout == "Nothing to do.\n"
     assert run_seen(project, "--check", "hash")[1] is False
+
+
+def test_a_proof_that_cannot_be_written_costs_nothing_but_speed(project):
+    project.write("in.txt", "one\n")
+    project.workflow(PIPELINE)
+    project.write(".datamake/noop", "a file where the proofs' folder would go\n")
+    for _ in range(2):
+        done, loaded = run_seen(project)
+        assert (done.returncode, done.stderr, loaded) == (0, "", True)
+    assert done.stdout == "Nothing to do.\n" and project.read("out.txt") == "one\n"
