@@ -1,22 +1,28 @@
-"""Cost of the Dask executor: 1,000 tiny steps on a LocalCluster (2 workers) vs the local executor at -j2.
+"""Cost of the Dask executor against Dask's own floor, and where Dask pays off.
 
-The workflow: N independent steps `out/i.txt <-` that each echo one line. Each run is a full
-build from nothing (fresh outputs and state), through the real command; the Dask run includes
-starting and stopping its LocalCluster. Median of --repeat runs each; target at most 3x.
-Also Dask at -j4 and -j8: steps wait queued on the cluster, which hides part of the
-client-scheduler-worker round trip behind the running ones.
+The floor: plain `dask.distributed` running the same subprocesses on the same cluster. The
+workflow has N independent steps `out/i.txt <-` that each `echo i > $OUTPUT`. datamake's side
+is a full build from nothing through the real command (`python -m datamake -q -jJ --executor
+dask`). The plain side is a Python process of its own (this file with `--plain`) that starts
+the same LocalCluster (2 process workers, datamake's settings), submits N tasks keeping J in
+flight, each task spawning the same process datamake's worker spawns (`bash -e -o pipefail -c`
+with datamake's prelude and `echo i > out/i.txt`, stdin /dev/null, output read from a pipe)
+and sending back its exit status and output, then closes the cluster. Both sides' times
+include the interpreter's start, the imports and the cluster's start and stop; their 1-step
+runs give that fixed part, so the marginal cost per step, (T(N) - T(1)) / (N - 1), is printed
+too. Each repetition runs both sides, the order alternating; the ratio datamake / plain is
+taken per repetition: its median and range are printed. Target: at most 1.2x.
 
-To say where the floor is, it also measures, on the same LocalCluster the executor starts:
-a one-step build (starting and stopping the cluster), and Dask alone running N no-op tasks
-(a function returning a small tuple, no process) one at a time and two at a time.
+The payoff: M steps of `sleep 1` on the 2-worker cluster (`--executor dask -j2`) against the
+local executor at `-j1`.
 
-Usage: python bench/dask_bench.py [--steps 1000] [--repeat 3] [--append-readme]
+Usage: python bench/dask_bench.py [--steps 1000] [--jobs 2,8] [--repeat 3] [--sleepers 20]
 """
 from __future__ import annotations
 
 import argparse
 import os
-import queue
+import platform
 import shutil
 import statistics
 import subprocess
@@ -27,81 +33,141 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from datamake.build.executors.shell import strict_argv, strict_script  # noqa: E402
+
+BASH = shutil.which("bash")
+ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
-def write_workflow(root: Path, steps: int) -> None:
-    body = "".join(f"out/{i}.txt <-\n  echo {i} > $OUTPUT\n\n" for i in range(steps))
-    (root / "Drakefile").write_text(body)
+def write_workflow(root: Path, steps: int, body: str = "echo {i} > $OUTPUT") -> None:
+    text = "".join(f"out/{i}.txt <-\n  {body.format(i=i)}\n\n" for i in range(steps))
+    (root / "Drakefile").write_text(text)
 
 
-def full_build(root: Path, executor: str, jobs: int = 2) -> float:
-    """Seconds for one build of every step from nothing with `executor` at `-j jobs`."""
+def fresh(root: Path) -> None:
     for leftover in ("out", ".datamake"):
         shutil.rmtree(root / leftover, ignore_errors=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def timed(argv: list[str], root: Path) -> float:
+    fresh(root)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "datamake", "-q", "-j", str(jobs), "--executor", executor],
-                   cwd=root, env=env, check=True)
+    subprocess.run(argv, cwd=root, env=ENV, check=True)
     return time.perf_counter() - start
 
 
-def noop(i: int) -> tuple[int, str]:
-    return i, "done"
+def datamake_build(root: Path, jobs: int, executor: str = "dask") -> float:
+    """Seconds for one full build from nothing with `executor` at `-j jobs`."""
+    return timed([sys.executable, "-m", "datamake", "-q", "-j", str(jobs), "--executor", executor], root)
 
 
-def dask_alone(tasks: int, in_flight: int) -> float:
-    """Seconds per no-op task through Dask alone, `in_flight` at a time, on the executor's cluster."""
-    from datamake.build.executors.dask import DaskExecutor
+def plain_dask(root: Path, steps: int, jobs: int) -> float:
+    """Seconds for plain Dask to run the same `steps` processes, `jobs` in flight, in its own process."""
+    return timed([sys.executable, str(Path(__file__).resolve()), "--plain", str(steps), str(jobs)], root)
 
-    executor = DaskExecutor(jobs=in_flight)
+
+# ---- the plain side, run as `dask_bench.py --plain STEPS JOBS` in the workflow's directory ----
+
+def run_step(i: int) -> tuple[int, bytes]:
+    """One task: the step's process, as datamake's worker starts it; its exit status and output."""
+    read, write = os.pipe()
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_DUP2, write, 1), (os.POSIX_SPAWN_DUP2, write, 2)]
+    argv = [*strict_argv(BASH), "-c", strict_script(f"echo {i} > out/{i}.txt"), "datamake"]
+    os.makedirs("out", exist_ok=True)
+    pid = os.posix_spawn(BASH, argv, os.environ, file_actions=actions, setsid=True)
+    os.close(write)
+    with open(read, "rb", buffering=0) as pipe:
+        output = pipe.read()
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), output
+
+
+def plain_main(steps: int, jobs: int) -> None:
+    from distributed import Client, as_completed
+
+    from bench.dask_bench import run_step as task  # by reference, as datamake's task is: not pickled by value
+    from datamake.build.executors.dask import _local_cluster
+
+    cluster = _local_cluster()
+    client = Client(cluster, set_as_default=False)
     try:
-        client = executor.client
-        client.submit(noop, -1, pure=False).result()  # workers warm, the function known
-        done: queue.SimpleQueue = queue.SimpleQueue()
-        start = time.perf_counter()
-        for i in range(min(in_flight, tasks)):
-            client.submit(noop, i, pure=False).add_done_callback(done.put)
-        for i in range(in_flight, tasks + in_flight):
-            done.get().result()
-            if i < tasks:
-                client.submit(noop, i, pure=False).add_done_callback(done.put)
-        return (time.perf_counter() - start) / tasks
+        first = [client.submit(task, i, pure=False) for i in range(min(jobs, steps))]
+        pending = as_completed(first, loop=client.loop, with_results=True)
+        submitted = len(first)
+        for _future, (status, _output) in pending:
+            assert status == 0, status
+            if submitted < steps:
+                pending.add(client.submit(task, submitted, pure=False))
+                submitted += 1
     finally:
-        executor.close()
+        client.close()
+        cluster.close()
+
+
+# ---- the report ----
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
+
+
+def compare(root: Path, steps: int, jobs: int, repeat: int) -> list[str]:
+    """datamake and plain Dask on `steps` tiny steps at `jobs` in flight, alternating; lines to print."""
+    ours, theirs, ours_one, theirs_one = [], [], [], []
+    for rep in range(repeat):
+        sides = [("datamake", steps), ("plain", steps), ("datamake", 1), ("plain", 1)]
+        for side, n in (sides if rep % 2 == 0 else [sides[1], sides[0], sides[3], sides[2]]):
+            write_workflow(root, n)
+            seconds = datamake_build(root, jobs) if side == "datamake" else plain_dask(root, n, jobs)
+            if n == steps:
+                assert len(list((root / "out").iterdir())) == steps, f"{side}: not every output made"
+            {("datamake", steps): ours, ("plain", steps): theirs,
+             ("datamake", 1): ours_one, ("plain", 1): theirs_one}[(side, n)].append(seconds)
+    whole = [a / b for a, b in zip(ours, theirs)]
+    marginal = [(a - a1) / (b - b1) for a, b, a1, b1 in zip(ours, theirs, ours_one, theirs_one)]
+    per = lambda values: statistics.median(values) / steps * 1000  # noqa: E731
+    step = lambda full, one: statistics.median((f - o) / (steps - 1) * 1000 for f, o in zip(full, one))  # noqa: E731
+    return [
+        f"-j{jobs}: datamake {statistics.median(ours):.2f} s ({per(ours):.1f} ms/step), "
+        f"plain Dask {statistics.median(theirs):.2f} s ({per(theirs):.1f} ms/step); "
+        f"ratio {spread(whole)} (target <= 1.2x)",
+        f"     1-step runs (start-up and cluster start/stop): datamake {statistics.median(ours_one):.2f} s, "
+        f"plain {statistics.median(theirs_one):.2f} s; marginal per step: datamake {step(ours, ours_one):.1f} ms, "
+        f"plain {step(theirs, theirs_one):.1f} ms, ratio {spread(marginal)}",
+    ]
+
+
+def payoff(root: Path, sleepers: int) -> str:
+    """`sleepers` steps of `sleep 1`: the dask cluster at -j2 against the local executor at -j1."""
+    write_workflow(root, sleepers, "sleep 1 && echo {i} > $OUTPUT")
+    local = datamake_build(root, 1, "local")
+    dask = datamake_build(root, 2, "dask")
+    return (f"payoff: {sleepers} steps of `sleep 1`: local -j1 {local:.2f} s, dask LocalCluster "
+            f"(2 workers) -j2 {dask:.2f} s: {local / dask:.2f}x faster")
+
+
+def machine() -> str:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}, load {load}"
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--plain"]:
+        return plain_main(int(sys.argv[2]), int(sys.argv[3]))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--jobs", default="2,8", help="in-flight counts to compare, comma-separated")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--append-readme", action="store_true", help="append the results to bench/README.md")
+    ap.add_argument("--sleepers", type=int, default=20, help="steps of `sleep 1` for the payoff (0: skip)")
     args = ap.parse_args()
+    print(f"{args.steps} tiny independent steps, full builds, {args.repeat} repetitions alternating sides; "
+          f"at start: {machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="datamake-dask-bench-") as tmp:
         root = Path(tmp)
-        write_workflow(root, args.steps)
-        local = statistics.median(full_build(root, "local") for _ in range(args.repeat))
-        dask = statistics.median(full_build(root, "dask") for _ in range(args.repeat))
-        queued = statistics.median(full_build(root, "dask", 4) for _ in range(args.repeat))
-        deep = statistics.median(full_build(root, "dask", 8) for _ in range(args.repeat))
-        made = len(list((root / "out").iterdir()))
-        write_workflow(root, 1)
-        startup = statistics.median(full_build(root, "dask") for _ in range(args.repeat))
-    assert made == args.steps, f"only {made} of {args.steps} outputs"
-    alone = [statistics.median(dask_alone(args.steps, k) for _ in range(args.repeat)) for k in (1, 2)]
-    lines = [
-        f"{args.steps} tiny independent steps, full builds at -j2, medians of {args.repeat} runs ({os.cpu_count()} cores)",
-        f"local executor:             {local:.2f} s ({local / args.steps * 1000:.1f} ms/step)",
-        f"dask LocalCluster, 2 workers: {dask:.2f} s ({dask / args.steps * 1000:.1f} ms/step)",
-        f"dask, -j4 (2 running, 2 queued on the cluster): {queued:.2f} s ({queued / args.steps * 1000:.1f} ms/step)",
-        f"dask, -j8 (2 running, 6 queued on the cluster): {deep:.2f} s ({deep / args.steps * 1000:.1f} ms/step)",
-        f"ratio dask/local at -j2: {dask / local:.2f}x, -j4: {queued / local:.2f}x, -j8: {deep / local:.2f}x (target <= 3x)",
-        f"floor: a 1-step dask build {startup:.2f} s (cluster start and stop); Dask alone, no-op tasks: "
-        f"{alone[0] * 1000:.1f} ms/task one at a time, {alone[1] * 1000:.1f} ms/task two at a time",
-    ]
-    print("\n".join(lines))
-    if args.append_readme:
-        with open(ROOT / "bench" / "README.md", "a", encoding="utf-8") as readme:
-            readme.write("\n## Dask executor (bench/dask_bench.py)\n\n```\n" + "\n".join(lines) + "\n```\n")
+        for jobs in (int(j) for j in args.jobs.split(",")):
+            print("\n".join(compare(root, args.steps, jobs, args.repeat)), flush=True)
+        if args.sleepers:
+            print(payoff(root, args.sleepers), flush=True)
+    print(f"at end: load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
