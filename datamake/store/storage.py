@@ -2,45 +2,25 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob as globbing
 import hashlib
+import inspect
 import os
 import shutil
 import threading
 from stat import S_ISDIR
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Iterable, Iterator
 
 from datamake.errors import DatamakeError  # noqa: F401  (re-exported for callers)
 from datamake.model import is_url
 from datamake.store import storage_options
+from datamake.store.stamps import Stamp, info_stamp  # noqa: F401  (Stamp re-exported)
 
 
 class StorageError(DatamakeError):
     """A store could not be reached or refused a request (credentials never in the message)."""
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """What a store says about one target, cheap to get and compared for equality.
-
-    `mtime` is in seconds (float); `checksum` is the store's own content checksum (S3 ETag,
-    HDFS file checksum) or None; `version` is the store's object version (S3 VersionId).
-    For a directory, `mtime` is its newest file's, recursively.
-    """
-
-    mtime: float
-    size: int
-    is_dir: bool = False
-    checksum: str | None = None
-    inode: int | None = None
-    empty: bool = False  # an empty directory counts as missing output
-    mtime_ns: int | None = None  # exact local mtime, the key of the hash cache
-    # Evidence only: a listing does not carry it while a HEAD does, and a rewrite of the same
-    # bytes gets a new one, so it takes no part in equality.
-    version: str | None = field(default=None, compare=False)
 
 
 def configure(options: dict[str, dict[str, str]]) -> None:
@@ -170,16 +150,17 @@ def _stat_group(parent: str, members: list[str]) -> dict[str, Stamp | None]:
     fs, ppath = filesystem(parent)
     with guard(parent):
         fs.invalidate_cache()
+        # Each member is the parent plus its own last part (stat_many grouped them so); resolving
+        # every URL again took fsspec ~0.1 ms each, most of a year-long schedule's tick.
+        parts = {url: url.rstrip("/").rpartition("/")[2] for url in members}
         try:
-            listing = {e["name"].rstrip("/"): e for e in fs.ls(ppath, detail=True)}
+            listing = _listing(fs, ppath, os.path.commonprefix(list(parts.values())))
         except FileNotFoundError:
             listing = {}
         out: dict[str, Stamp | None] = {}
         base = ppath.rstrip("/")
         for url in members:
-            # Each member is the parent plus its own last part (stat_many grouped them so); resolving
-            # every URL again took fsspec ~0.1 ms each, most of a year-long schedule's tick.
-            path = f"{base}/{url.rstrip('/').rpartition('/')[2]}"
+            path = f"{base}/{parts[url]}"
             info = listing.get(path)
             if info is None:
                 out[url] = None
@@ -188,6 +169,28 @@ def _stat_group(parent: str, members: list[str]) -> dict[str, Stamp | None]:
             else:
                 out[url] = info_stamp(info)
         return out
+
+
+def _listing(fs, ppath: str, stem: str) -> dict[str, dict]:
+    """The entries of folder `ppath` (one level) whose names start with `stem`, by name.
+
+    Where the store can filter a listing by a name prefix (S3, GCS), only those are listed: a
+    tick checking this week's `2026-11-2*.csv` in a folder of a year's files reads a few entries,
+    not the year. Elsewhere, the whole folder."""
+    if stem and _filters_by_prefix(type(fs)):
+        found = fs.find(ppath, prefix=stem, maxdepth=1, withdirs=True, detail=True)
+        return {name.rstrip("/"): e for name, e in found.items()}
+    return {e["name"].rstrip("/"): e for e in fs.ls(ppath, detail=True)}
+
+
+@functools.cache
+def _filters_by_prefix(cls: type) -> bool:
+    """Its `find` takes a name prefix and a depth (s3fs, gcsfs); fsspec's default find takes neither."""
+    try:
+        params = inspect.signature(getattr(cls, "_find", None) or cls.find).parameters
+    except (TypeError, ValueError):
+        return False
+    return "prefix" in params and "maxdepth" in params
 
 
 def _remote_dir_stamp(fs, path: str) -> Stamp:
@@ -201,41 +204,6 @@ def _remote_dir_stamp(fs, path: str) -> Stamp:
 
     return Stamp(mtime=max(s.mtime for s in stamps.values()), size=sum(s.size for s in stamps.values()),
                  is_dir=True, checksum=xxhash.xxh3_128_hexdigest("\n".join(parts).encode()))
-
-
-def info_stamp(info: dict) -> Stamp:
-    """A Stamp from one fsspec `info()`/listing entry, whatever store it came from.
-
-    The checksum is the store's own content checksum: S3's ETag, GCS's md5Hash (or crc32c),
-    Azure's Content-MD5 (adlfs nests it in content_settings, as bytes), HDFS's checksum.
-    Azure's and GCS's lower-case `etag` change on every write of the same bytes: never used.
-    """
-    checksum = info.get("ETag") or info.get("md5Hash") or _azure_md5(info) or info.get("crc32c") \
-        or info.get("checksum")
-    version = info.get("VersionId") or info.get("generation")
-    return Stamp(mtime=_info_mtime(info), size=int(info.get("size") or 0),
-                 checksum=str(checksum).strip('"') if checksum else None,
-                 version=str(version) if version else None)
-
-
-def _azure_md5(info: dict) -> str | None:
-    settings = info.get("content_settings")
-    md5 = settings.get("content_md5") if isinstance(settings, dict) else getattr(settings, "content_md5", None)
-    return bytes(md5).hex() if md5 else None
-
-
-def _info_mtime(info: dict) -> float:
-    if info.get("modificationTime") is not None:  # WebHDFS: milliseconds
-        return float(info["modificationTime"]) / 1000
-    for key in ("LastModified", "mtime", "last_modified", "updated", "created"):
-        value = info.get(key)
-        if isinstance(value, datetime):
-            return value.timestamp()
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str) and value:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    return 0.0
 
 
 def checksum(url: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 from datamake.store import storage
 from datamake.build.staging import Staging
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
+from gcs.server import gcs_bucket, gcs_emulator  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +56,38 @@ def test_stat_many_takes_stamps_under_one_prefix_from_one_listing(bucket):
     assert [r.method for r in made] == ["GET"] and "list-type" in made[0].query
     assert stamps[bucket.url("parts/absent.csv")] is None
     assert all(stamps[n] == storage.stat(n) for n in names)
+
+
+def test_stat_many_lists_only_the_names_sharing_the_members_stem(bucket):
+    for day in range(1, 29):  # a folder of history; the names asked for are this week's
+        bucket.put(f"daily/2026-02-{day:02d}.csv", f"day {day}\n")
+    bucket.put("daily/2026-02-25.parts/a.csv", "a")  # a prefix output among them
+    asked = [bucket.url(f"daily/2026-02-{day}.csv") for day in (25, 26, 27, 29)] + [
+        bucket.url("daily/2026-02-25.parts")]
+    before = len(bucket.server.requests(bucket.name))
+    stamps = storage.stat_many(asked)
+    made = bucket.server.requests(bucket.name)[before:]
+    lists = [r for r in made if "list-type" in r.query]
+    # The folder's listing, then the prefix output's own (its newest object counts).
+    assert [r.query["prefix"] for r in lists] == [["daily/2026-02-2"], ["daily/2026-02-25.parts/"]]
+    assert len(made) == 2
+    assert stamps[bucket.url("daily/2026-02-29.csv")] is None
+    assert all(stamps[n] == storage.stat(n) for n in asked)
+    assert stamps[bucket.url("daily/2026-02-25.parts")].is_dir
+
+
+def test_stat_many_on_gcs_reads_the_same_stamps_from_a_listing_by_stem(gcs_bucket, monkeypatch):
+    for key, value in gcs_bucket.env.items():
+        monkeypatch.setenv(key, value)
+    for day in range(20, 29):
+        gcs_bucket.put(f"daily/2026-02-{day}.csv", f"day {day}\n")
+    gcs_bucket.put("daily/2026-02-27.parts/a.csv", "a")
+    asked = [gcs_bucket.url(f"daily/2026-02-{day}.csv") for day in (26, 27, 29)] + [
+        gcs_bucket.url("daily/2026-02-27.parts")]
+    stamps = storage.stat_many(asked)
+    assert stamps[gcs_bucket.url("daily/2026-02-29.csv")] is None
+    assert stamps[gcs_bucket.url("daily/2026-02-27.parts")].is_dir
+    assert all(stamps[n] == storage.stat(n) for n in asked)
 
 
 def test_remote_publish_copies_then_deletes_the_temporary_key(bucket):
