@@ -97,6 +97,7 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
         raise UsageError(f"--from {args.from_} is after --to {args.to}", hint="backfill runs from the older date")
     return Request(sched, start=decl.start, first=first, last=last, date=date or at(args.date),
                    rerun=args.rerun, max_active=args.max_active, once=not long_running, catchup=decl.catchup,
+                   sweep=args.sweep,
                    **{k: v for k, v in (decl.waits or {}).items() if k in ("wait", "poke", "sla")})
 
 

@@ -123,6 +123,9 @@ def _schedule(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rerun", choices=("missing", "failed", "all"), default="missing",
                    help="which recorded intervals to build again: missing (default), failed, or all")
     g.add_argument("--max-active", type=_positive_int, default=1, help="intervals at once")
+    g.add_argument("--sweep", action="store_true",
+                   help="check every recorded interval's outputs in this tick (a tick trusts old records and "
+                        "does so once a day)")
     g.add_argument("--now", default=None, metavar="ISO", help="the clock (for tests and time travel)")
     g.add_argument("--date", default=None, help="build this one interval")
     g.add_argument("--status", action="store_true", help="print intervals by step and exit")

@@ -25,6 +25,7 @@ class Request:
     wait: float = 86400.0  # how long a late input is waited for, from the interval's end (`%schedule wait:`)
     poke: float = 300.0  # how often the long-running runner looks again (`%schedule poke:`)
     sla: float | None = None  # seconds after an interval's end by which it should be done (`sla:`)
+    sweep: bool = False  # check every recorded interval's outputs now, not only the recent ones (--sweep)
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,10 @@ from datamake.schedule.clock import Clock
 from datamake.schedule.past import past_check
 from datamake.schedule.pool import pool_of
 from datamake.schedule.sla import check_slas
+from datamake.schedule.sweep import sweep_due, to_check
 from datamake.schedule.wording import duration_text, record_reason, rerun_reason, reopened
 from datamake.schedule.request import BuildFn, DoneFn, Late, LateFn, Outcome, Request
 from datamake.store.intervals import ScheduleState
-
-
-RECENT = 3  # the newest due intervals a tick always re-checks, even when recorded as done
-SWEEP_EVERY = timedelta(hours=24)  # and every recorded interval's outputs this often
 
 
 class Runner:
@@ -92,14 +89,14 @@ class Runner:
         return sorted(out, key=lambda pair: pair[0].start)
 
     def _check_done(self, wanted: list[Interval], records, now: datetime) -> dict[str, bool]:
-        """Which intervals' outputs all exist. A record of success is trusted, except for the newest RECENT
-        intervals and in a full sweep every SWEEP_EVERY; the rest are looked up together in one go."""
-        last = self.state.last_sweep()
-        self.sweeping = last is None or not (now - SWEEP_EVERY < datetime.fromisoformat(last) <= now)
-        recent = {i.key for i in sorted(wanted, key=lambda i: i.start)[-RECENT:]}
-        trusted = {i.key: True for i in wanted if not self.sweeping and i.key not in recent
-                   and (rec := records.get(i.key)) is not None and rec.done}
-        return {**trusted, **self.done_many([i for i in wanted if i.key not in trusted])}
+        """Which intervals' outputs all exist: records trusted where sweep.to_check says, the rest looked up
+        together (one listing per remote prefix). --rerun decides by the records alone."""
+        if self.req.rerun != "missing":
+            self.sweeping = False
+            return {}
+        self.sweeping = sweep_due(self.state.last_sweep(), now, self.req.sweep)
+        trusted, checked = to_check(wanted, records, self.sweeping, self.exhausted)
+        return {**dict.fromkeys(trusted, True), **self.done_many(checked)}
 
     def _last_recorded(self, records) -> datetime | None:
         starts = [datetime.fromisoformat(r.start) for r in records.values()]
@@ -158,6 +155,7 @@ class Runner:
             self._adopt()
             if self.sweeping:
                 self.state.swept(self.clock.now().isoformat(timespec="seconds"))
+                self.req = dataclasses.replace(self.req, sweep=False)  # --sweep: once, not every round
             if not todo and self.req.once:
                 self.say("nothing due")
             self._build_all([i for i, _ in todo])
