@@ -305,16 +305,3 @@ def read_state(args: argparse.Namespace, state_dir: str) -> ScheduleState:
     for text in state.warnings:
         warn(text)
     return state
-
-
-
-
-
-
-
-
-def missing_check(workflow, sched: Schedule | None):
-    """For --status: from an interval's start, its dated steps whose outputs are gone (a stat per output)."""
-    if workflow is None or sched is None:
-        return None
-    return lambda start: dated.missing_steps(workflow, sched.containing(datetime.fromisoformat(start)).variables())

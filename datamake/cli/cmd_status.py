@@ -5,11 +5,12 @@ import argparse
 import sys
 from datetime import datetime, timezone
 
-from datamake.cli.cmd_schedule import missing_check, read_state, schedule_of, shape, state_dir_of
+from datamake.cli.cmd_schedule import read_state, schedule_of, shape, state_dir_of
 from datamake.errors import UsageError
 from datamake.schedule import dated
 from datamake.schedule.intervals import Interval, Schedule, parse_time
 from datamake.views import status as view
+from datamake.views.landed import gone_by_start
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     state = read_state(args, state_dir_of(args))
     try:
         expected = _expected(args, sched, start, state) if sched else []
-        columns, rows = view.collect(state, expected, names, missing_check(workflow, sched))
+        columns, rows = view.collect(state, expected, names, _gone(workflow, sched, state))
         paused = state.paused_since()
     finally:
         state.close()
@@ -39,6 +40,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"schedule paused since {paused} (datamake --resume to go on)")
     view.render_table(columns, rows, sys.stdout)
     return 0
+
+
+def _gone(workflow, sched: Schedule | None, state):
+    """The dated steps whose outputs are gone, by start of each interval recorded done: one listing per folder or
+    remote prefix for them all, never a stat or HEAD per output (a year on S3 would be thousands)."""
+    if workflow is None or sched is None:
+        return None
+    done = [r.start for r in state.intervals().values() if r.done]
+    return gone_by_start(workflow, sched, done).get
 
 
 def _within(args: argparse.Namespace, sched: Schedule | None, rows: list) -> list:

@@ -48,9 +48,12 @@ def test_a_tick_lists_only_its_recent_names_and_a_sweep_finds_an_old_deleted_out
     bucket.fs.rm(f"{bucket.name}/out/2026-10-05.csv")  # an old output deleted by hand
     got, made = _tick(project, bucket, "--now=2026-11-24T09:00:00Z")
     assert got == [] and _listed(made) == ["out/2026-11-2"]  # not seen until a sweep
+    before = len(bucket.server.requests(bucket.name))
     status = json.loads(project.run("--status", "--json", "--var", f"BUCKET={bucket.name}", NOW,
                                     env=bucket.env).stdout)["intervals"]
-    assert {i["key"]: i["state"] for i in status}["2026-10-05"] == "missing"  # --status looks for itself
+    assert {i["key"]: i["state"] for i in status}["2026-10-05"] == "missing"  # --status looks for itself,
+    made = bucket.server.requests(bucket.name)[before:]
+    assert _listed(made) == ["out/2026-1"] and len(made) == 1  # at every done interval, in one listing
 
     got, made = _tick(project, bucket, "--sweep", "--now=2026-11-24T10:00:00Z")
     assert got == [("2026-10-05", "success")]
