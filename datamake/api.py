@@ -1,6 +1,7 @@
 """The Python API: load a workflow and run it as the `datamake` command would, without argv."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from typing import Iterable, Mapping
@@ -14,7 +15,7 @@ from datamake.language.evaluate import evaluate
 from datamake.language.load import load_workflow, workflow_path
 from datamake.language.parser import parse_text
 from datamake.model import Workflow, workflow_directory
-from datamake.store import storage, storage_options
+from datamake.store.storage import Storage
 from datamake.views.graph_render import choose_format, render
 from datamake.views.graph_view import view_of_plan
 from datamake.views.reporters import make_reporter
@@ -28,18 +29,20 @@ def load(path: str | os.PathLike | None = None, *, text: str | None = None,
 
     `variables` are as with `--var NAME=value` (values become strings); `base` is `--base`.
     Pattern steps are expanded from the files there now. Raises WorkflowError / UsageError.
+    The workflow reads and writes its files with the storage options of its directory's
+    `datamake.cfg` (or $DATAMAKE_CONFIG), whatever other workflows in the process use.
     """
     values = {name: str(value) for name, value in (variables or {}).items()}
     if text is not None:
         directory = os.path.abspath(os.fspath(path) if path is not None else ".")
         found = os.path.join(directory, "<text>")
-        storage.configure(storage_options.gather([], directory))
+        storage = Storage.configured(directory)
         workflow = evaluate(found, parse_text(text, found), values, base)
     else:
         found = workflow_path(os.fspath(path) if path is not None else None)
-        storage.configure(storage_options.gather([], workflow_directory(found)))  # its datamake.cfg, if any
+        storage = Storage.configured(workflow_directory(found))  # its datamake.cfg, if any
         workflow = load_workflow(found, variables=values, base=base)
-    return with_python_steps(workflow)
+    return with_python_steps(dataclasses.replace(workflow, storage=storage))
 
 
 def _expanded(workflow: Workflow | Flow | str | os.PathLike | None, targets: list[str]) -> Workflow:
@@ -47,7 +50,9 @@ def _expanded(workflow: Workflow | Flow | str | os.PathLike | None, targets: lis
         workflow = workflow.workflow()
     elif not isinstance(workflow, Workflow):
         workflow = load(workflow)
-    return expand_patterns(workflow, targets, storage.glob)
+    if workflow.storage is None:  # a Flow's, or evaluated without load(): the options of its directory
+        workflow = dataclasses.replace(workflow, storage=Storage.configured(workflow.directory))
+    return expand_patterns(workflow, targets, workflow.storage.glob)
 
 
 def run(workflow: Workflow | Flow | str | os.PathLike | None = None, targets: str | Iterable[str] = (), *,

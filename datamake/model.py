@@ -5,7 +5,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping, Union
+from typing import Any, Mapping, Union
 
 from datamake.errors import SourceLocation, WorkflowError
 
@@ -257,3 +257,6 @@ class Workflow:
     # $(command) it used. Not part of what the workflow means, so equal workflows may differ here.
     sources: tuple[str, ...] = field(default=(), compare=False)
     commands: tuple[str, ...] = field(default=(), compare=False)
+    # The store.storage.Storage this load reads and writes through (its fsspec options), set by whoever
+    # loaded it (the command line, datamake.load); None: the environment's options only.
+    storage: Any = field(default=None, compare=False, repr=False)

@@ -1,13 +1,16 @@
-"""The Python API: datamake.load and datamake.run on real files, and a --version that imports neither."""
+"""The Python API: datamake.load and datamake.run on real files and S3 servers, and a --version that imports neither."""
 import os
 import subprocess
 import sys
 import textwrap
+import uuid
 
 import pytest
+import s3fs
 
 import datamake
 from conftest import ROOT
+from s3.server import CREDENTIALS, Bucket, S3Process, s3_server  # noqa: F401  (fixture)
 
 FLOW = """\
     GREETING:=hello
@@ -81,3 +84,50 @@ def test_run_hands_every_event_to_the_sink_given_and_to_the_workflows_hooks_by_d
         drakefile.write('%on failure\n  echo "$DATAMAKE_EVENT $DATAMAKE_STEP" > alerted\n')
     datamake.run(flow_dir, "broken.txt", quiet=True)
     assert (flow_dir / "alerted").read_text() == "step_failed broken.txt\n"
+
+
+# Each workflow copies its store's in.txt here, then writes it back upper-cased as out.txt.
+THROUGH_A_STORE = """\
+    copy.txt <- s3://$[BUCKET]/in.txt [+local]
+      cp $INPUT $OUTPUT
+    s3://$[BUCKET]/out.txt <- copy.txt [+local]
+      tr a-z A-Z < $INPUT > $OUTPUT
+    """
+
+
+@pytest.fixture
+def two_stores(s3_server, tmp_path, monkeypatch):
+    """Two S3 stores, the same bucket name on each, and a workflow per store whose datamake.cfg names it."""
+    server = S3Process()
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):  # only the config files say where the stores are
+        monkeypatch.delenv(key, raising=False)
+    name = f"dm-{uuid.uuid4().hex[:12]}"
+    stores = {}
+    for which, on in (("a", s3_server), ("b", server)):
+        fs = s3fs.S3FileSystem(endpoint_url=on.endpoint, key=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                               secret=CREDENTIALS["AWS_SECRET_ACCESS_KEY"], skip_instance_cache=True)
+        fs.mkdir(name)
+        stores[which] = Bucket(on, name, fs)
+        stores[which].put("in.txt", f"from {which}\n")
+        (tmp_path / which).mkdir()
+        (tmp_path / which / "Drakefile").write_text(textwrap.dedent(THROUGH_A_STORE))
+        (tmp_path / which / "datamake.cfg").write_text(f"[storage]\ns3.endpoint_url = {on.endpoint}\n")
+    yield stores
+    stores["a"].fs.rm(name, recursive=True)
+    server.stop()
+
+
+def test_two_workflows_loaded_in_one_process_each_reach_the_store_their_config_names(two_stores, tmp_path):
+    a = datamake.load(tmp_path / "a", variables={"BUCKET": two_stores["a"].name})
+    b = datamake.load(tmp_path / "b", variables={"BUCKET": two_stores["b"].name})  # loaded last, run in between
+    assert datamake.run(a, check="hash", quiet=True).ran == [0, 1]
+    assert datamake.run(b, check="hash", quiet=True).ran == [0, 1]
+    assert [(tmp_path / w / "copy.txt").read_text() for w in "ab"] == ["from a\n", "from b\n"]
+    assert [two_stores[w].read("out.txt") for w in "ab"] == ["FROM A\n", "FROM B\n"]
+    two_stores["a"].put("in.txt", "again a\n")
+    assert [datamake.run(a, check="hash", quiet=True).ran, datamake.run(b, check="hash", quiet=True).ran] == [
+        [0, 1], []]
+    assert [two_stores[w].read("out.txt") for w in "ab"] == ["AGAIN A\n", "FROM B\n"]
+    assert [two_stores[w].keys() for w in "ab"] == [["in.txt", "out.txt"]] * 2

@@ -23,7 +23,7 @@ from datamake.build.jobs import InFlight, Logs, job_error, make_job, prepare_try
 from datamake.build.pools import Gate, Pools, declared_pools
 from datamake.build.reporting import NullReporter, Reporter
 from datamake.build.results import BuildResult, RunOptions, Scope
-from datamake.store import storage
+from datamake.store.storage import storage_of
 from datamake.errors import DatamakeError, Interrupted, UsageError, one_line, warn
 from datamake.build.executors.base import Executor, JobResult
 from datamake.build.executors.factory import make_executor
@@ -32,7 +32,7 @@ from datamake.graph.step_graph import StepGraph, build_graph
 from datamake.build.signals import Stop as _Stop, on_signals as _on_signals
 from datamake.model import Step, Workflow, backoff
 from datamake.decide.plan import Entry, Plan, decide
-from datamake.decide.preview import ReadOnlyState
+from datamake.decide.preview import ReadOnlyState, decide_read_only
 from datamake.graph.select import select
 from datamake.decide.staleness import Facts, command_hash, explain, recorded_inputs, stamp_text
 from datamake.build.lock import acquire_lock, open_store
@@ -57,13 +57,16 @@ def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timest
     sg = build_graph(workflow)
     selection = select(sg, targets)
     state_dir = state_dir or default_state_dir(workflow.path)
+    storage = storage_of(workflow)
     if preview:
-        return _preview(sg, selection, check, state_dir, reporter.warning if reporter else warn, preview_state)
+        warn_to = reporter.warning if reporter else warn
+        entries = decide_read_only(sg, selection, check, storage, preview_state, state_dir, warn_to)
+        return BuildResult(plan=[(e.step, e.reason) for e in entries])
     own_reporter = reporter is None
     if own_reporter:
         reporter = NullReporter()
     options = RunOptions(jobs, check, auto, fail_fast, state_dir, scope or Scope(workflow.path), events or ignore,
-                         pools or declared_pools(workflow))
+                         pools or declared_pools(workflow), storage)
     runner = executor or _default_executor(jobs, reporter, sg)
     try:
         with acquire_lock(state_dir):
@@ -83,22 +86,13 @@ def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, repo
         for text in store.warnings:
             reporter.warning(text)
         records = store.load_successes(_keys_of(sg, selection))
-        entries = decide(sg, selection, check=options.check, record_of=_record_lookup(records), hashes=store)
+        entries = decide(sg, selection, check=options.check, record_of=_record_lookup(records), hashes=store,
+                         storage=options.storage)
         pairs = [(e.step, e.reason) for e in entries]
         reporter.plan(pairs if why else [(s, r) for s, r in pairs if r.dirty])
         return Builder(sg, entries, records, store, executor, reporter, options).run(argv)
     finally:
         store.close()
-
-
-def _preview(sg: StepGraph, selection, check: str, state_dir: str, warn, state: ReadOnlyState | None) -> BuildResult:
-    """Decide against a read-only copy of the state: a preview never creates, changes or moves it."""
-    if state is None:
-        with ReadOnlyState(state_dir, warn) as own:
-            entries = own.decide(sg, selection, check)
-    else:
-        entries = state.decide(sg, selection, check)
-    return BuildResult(plan=[(e.step, e.reason) for e in entries])
 
 
 def _keys_of(sg: StepGraph, selection) -> list[str] | None:
@@ -197,7 +191,8 @@ class Builder:
         if self.reasons[index].label != "projected":
             return None
         step = self.sg.step(index)
-        facts = Facts(made=self.made, check=self.opts.check, record=self.records.get(step_key(step)), hashes=self.store)
+        facts = Facts(made=self.made, check=self.opts.check, record=self.records.get(step_key(step)), hashes=self.store,
+                      storage=self.opts.storage)
         try:
             reason = explain(step, facts)
         except UsageError as err:
@@ -214,13 +209,13 @@ class Builder:
     def _submit(self, index: int, number: int) -> None:
         step = self.sg.step(index)
         try:
-            attempt = prepare_try(step, number)
+            attempt = prepare_try(step, number, self.opts.storage)
             attempt.ordinal, attempt.log_path = self.logs.reserve(step, self.opts.scope.name_of(step))
         except (DatamakeError, OSError) as err:  # a remote input could not be fetched, a path is blocked
             self.gate.release(step)
             self._fail(index, one_line(err))
             return
-        job = make_job(step, attempt, self.environ, prefixed=self.opts.jobs > 1)
+        job = make_job(step, attempt, self.environ, prefixed=self.opts.jobs > 1, storage=self.opts.storage)
         attempt.started = time.time()
         self.running[index] = attempt
         self.reporter.step_started(step, self.reasons[index], number)
@@ -300,13 +295,14 @@ class Builder:
         """Remove a failed or stopped attempt's temporaries; one that cannot be removed is only a warning."""
         for tmp in temporaries:
             try:
-                storage.discard(tmp)
+                self.opts.storage.discard(tmp)
             except (DatamakeError, OSError) as err:
                 self.reporter.warning(f"cannot remove temporary output {tmp}: {one_line(err)}")
 
     def _publish(self, step: Step, attempt: InFlight) -> str | None:
         """Judge the outputs (see build/outputs.py), then move each temporary made onto its target."""
-        taken = step_outputs.take(step, attempt.temps, attempt.before, scheduled=bool(self.opts.scope.interval))
+        taken = step_outputs.take(step, attempt.temps, attempt.before, scheduled=bool(self.opts.scope.interval),
+                                  storage=self.opts.storage)
         if taken.error:
             return taken.error
         for text in taken.notes:
@@ -315,6 +311,7 @@ class Builder:
         for text in taken.warnings:
             self.reporter.warning(text)
             step_outputs.note_in_log(attempt.log_path, text)
+        storage = self.opts.storage
         for name, tmp in attempt.temps.items():
             if storage.exists(tmp):
                 storage.publish(tmp, name)
@@ -345,9 +342,10 @@ class Builder:
         self.opts.events(Event(kind, scope.workflow, scope.interval, step.label(), attempt, error, tail, log))
 
     def _record_success(self, step: Step, result: JobResult) -> None:
+        storage = self.opts.storage
         outputs = {t.name: stamp_text(s) for t in step.outputs if (s := storage.stat(t.name)) is not None}
-        self.store.record_success(step_key(step), command_hash(step), recorded_inputs(step, self.opts.check, self.store),
-                                  outputs, result.started, result.finished)
+        inputs = recorded_inputs(step, self.opts.check, self.store, storage)
+        self.store.record_success(step_key(step), command_hash(step), inputs, outputs, result.started, result.finished)
 
     def _record_attempt(self, step: Step, attempt: InFlight, result: JobResult, outcome: str,
                         error: str | None = None) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datamake.graph.select import select
 from datamake.graph.step_graph import build_graph
 from datamake.model import Workflow, is_url, relative_to
-from datamake.store import storage
+from datamake.store.storage import storage_of
 from datamake.build.lock import acquire_lock, open_store
 from datamake.store.statedb import step_key
 
@@ -41,6 +41,7 @@ def clean(workflow: Workflow, targets: list[str], *, state_dir: str, preview: bo
 def _sweep(workflow: Workflow, steps, state_dir: str, asked: bool, remove: bool) -> Cleaned:
     protected = {os.path.realpath(p) for p in (workflow.path, state_dir, os.path.join(workflow.directory, ".datamake"))}
     result = Cleaned(forgotten=[step.index for step in steps])
+    storage = storage_of(workflow)
     for step in steps:
         for target in step.outputs:
             shown = relative_to(target.name, workflow.directory)

@@ -12,7 +12,8 @@ from datamake.build.executors.base import Job, JobResult
 from datamake.build.executors.resources import step_resources
 from datamake.build.staging import Staging
 from datamake.model import Step, relative_to, render_body
-from datamake.store import storage
+from datamake.store.stamps import ensure_parent, temp_name
+from datamake.store.storage import Storage
 
 
 @dataclass
@@ -30,30 +31,24 @@ class InFlight:
     ordinal: int = 1
     before: dict = field(default_factory=dict)  # local output -> its stamp before the step (atomic steps)
 
-    def discard_outputs(self) -> None:
-        """A try that failed or was stopped: its temporaries go, and its staged copies."""
-        for tmp in self.temps.values():
-            storage.discard(tmp)
-        self.cleanup()
-
     def cleanup(self) -> None:
         if self.stage:
             self.stage.cleanup()
 
 
-def prepare_try(step: Step, number: int) -> InFlight:
+def prepare_try(step: Step, number: int, storage: Storage) -> InFlight:
     """Make the outputs' folders, pick temporary names (atomic steps), stage `+local` files; no log yet.
 
     Raises DatamakeError when a remote input cannot be fetched.
     """
     atomic = step.options.atomic and not step.options.drake  # Drake's $OUTPUT is the real name
     before = step_outputs.stamps_before(step) if atomic else {}
-    temps = {t.name: storage.temp_name(t.name) for t in step.outputs} if atomic else {}
+    temps = {t.name: temp_name(t.name) for t in step.outputs} if atomic else {}
     for target in step.outputs:
-        storage.ensure_parent(target.name)
+        ensure_parent(target.name)
         if atomic:
             storage.discard(temps[target.name])  # a crashed run's leftover
-    stage = Staging.prepare([t.name for t in step.inputs], [t.name for t in step.outputs]) \
+    stage = Staging.prepare([t.name for t in step.inputs], [t.name for t in step.outputs], storage) \
         if step.options.local else None
     temps.update(stage.outputs if stage else {})  # staged outputs are uploaded by publish
     return InFlight(number, time.time(), "", temps, stage, 0, before)
@@ -77,11 +72,11 @@ class Logs:
         return number, path
 
 
-def make_job(step: Step, attempt: InFlight, environ: dict[str, str], prefixed: bool) -> Job:
+def make_job(step: Step, attempt: InFlight, environ: dict[str, str], prefixed: bool, storage: Storage) -> Job:
     """The Job of this try: the body with $OUTPUT & co pointing at temporaries and staged copies."""
     outs = tuple(relative_to(attempt.temps.get(t.name, t.name), step.workdir) for t in step.outputs)
     stage = attempt.stage
-    ins = input_names(step, stage) if stage or any(t.optional for t in step.inputs) else None
+    ins = input_names(step, stage, storage) if stage or any(t.optional for t in step.inputs) else None
     values = step.step_vars(outputs=outs, inputs=ins)
     env = {**environ, **step.vars, **values}
     if len(values.get("INPUTS", "")) + len(values.get("OUTPUTS", "")) > VARIABLE_LIMIT // 2:
@@ -95,7 +90,7 @@ def make_job(step: Step, attempt: InFlight, environ: dict[str, str], prefixed: b
                prefix=step.label() if prefixed else None, resources=step_resources(step))
 
 
-def input_names(step: Step, stage: Staging | None) -> tuple[str, ...]:
+def input_names(step: Step, stage: Staging | None, storage: Storage) -> tuple[str, ...]:
     """$INPUTn values: local copies of staged inputs; an optional input that is not there is empty (SPEC §1)."""
     names = []
     for target in step.inputs:

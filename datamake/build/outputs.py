@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from datamake.model import Step, is_url, relative_to
-from datamake.store import storage
-from datamake.store.storage import Stamp
+from datamake.store.stamps import Stamp, local_stat
+from datamake.store.storage import Storage
 
 
 @dataclass
@@ -30,11 +30,12 @@ def stamps_before(step: Step) -> dict[str, Stamp | None]:
 
     Remote outputs are not asked (a request per output per run): they must go through `$OUTPUT`.
     """
-    return {t.name: storage.stat(t.name) for t in step.outputs if not is_url(t.name)}
+    return {t.name: local_stat(t.name) for t in step.outputs if not is_url(t.name)}
 
 
-def take(step: Step, temps: dict[str, str], before: dict[str, Stamp | None], *, scheduled: bool) -> Taken:
-    """Decide about each output after the step exited 0; publishing the temporaries is the caller's."""
+def take(step: Step, temps: dict[str, str], before: dict[str, Stamp | None], *, scheduled: bool,
+         storage: Storage) -> Taken:
+    """Decide about each output after the step exited 0 (asking `storage`); publishing the temporaries is the caller's."""
     taken = Taken()
     if step.options.drake:
         return taken  # Drake checks nothing after a step
@@ -58,7 +59,7 @@ def take(step: Step, temps: dict[str, str], before: dict[str, Stamp | None], *, 
 
 
 def _written(name: str, before: Stamp | None) -> bool:
-    now = storage.stat(name)
+    now = local_stat(name)  # only local outputs have a stamp from before
     return now is not None and now != before
 
 

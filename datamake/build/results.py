@@ -8,6 +8,7 @@ from datamake.build.pools import Pools
 from datamake.decide.staleness import Reason
 from datamake.events import EventSink, ignore
 from datamake.model import Step
+from datamake.store.storage import Storage
 
 
 @dataclass
@@ -55,3 +56,4 @@ class RunOptions:
     scope: Scope
     events: EventSink = ignore  # step_started, step_retried, step_failed, step_succeeded
     pools: Pools = field(default_factory=Pools)  # `%pool` slots, shared by every build of a run
+    storage: Storage = field(default_factory=Storage)  # the workflow's stores: outputs stat'ed, published, removed

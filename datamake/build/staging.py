@@ -6,14 +6,14 @@ import shutil
 import tempfile
 from typing import Sequence
 
-from datamake.store import storage
+from datamake.store.storage import Storage
 from datamake.model import is_url
 
 
 class Staging:
     """Local stand-ins for one step's remote inputs and outputs, in a private temp directory.
 
-    Use: `stage = Staging.prepare(inputs, outputs)`; run the step on `stage.local(name)`;
+    Use: `stage = Staging.prepare(inputs, outputs, storage)`; run the step on `stage.local(name)`;
     after success `storage.publish(stage.outputs[url], url)` uploads each output atomically;
     `stage.cleanup()` always.
     """
@@ -24,13 +24,14 @@ class Staging:
         self.outputs: dict[str, str] = {}  # remote name -> local file the step writes
 
     @classmethod
-    def prepare(cls, inputs: Sequence[str], outputs: Sequence[str], tmpdir: str | None = None) -> "Staging":
-        """Download the existing remote `inputs`; choose local paths for the remote `outputs`."""
+    def prepare(cls, inputs: Sequence[str], outputs: Sequence[str], storage: Storage,
+                tmpdir: str | None = None) -> "Staging":
+        """Download the existing remote `inputs` through `storage`; choose local paths for the remote `outputs`."""
         stage = cls(tempfile.mkdtemp(prefix="datamake-stage-", dir=tmpdir))
         try:
             for i, name in enumerate(n for n in inputs if is_url(n)):
                 stage.inputs[name] = stage._slot("in", i, name)
-                _download(name, stage.inputs[name])
+                _download(storage, name, stage.inputs[name])
             for i, name in enumerate(n for n in outputs if is_url(n)):
                 stage.outputs[name] = stage._slot("out", i, name)
         except BaseException:
@@ -52,7 +53,7 @@ class Staging:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _download(url: str, path: str) -> None:
+def _download(storage: Storage, url: str, path: str) -> None:
     stamp = storage.stat(url)
     if stamp is None:
         return  # an optional input: the step sees a name that does not exist

@@ -17,7 +17,6 @@ from datamake.cli.loading import load
 from datamake.decide.fingerprint import RACY_NS
 from datamake.errors import DatamakeError, StepFailure
 from datamake.model import is_url
-from datamake.store import storage
 from datamake.store.statedb import default_state_dir
 from datamake.store.storage_options import config_path
 from datamake.views.reporters import make_reporter
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 def build(args: argparse.Namespace) -> int:
     """The default command: preview or run the selected steps; exit 1 lists every failed step."""
     globbed: dict[str, list[str]] = {}
-    workflow = load(args, glob=lambda pattern: globbed.setdefault(pattern, storage.glob(pattern)))
+    workflow = load(args, globbed=globbed)
     common = dict(jobs=args.jobs, check=args.check or "timestamp", why=args.why, auto=args.auto,
                   fail_fast=args.fail_fast, state_dir=args.state_dir and os.path.abspath(args.state_dir))
     if args.question:  # make -q: the decision alone, as an exit code

@@ -8,7 +8,6 @@ import sys
 from datamake.build.builder import build as decide_build
 from datamake.cli.loading import load
 from datamake.errors import UsageError
-from datamake.store import storage, storage_options
 from datamake.store.statedb import default_state_dir
 from datamake.views.graph_render import choose_format, render
 from datamake.views.graph_view import view_of_plan
@@ -18,7 +17,6 @@ def run(args: argparse.Namespace) -> int:
     """--graph: draw the selected steps with their states (from a preview) and the last run; exit 0."""
     fmt = choose_format(args.graph, args.output)
     workflow = load(args)
-    storage.configure(storage_options.gather(args.storage_option, workflow.directory))
     state_dir = args.state_dir or default_state_dir(workflow.path)
     result = decide_build(workflow, args.targets, check=args.check or "timestamp", preview=True,
                           state_dir=state_dir)

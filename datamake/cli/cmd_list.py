@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     selection = select(sg, args.targets, allow_broken=True)
     state_dir = os.path.abspath(args.state_dir) if args.state_dir else default_state_dir(workflow.path)
     with ReadOnlyState(state_dir, warn) as state:
-        states = state.survey(sg, selection, args.check or "timestamp")
+        states = state.survey(sg, selection, args.check or "timestamp", workflow.storage)
     render = render_json if args.json else render_text
     sys.stdout.write(render(states, workflow.directory))
     return 0

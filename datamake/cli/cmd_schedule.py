@@ -34,6 +34,7 @@ from datamake.schedule.clock import Clock
 from datamake.schedule.runner import Runner
 from datamake.store.intervals import ScheduleState
 from datamake.store.statedb import default_state_dir
+from datamake.store.storage import Storage
 
 # A step can depend on an interval variable only through `$[NAME]` written in the workflow or in
 # a file it includes: without either, the workflow is not evaluated a second time to find out.
@@ -101,15 +102,25 @@ def request_of(args: argparse.Namespace, decl: Declared, date: datetime | None) 
                    **{k: v for k, v in (decl.waits or {}).items() if k in ("wait", "poke", "sla")})
 
 
-def loader(args: argparse.Namespace):
-    """The workflow of the command line, evaluated with extra (interval) variables."""
-    return lambda variables: load_written(args, extra_vars=variables)
+def loader(args: argparse.Namespace, storage: Storage | None = None):
+    """The workflow of the command line, evaluated with extra (interval) variables.
+
+    Every evaluation carries one Storage: `storage`, else the one the first evaluation read options for.
+    """
+    kept = [storage]
+
+    def load(variables: dict[str, str]):
+        workflow = load_written(args, extra_vars=variables, storage=kept[0])
+        kept[0] = workflow.storage
+        return workflow
+    return load
 
 
 def interval_builder(args: argparse.Namespace, state_dir: str, workflow, cancel: Cancel | None = None,
                      events: EventSink = ignore, pools: Pools | None = None):
     """`pools`: one set of slots for every interval of the run."""
-    return IntervalBuilder(build_settings(args), state_dir, workflow, cancel, load=loader(args),
+    storage = workflow.storage if workflow is not None else None  # the shape's: options read once per run
+    return IntervalBuilder(build_settings(args), state_dir, workflow, cancel, load=loader(args, storage),
                            reporter_for=interval_reporter(args), targets=tuple(args.targets),
                            max_active=args.max_active, events=events, pools=pools)
 

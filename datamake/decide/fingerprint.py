@@ -8,9 +8,9 @@ from typing import Iterable, Protocol
 
 import xxhash
 
-from datamake.store import storage
 from datamake.model import is_url
-from datamake.store.storage import Stamp
+from datamake.store.stamps import Stamp, local_stat
+from datamake.store.storage import Storage
 
 _CHUNK = 1 << 20
 # As git's index treats "racily clean" entries: a file whose mtime is not safely older than the
@@ -59,25 +59,28 @@ class MemoryCache:
             self._rows[(path, size, mtime_ns, inode)] = value
 
 
-def fingerprint(name: str, stamp: Stamp | None = None, cache: HashCache | None = None) -> str | None:
+def fingerprint(name: str, stamp: Stamp | None = None, cache: HashCache | None = None,
+                storage: Storage | None = None) -> str | None:
     """The content fingerprint of a local path or URL (None when it does not exist).
 
     Never downloads: a URL's fingerprint is the store's own checksum (S3 ETag, HDFS file
-    checksum). A local file is read only when its (size, mtime_ns, inode) is in no `cache` (the
-    run's state store, passed in; without one, every call reads the file).
+    checksum), asked through `storage` (the workflow's). A local file is read only when its
+    (size, mtime_ns, inode) is in no `cache` (the run's state store, passed in; without one,
+    every call reads the file).
     """
     cache = cache if cache is not None else MemoryCache()
+    storage = storage if storage is not None else Storage()
     stamp = stamp if stamp is not None else storage.stat(name)
     if stamp is None:
         return None
     if is_url(name):
-        return _remote(name, stamp)
+        return _remote(name, stamp, storage)
     if stamp.is_dir:
         return _local_dir(name, cache)
     return _local_file(name, stamp, cache)
 
 
-def _remote(name: str, stamp: Stamp) -> str:
+def _remote(name: str, stamp: Stamp, storage: Storage) -> str:
     if stamp.checksum:
         return ("tree:" if stamp.is_dir else "etag:") + stamp.checksum
     STATS.remote_checksums += 1
@@ -104,7 +107,7 @@ def _local_dir(path: str, cache: HashCache) -> str:
         dirs.sort()
         for name in sorted(files):
             full = os.path.join(root, name)
-            stamp = storage.stat(full)
+            stamp = local_stat(full)
             if stamp is None:  # vanished while walking
                 continue
             digest.update(f"{os.path.relpath(full, path)}\0{_local_file(full, stamp, cache)}\n".encode())

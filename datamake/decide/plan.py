@@ -5,7 +5,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from datamake.store import storage
+from datamake.store.storage import Storage
 from datamake.gcpause import gc_paused
 from datamake.graph.step_graph import StepGraph
 from datamake.model import Step
@@ -23,11 +23,12 @@ class Entry:
 
 
 def decide(sg: StepGraph, selection: list[Selected], *, check: str,
-           record_of: Callable[[Step], object], hashes: HashCache | None = None) -> list[Entry]:
+           record_of: Callable[[Step], object], hashes: HashCache | None = None,
+           storage: Storage | None = None) -> list[Entry]:
     """Decide each selected step in order; a step below one that will run is `projected`.
 
     `record_of(step)` gives the step's last recorded success or None; `hashes` remembers content
-    fingerprints of unchanged files (the state store).
+    fingerprints of unchanged files (the state store); `storage` is the workflow's.
     """
     steps = [sg.step(sel.index) for sel in selection]
     made = frozenset(t.name for step in steps for t in step.outputs)
@@ -35,12 +36,13 @@ def decide(sg: StepGraph, selection: list[Selected], *, check: str,
     entries: list[Entry] = []
     names = [t.name for step in steps for t in step.inputs if "://" in t.name]
     names += [t.name for step in steps for t in step.outputs if "://" in t.name]
-    with storage.snapshot(names), gc_paused():  # each name stat'ed once; remote ones in bulk, one listing per prefix
+    seen = (storage or Storage()).snapshot(names)  # each name stat'ed once; remote ones in bulk, one listing per prefix
+    with gc_paused():
         for sel, step in zip(selection, steps):
             upstream = None
             if will_run:
                 upstream = next((will_run[p] for p in sg.pred[sel.index] if p in will_run), None)
-            facts = Facts(sel.forced, sel.via, upstream, made, check, record_of(step), hashes)
+            facts = Facts(sel.forced, sel.via, upstream, made, check, record_of(step), hashes, seen)
             entry = Entry(step, explain(step, facts))
             if entry.reason.dirty:
                 will_run[sel.index] = step

@@ -7,6 +7,7 @@ from datamake.graph.step_graph import StepGraph
 from datamake.decide.plan import Entry, decide
 from datamake.decide.survey import StepState, survey
 from datamake.store.statedb import StateStore, step_key
+from datamake.store.storage import Storage
 
 
 class ReadOnlyState:
@@ -25,18 +26,19 @@ class ReadOnlyState:
                 warn(text)
             self.records = self.store.load_successes()
 
-    def decide(self, sg: StepGraph, selection, check: str) -> list[Entry]:
+    def decide(self, sg: StepGraph, selection, check: str, storage: Storage | None = None) -> list[Entry]:
+        """The selected steps' decisions, their files read through `storage` (the workflow's)."""
         if self.store is None:
-            return decide(sg, selection, check=check, record_of=lambda step: None)
+            return decide(sg, selection, check=check, record_of=lambda step: None, storage=storage)
         records = self.records  # the recorded content hashes (the store) spare re-reading unchanged files
         return decide(sg, selection, check=check, record_of=lambda step: records.get(step_key(step)),
-                      hashes=self.store)
+                      hashes=self.store, storage=storage)
 
-    def survey(self, sg: StepGraph, selection, check: str) -> list[StepState]:
+    def survey(self, sg: StepGraph, selection, check: str, storage: Storage | None = None) -> list[StepState]:
         """Every selected step's state, for --list; a step that cannot be decided says why."""
         records = self.records
         return survey(sg, selection, check=check, record_of=lambda step: records.get(step_key(step)),
-                      hashes=self.store)
+                      hashes=self.store, storage=storage)
 
     def close(self) -> None:
         if self.store is not None:
@@ -48,3 +50,13 @@ class ReadOnlyState:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def decide_read_only(sg: StepGraph, selection, check: str, storage: Storage, state: ReadOnlyState | None,
+                     state_dir: str, warn) -> list[Entry]:
+    """Decisions against a read-only copy of the state: `state` when one is kept for many previews, else
+    `state_dir`'s, read now. A preview never creates, changes or moves the state."""
+    if state is not None:
+        return state.decide(sg, selection, check, storage)
+    with ReadOnlyState(state_dir, warn) as own:
+        return own.decide(sg, selection, check, storage)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import AbstractSet, Callable, Protocol
 
-from datamake.store import storage
 from datamake.errors import UsageError
 from datamake.decide.fingerprint import HashCache, fingerprint
 from datamake.model import Step, relative_to
-from datamake.store.storage import Stamp
+from datamake.store.stamps import Stamp
+from datamake.store.storage import Storage
 
 UP_TO_DATE = "up to date"
 _STAMP_PREFIX = "stamp:"  # recorded values that are stamps, not content fingerprints
@@ -82,6 +82,7 @@ class Facts:
     check: str = "timestamp"  # the run's default; a step's [check:...] wins
     record: SuccessRecord | None = None
     hashes: HashCache | None = None  # remembered content fingerprints (the state store); None reads every file
+    storage: Storage = field(default_factory=Storage)  # the workflow's stores (a snapshot while deciding a plan)
 
 
 def explain(step: Step, facts: Facts) -> Reason:
@@ -90,7 +91,7 @@ def explain(step: Step, facts: Facts) -> Reason:
     Raises UsageError `missing input: PATH` when a required input is absent and no
     selected step makes it.
     """
-    stat = storage.stat
+    stat = facts.storage.stat
     inputs = {t.name: stat(t.name) for t in step.inputs}
     _check_inputs(step, inputs, facts.made)
     if facts.forced:
@@ -111,7 +112,7 @@ def explain(step: Step, facts: Facts) -> Reason:
     if not present:
         return Reason("no-input step", "no existing file inputs")
     mode = step.options.check or facts.check
-    changed = _by_content(step, present, facts.record, facts.hashes) if mode == "hash" else None
+    changed = _by_content(step, present, facts) if mode == "hash" else None
     changed = changed or _by_timestamp(step, present, outputs)
     if changed.dirty:
         return changed
@@ -147,13 +148,13 @@ def _timestamp_text(step: Step, newest_in: str, t_in: float, oldest_out: str, t_
             f"{'>' if t_in > t_out else '<='} oldest output {_show(step, oldest_out)} ({_when(t_out)})")
 
 
-def _by_content(step: Step, present: dict[str, Stamp], record, hashes: HashCache | None) -> Reason | None:
+def _by_content(step: Step, present: dict[str, Stamp], facts: Facts) -> Reason | None:
     """`content changed` against the fingerprints of the last success; None to fall back to timestamps."""
-    recorded = record.inputs if record is not None else {}
+    recorded = facts.record.inputs if facts.record is not None else {}
     if any(recorded.get(n, _STAMP_PREFIX).startswith(_STAMP_PREFIX) for n in present):
         return None
     for name, stamp in present.items():
-        now = fingerprint(name, stamp, hashes)
+        now = fingerprint(name, stamp, facts.hashes, facts.storage)
         if now != recorded[name]:
             return Reason("content changed", f"{_show(step, name)}: recorded {recorded[name][:12]}, now {now[:12]}")
     return Reason(UP_TO_DATE, "inputs have the content recorded at the last success")
@@ -186,14 +187,16 @@ def _digest(protocol: str, body: str, options: tuple[tuple[str, str], ...]) -> s
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def recorded_inputs(step: Step, check: str, hashes: HashCache | None = None) -> dict[str, str]:
+def recorded_inputs(step: Step, check: str, hashes: HashCache | None = None,
+                    storage: Storage | None = None) -> dict[str, str]:
     """What to record for the inputs at a success: fingerprints in hash mode, else stamps."""
+    storage = storage if storage is not None else Storage()
     values = {}
     for target in step.inputs:
         stamp = storage.stat(target.name)
         if stamp is not None:
             hashed = (step.options.check or check) == "hash"
-            values[target.name] = fingerprint(target.name, stamp, hashes) if hashed else stamp_text(stamp)
+            values[target.name] = fingerprint(target.name, stamp, hashes, storage) if hashed else stamp_text(stamp)
     return values
 
 

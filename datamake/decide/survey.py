@@ -10,7 +10,7 @@ from datamake.graph.step_graph import StepGraph
 from datamake.model import Step
 from datamake.decide.fingerprint import HashCache
 from datamake.decide.staleness import Facts, explain
-from datamake.store import storage
+from datamake.store.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -24,27 +24,28 @@ class StepState:
 
 
 def survey(sg: StepGraph, selection: list[Selected], *, check: str,
-           record_of: Callable[[Step], object], hashes: HashCache | None = None) -> list[StepState]:
+           record_of: Callable[[Step], object], hashes: HashCache | None = None,
+           storage: Storage | None = None) -> list[StepState]:
     """Each selected step's state in order; a step below one that will run is `projected`, as in decide()."""
     made = frozenset(t.name for sel in selection for t in sg.step(sel.index).outputs)
     will_run: set[int] = set()
     states: list[StepState] = []
     names = [t.name for sel in selection for t in sg.step(sel.index).inputs + sg.step(sel.index).outputs
              if "://" in t.name]
-    with storage.snapshot(names):
-        for sel in selection:
-            step = sg.step(sel.index)
-            if step.error is not None:
-                states.append(StepState(step, "broken", step.error.render().split("\n")[0]))
-                continue
-            upstream = next((sg.step(p) for p in sg.pred[sel.index] if p in will_run), None)
-            try:
-                reason = explain(step, Facts(sel.forced, sel.via, upstream, made, check, record_of(step), hashes))
-            except DatamakeError as err:  # a missing input nobody makes
-                states.append(StepState(step, "blocked", err.message))
-                continue
-            if reason.dirty:
-                will_run.add(sel.index)
-            states.append(StepState(step, "will run" if reason.dirty else "up to date", reason.label,
-                                    reason.evidence))
+    seen = (storage or Storage()).snapshot(names)
+    for sel in selection:
+        step = sg.step(sel.index)
+        if step.error is not None:
+            states.append(StepState(step, "broken", step.error.render().split("\n")[0]))
+            continue
+        upstream = next((sg.step(p) for p in sg.pred[sel.index] if p in will_run), None)
+        try:
+            reason = explain(step, Facts(sel.forced, sel.via, upstream, made, check, record_of(step), hashes, seen))
+        except DatamakeError as err:  # a missing input nobody makes
+            states.append(StepState(step, "blocked", err.message))
+            continue
+        if reason.dirty:
+            will_run.add(sel.index)
+        states.append(StepState(step, "will run" if reason.dirty else "up to date", reason.label,
+                                reason.evidence))
     return states

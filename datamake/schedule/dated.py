@@ -6,7 +6,7 @@ import os
 import re
 from typing import AbstractSet, Callable
 
-from datamake.store import storage
+from datamake.store.storage import storage_of
 from datamake.schedule.intervals import EARLIER_VARS, INTERVAL_VARS
 from datamake.model import Step, Workflow, relative_to
 
@@ -84,7 +84,8 @@ def blocked_steps(workflow: Workflow, late: AbstractSet[str], held: AbstractSet[
 
 
 def targets_exist(workflow: Workflow) -> bool:
-    return all(storage.exists(t.name) for s in dated_steps(workflow) for t in s.outputs)
+    exists = storage_of(workflow).exists
+    return all(exists(t.name) for s in dated_steps(workflow) for t in s.outputs)
 
 
 def late_inputs(workflow: Workflow) -> dict[str, list[Step]]:
@@ -94,6 +95,7 @@ def late_inputs(workflow: Workflow) -> dict[str, list[Step]]:
     A missing input of a shared step stays an error (`missing input`), as in a plain build.
     """
     made = {t.name for s in workflow.steps for t in s.outputs}
+    storage = storage_of(workflow)
     late: dict[str, list[Step]] = {}
     seen: dict[str, bool] = {}
     for step in dated_steps(workflow):
@@ -138,7 +140,8 @@ def missing_steps(shape: Workflow, variables: dict[str, str]) -> set[str] | None
     outputs = outputs_by_step(shape, variables)
     if outputs is None:
         return None
-    return {name for name, paths in outputs.items() if not all(storage.exists(p) for p in paths)}
+    exists = storage_of(shape).exists
+    return {name for name, paths in outputs.items() if not all(exists(p) for p in paths)}
 
 
 def missing_many(shape: Workflow, variables: list[dict[str, str]]) -> list[set[str]] | None:
@@ -147,7 +150,7 @@ def missing_many(shape: Workflow, variables: list[dict[str, str]]) -> list[set[s
     outputs = [outputs_by_step(shape, v, stable) for v in variables]
     if any(o is None for o in outputs):
         return None
-    stamps = storage.stat_many(p for o in outputs for paths in o.values() for p in paths)
+    stamps = storage_of(shape).stat_many(p for o in outputs for paths in o.values() for p in paths)
     return [{name for name, paths in o.items() if not all(_present(stamps[p]) for p in paths)} for o in outputs]
 
 
@@ -169,10 +172,11 @@ def adapt(workflow: Workflow, succeeded: set[str], name: Callable[[Step], str]) 
     before is up to date (-timecheck): past intervals are never re-downloaded.
     """
     steps = []
+    exists = storage_of(workflow).exists
     for step in workflow.steps:
         options = dataclasses.replace(step.options, retries=0) if step.options.retries else step.options
         if (is_dated(step) and not step.inputs and step.outputs and name(step) in succeeded
-                and all(storage.exists(t.name) for t in step.outputs)):
+                and all(exists(t.name) for t in step.outputs)):
             options = dataclasses.replace(options, timecheck=False)
         steps.append(step if options is step.options else dataclasses.replace(step, options=options))
     return dataclasses.replace(workflow, steps=tuple(steps))

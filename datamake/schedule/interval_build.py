@@ -11,7 +11,7 @@ from datamake.build.builder import build
 from datamake.build.executors.factory import make_executor
 from datamake.graph.patterns import expand_patterns
 from datamake.schedule import dated
-from datamake.store import storage
+from datamake.store.storage import storage_of
 from datamake.build.results import BuildResult, Scope
 from datamake.build.records import Recording, StepRecords
 from datamake.build.pools import Pools
@@ -73,7 +73,7 @@ class IntervalBuilder:
     def evaluate(self, interval: Interval, variables: dict[str, str] | None = None):
         variables = variables or interval.variables()
         written = self.template.workflow(variables) if self.template else self.load(variables)
-        workflow = expand_patterns(written, self.targets, storage.glob)  # this interval's files
+        workflow = expand_patterns(written, self.targets, storage_of(written).glob)  # this interval's files
         if not dated.dated_steps(workflow):
             raise UsageError("no step uses the interval variables ($[DATE], $[HOUR], $[INTERVAL_START], ...)",
                              hint="name dated outputs such as report/$[DATE].csv, or run without --schedule")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import configparser
 import os
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from datamake.errors import UsageError
 
-# protocol -> fsspec keyword arguments, set once by configure(); never printed or stored.
-_OPTIONS: dict[str, dict[str, Any]] = {}
+# protocol -> fsspec keyword arguments, as `normalize` makes them: what a Storage holds; never printed or stored.
+Options = dict[str, dict[str, Any]]
 
 # Protocols that share another's options (s3a:// is Hadoop's spelling of s3://).
 _ALIASES = {"s3a": "s3", "hdfs": "webhdfs", "gcs": "gs", "abfs": "az", "abfss": "az"}
@@ -68,13 +68,14 @@ def gather(cli_pairs: list[str], directory: str) -> dict[str, dict[str, str]]:
     return merged
 
 
-def set_options(options: dict[str, dict[str, str]]) -> None:
-    """Replace the options used for every later filesystem (values coerced, dotted keys nested)."""
-    _OPTIONS.clear()
+def normalize(options: Mapping[str, Mapping[str, str]]) -> Options:
+    """Options as written, made fsspec's: protocols by their canonical name, values coerced, dotted keys nested."""
+    out: Options = {}
     for protocol, opts in options.items():
-        target = _OPTIONS.setdefault(_ALIASES.get(protocol, protocol), {})
+        target = out.setdefault(_ALIASES.get(protocol, protocol), {})
         for key, value in opts.items():
             _nest(target, key.split("."), _coerce(value))
+    return out
 
 
 def _nest(target: dict, keys: list[str], value: Any) -> None:
@@ -97,11 +98,11 @@ def _coerce(value: str) -> Any:
     return value
 
 
-def route(url: str) -> tuple[str, dict[str, Any]]:
-    """The URL fsspec should open and its keyword arguments, for `url` as written."""
+def route(url: str, options: Options) -> tuple[str, dict[str, Any]]:
+    """The URL fsspec should open and its keyword arguments, for `url` as written and normalized `options`."""
     scheme = url.partition("://")[0].lower()
     protocol = _ALIASES.get(scheme, scheme)
-    opts = _deep_copy(_OPTIONS.get(protocol, {}))
+    opts = _deep_copy(options.get(protocol, {}))
     if protocol == "s3":
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         if endpoint and "endpoint_url" not in opts:
@@ -124,16 +125,16 @@ def _deep_copy(opts: dict) -> dict:
     return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in opts.items()}
 
 
-def redact(text: str) -> str:
-    """`text` with every secret-looking option value and AWS secret from the environment masked."""
-    for secret in _secrets():
+def redact(text: str, options: Options) -> str:
+    """`text` with every secret-looking value of `options` and AWS secret from the environment masked."""
+    for secret in _secrets(options):
         text = text.replace(secret, "***")
     return text
 
 
-def _secrets() -> list[str]:
+def _secrets(options: Options) -> list[str]:
     found = [os.environ[name] for name in _SECRET_ENV if os.environ.get(name)]
-    stack = [_OPTIONS]
+    stack = [options]
     while stack:
         for key, value in stack.pop().items():
             if isinstance(value, dict):

@@ -15,7 +15,8 @@ from typing import Iterable
 from datamake.model import Workflow, is_url
 from datamake.schedule import dated
 from datamake.schedule.intervals import Schedule
-from datamake.store import storage
+from datamake.store.stamps import Stamp, local_stat
+from datamake.store.storage import Storage, storage_of
 
 
 def gone_by_start(shape: Workflow, schedule: Schedule, starts: Iterable[str]) -> dict[str, set[str]]:
@@ -31,7 +32,8 @@ def gone_by_start(shape: Workflow, schedule: Schedule, starts: Iterable[str]) ->
     for start in starts:
         values = schedule.containing(datetime.fromisoformat(start)).variables()
         wanted[start] = {name: [_fill(parts, values) for parts in outputs] for name, outputs in templates.items()}
-    present = _present(p for by_step in wanted.values() for paths in by_step.values() for p in paths)
+    named = (p for by_step in wanted.values() for paths in by_step.values() for p in paths)
+    present = _present(storage_of(shape), named)
     return {start: {name for name, paths in by_step.items() if not all(p in present for p in paths)}
             for start, by_step in wanted.items()}
 
@@ -57,7 +59,7 @@ def _fill(parts: tuple[str, list[tuple[str, str]]], values: dict[str, str]) -> s
     return name
 
 
-def _present(paths: Iterable[str]) -> set[str]:
+def _present(storage: Storage, paths: Iterable[str]) -> set[str]:
     """The paths that exist (an empty folder does not count): one listing per parent folder or prefix."""
     local: dict[str, dict[str, str]] = defaultdict(dict)  # folder -> entry name -> the path as named
     remote: list[str] = []
@@ -79,17 +81,17 @@ def _listed(folder: str, members: dict[str, str]) -> set[str]:
     except (FileNotFoundError, NotADirectoryError):
         return set()
     except OSError:  # e.g. a folder that may be passed through but not listed
-        return {path for path in members.values() if _stamped(storage.stat(path))}
+        return {path for path in members.values() if _stamped(local_stat(path))}
     found = set()
     for base in members.keys() & entries.keys():
         entry, path = entries[base], members[base]
         if entry.is_file():
             found.add(path)
         elif entry.is_dir():  # a folder output: present when it holds a file
-            if _stamped(storage.stat(path)):
+            if _stamped(local_stat(path)):
                 found.add(path)
     return found
 
 
-def _stamped(stamp: storage.Stamp | None) -> bool:
+def _stamped(stamp: Stamp | None) -> bool:
     return stamp is not None and not stamp.empty

@@ -8,7 +8,6 @@ import textwrap
 import pytest
 
 from datamake.decide import fingerprint
-from datamake.store import storage
 from datamake.cli.main import main
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
 

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -74,6 +77,34 @@ class S3Server:
     def get_objects(self, bucket: str) -> list[str]:
         """Keys whose bytes were downloaded from `bucket` so far."""
         return [r.path.lstrip("/").partition("/")[2] for r in self.requests(bucket) if r.is_get_object]
+
+
+class S3Process:
+    """moto's server in a process of its own: a store with its own objects (servers in one process share theirs)."""
+
+    def __init__(self):
+        port = _free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not _listening(port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"moto's server did not start on port {port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
 
 
 def _free_port() -> int:

@@ -6,24 +6,23 @@ import socket
 
 import pytest
 
-from datamake.store import storage
+from datamake.errors import DatamakeError
+from datamake.store import storage_options
+from datamake.store.stamps import ensure_parent, temp_name
+from datamake.store.storage import Storage, StorageError
 from datamake.build.staging import Staging
 from s3.server import bucket, s3_server  # noqa: F401  (fixtures)
 from gcs.server import gcs_bucket, gcs_emulator  # noqa: F401  (fixtures)
 
 
-@pytest.fixture(autouse=True)
-def fresh_options():
-    storage.configure({})
-    yield
-    storage.configure({})
+storage = Storage()  # no options: the environment's only (the moto fixture sets AWS_ENDPOINT_URL)
 
 
 def test_local_stamp_publish_and_discard(tmp_path):
     final = str(tmp_path / "out" / "report.csv")
-    tmp = storage.temp_name(final)
+    tmp = temp_name(final)
     assert tmp == str(tmp_path / "out" / ".report.datamake-tmp.csv")
-    storage.ensure_parent(tmp)
+    ensure_parent(tmp)
     open(tmp, "w").write("a,b\n")
     storage.publish(tmp, final)
     stamp = storage.stat(final)
@@ -92,7 +91,7 @@ def test_stat_many_on_gcs_reads_the_same_stamps_from_a_listing_by_stem(gcs_bucke
 
 def test_remote_publish_copies_then_deletes_the_temporary_key(bucket):
     final = bucket.url("out/report.csv")
-    tmp = storage.temp_name(final)
+    tmp = temp_name(final)
     assert tmp == bucket.url("out/.report.datamake-tmp.csv")
     bucket.put("out/report.csv", "old")
     bucket.put("out/.report.datamake-tmp.csv", "new")
@@ -121,13 +120,13 @@ def test_discard_removes_a_temporary_object_or_prefix(bucket):
 
 def test_storage_options_reach_the_filesystem_with_types(bucket, monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL")
-    storage.configure(storage.storage_options.parse_pairs(
+    configured = Storage(storage_options.parse_pairs(
         [f"s3.endpoint_url={bucket.server.endpoint}", "s3.anon=false", "s3.config_kwargs.max_pool_connections=4"]))
-    fs, path = storage.filesystem(bucket.url("k.csv"))
+    fs, path = configured.filesystem(bucket.url("k.csv"))
     assert (fs.endpoint_url, fs.anon, path) == (bucket.server.endpoint, False, f"{bucket.name}/k.csv")
     assert fs.config_kwargs == {"max_pool_connections": 4}
     bucket.put("k.csv", "1")
-    assert storage.stat(bucket.url("k.csv")).size == 1
+    assert configured.stat(bucket.url("k.csv")).size == 1
 
 
 def test_memory_protocol_publish_and_stamp():
@@ -147,8 +146,8 @@ def test_hdfs_names_route_to_webhdfs_on_the_namenode():
     fs, path = storage.filesystem("hdfs://namenode.example:8020/data/events.csv")
     assert isinstance(fs, WebHDFS) and path == "/data/events.csv"
     assert fs.url == "http://namenode.example:9870/webhdfs/v1"
-    storage.configure({"hdfs": {"port": "50070", "user": "etl", "use_https": "true"}})
-    fs, _ = storage.filesystem("hdfs://namenode.example/data/events.csv")
+    configured = Storage({"hdfs": {"port": "50070", "user": "etl", "use_https": "true"}})
+    fs, _ = configured.filesystem("hdfs://namenode.example/data/events.csv")
     assert (fs.url, fs.user) == ("https://namenode.example:50070/webhdfs/v1", "etl")
 
 
@@ -156,17 +155,17 @@ def test_unreachable_namenode_is_one_clear_error():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens here once closed
-    storage.configure({"webhdfs": {"port": str(port), "password": "hunter2-secret", "user": "etl"}})
-    with pytest.raises(storage.StorageError) as caught:
-        storage.stat("hdfs://127.0.0.1/data/x.csv")
+    configured = Storage({"webhdfs": {"port": str(port), "password": "hunter2-secret", "user": "etl"}})
+    with pytest.raises(StorageError) as caught:
+        configured.stat("hdfs://127.0.0.1/data/x.csv")
     text = caught.value.render()
     assert text.startswith("datamake: error: cannot reach hdfs://127.0.0.1/data/x.csv: ConnectionError")
     assert "\n" not in text and "hunter2-secret" not in text
 
 
 def test_bad_storage_option_is_a_usage_error():
-    with pytest.raises(storage.DatamakeError, match="bad storage option: endpoint_url"):
-        storage.storage_options.parse_pairs(["endpoint_url=http://x"])
+    with pytest.raises(DatamakeError, match="bad storage option: endpoint_url"):
+        storage_options.parse_pairs(["endpoint_url=http://x"])
 
 
 def test_staging_downloads_inputs_and_uploads_outputs_only_when_asked(bucket, tmp_path):
@@ -174,7 +173,7 @@ def test_staging_downloads_inputs_and_uploads_outputs_only_when_asked(bucket, tm
     bucket.put("in/dir/1.txt", "one")
     inputs = [bucket.url("in/data.csv"), bucket.url("in/dir"), str(tmp_path / "local.txt")]
     out = bucket.url("out/sorted.csv")
-    stage = Staging.prepare(inputs, [out], tmpdir=str(tmp_path))
+    stage = Staging.prepare(inputs, [out], storage, tmpdir=str(tmp_path))
     try:
         assert open(stage.local(inputs[0])).read() == "b\na\n"
         assert open(os.path.join(stage.local(inputs[1]), "1.txt")).read() == "one"
@@ -199,3 +198,18 @@ def test_versioned_bucket_stamps_carry_the_version_but_compare_by_content(bucket
     second = storage.stat(bucket.url("v/a.csv"))
     assert first.version and second.version and first.version != second.version
     assert second == storage.stat_many([bucket.url("v/a.csv"), bucket.url("v/b.csv")])[bucket.url("v/a.csv")]
+
+
+def test_two_snapshots_in_one_thread_each_keep_their_own_stamps_and_the_storage_asks_afresh(bucket):
+    names = [bucket.url("s/a.csv"), bucket.url("s/b.csv")]
+    bucket.put("s/a.csv", "1")
+    bucket.put("s/b.csv", "22")
+    first = storage.snapshot(names)
+    bucket.put("s/a.csv", "333")
+    second = storage.snapshot(names)
+    bucket.put("s/a.csv", "4444")
+    before = len(bucket.server.requests(bucket.name))
+    assert [first.stat(names[0]).size, second.stat(names[0]).size] == [1, 3]
+    assert [first.stat(names[1]).size, second.stat(names[1]).size] == [2, 2]
+    assert bucket.server.requests(bucket.name)[before:] == []  # answered from what each snapshot read
+    assert storage.stat(names[0]).size == 4 and first.stat(names[0]).size == 1
