@@ -21,6 +21,7 @@ Usage: python bench/dask_bench.py [--steps 1000] [--jobs 2,8] [--repeat 3] [--sl
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import platform
 import shutil
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,20 +51,53 @@ def fresh(root: Path) -> None:
         shutil.rmtree(root / leftover, ignore_errors=True)
 
 
-def timed(argv: list[str], root: Path) -> float:
+class Run(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # user+sys seconds of every process of the run: client, scheduler, workers, steps
+
+
+def subreaper() -> bool:
+    """Adopt orphaned descendants (the forkserver and the workers outlive the client by a moment),
+    so their CPU time is counted when they are reaped. Linux only."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def timed(argv: list[str], root: Path) -> Run:
     fresh(root)
     start = time.perf_counter()
-    subprocess.run(argv, cwd=root, env=ENV, check=True)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(argv, cwd=root, env=ENV)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, f"{argv} exited {proc.returncode}"
+    return Run(wall, usage.ru_utime + usage.ru_stime + reap_orphans())
 
 
-def datamake_build(root: Path, jobs: int, executor: str = "dask") -> float:
-    """Seconds for one full build from nothing with `executor` at `-j jobs`."""
+def reap_orphans(patience: float = 30.0) -> float:
+    """CPU seconds of the adopted processes (with what they reaped), once they have all exited."""
+    cpu, deadline = 0.0, time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            pid, _status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid:
+            cpu += usage.ru_utime + usage.ru_stime
+        else:
+            time.sleep(0.01)
+    return cpu
+
+
+def datamake_build(root: Path, jobs: int, executor: str = "dask") -> Run:
+    """One full build from nothing with `executor` at `-j jobs`."""
     return timed([sys.executable, "-m", "datamake", "-q", "-j", str(jobs), "--executor", executor], root)
 
 
-def plain_dask(root: Path, steps: int, jobs: int) -> float:
-    """Seconds for plain Dask to run the same `steps` processes, `jobs` in flight, in its own process."""
+def plain_dask(root: Path, steps: int, jobs: int) -> Run:
+    """Plain Dask running the same `steps` processes, `jobs` in flight, in a Python process of its own."""
     return timed([sys.executable, str(Path(__file__).resolve()), "--plain", str(steps), str(jobs)], root)
 
 
@@ -112,37 +147,43 @@ def spread(values: list[float]) -> str:
 
 def compare(root: Path, steps: int, jobs: int, repeat: int) -> list[str]:
     """datamake and plain Dask on `steps` tiny steps at `jobs` in flight, alternating; lines to print."""
-    ours, theirs, ours_one, theirs_one = [], [], [], []
+    runs: dict[tuple[str, int], list[Run]] = {}
     for rep in range(repeat):
         sides = [("datamake", steps), ("plain", steps), ("datamake", 1), ("plain", 1)]
         for side, n in (sides if rep % 2 == 0 else [sides[1], sides[0], sides[3], sides[2]]):
             write_workflow(root, n)
-            seconds = datamake_build(root, jobs) if side == "datamake" else plain_dask(root, n, jobs)
+            run = datamake_build(root, jobs) if side == "datamake" else plain_dask(root, n, jobs)
             if n == steps:
                 assert len(list((root / "out").iterdir())) == steps, f"{side}: not every output made"
-            {("datamake", steps): ours, ("plain", steps): theirs,
-             ("datamake", 1): ours_one, ("plain", 1): theirs_one}[(side, n)].append(seconds)
-    whole = [a / b for a, b in zip(ours, theirs)]
-    marginal = [(a - a1) / (b - b1) for a, b, a1, b1 in zip(ours, theirs, ours_one, theirs_one)]
-    per = lambda values: statistics.median(values) / steps * 1000  # noqa: E731
-    step = lambda full, one: statistics.median((f - o) / (steps - 1) * 1000 for f, o in zip(full, one))  # noqa: E731
+            runs.setdefault((side, n), []).append(run)
+    ours, theirs = runs["datamake", steps], runs["plain", steps]
+    ours_one, theirs_one = runs["datamake", 1], runs["plain", 1]
+    marginal = [(a.wall - a1.wall) / (b.wall - b1.wall) for a, b, a1, b1 in zip(ours, theirs, ours_one, theirs_one)]
+
+    def per(side: list[Run], field: str) -> str:
+        values = [getattr(r, field) for r in side]
+        return f"{statistics.median(values):.2f} s ({statistics.median(values) / steps * 1000:.1f} ms/step)"
+
+    def step(full: list[Run], one: list[Run]) -> float:
+        return statistics.median((f.wall - o.wall) / (steps - 1) * 1000 for f, o in zip(full, one))
     return [
-        f"-j{jobs}: datamake {statistics.median(ours):.2f} s ({per(ours):.1f} ms/step), "
-        f"plain Dask {statistics.median(theirs):.2f} s ({per(theirs):.1f} ms/step); "
-        f"ratio {spread(whole)} (target <= 1.2x)",
-        f"     1-step runs (start-up and cluster start/stop): datamake {statistics.median(ours_one):.2f} s, "
-        f"plain {statistics.median(theirs_one):.2f} s; marginal per step: datamake {step(ours, ours_one):.1f} ms, "
-        f"plain {step(theirs, theirs_one):.1f} ms, ratio {spread(marginal)}",
+        f"-j{jobs}: wall: datamake {per(ours, 'wall')}, plain Dask {per(theirs, 'wall')}; "
+        f"ratio {spread([a.wall / b.wall for a, b in zip(ours, theirs)])} (target <= 1.2x)",
+        f"     CPU, all processes: datamake {per(ours, 'cpu')}, plain Dask {per(theirs, 'cpu')}; "
+        f"ratio {spread([a.cpu / b.cpu for a, b in zip(ours, theirs)])}",
+        f"     1-step runs (start-up, cluster start and stop): datamake {statistics.median(r.wall for r in ours_one):.2f} s, "
+        f"plain {statistics.median(r.wall for r in theirs_one):.2f} s; wall per step beyond them: datamake "
+        f"{step(ours, ours_one):.1f} ms, plain {step(theirs, theirs_one):.1f} ms, ratio {spread(marginal)}",
     ]
 
 
 def payoff(root: Path, sleepers: int) -> str:
     """`sleepers` steps of `sleep 1`: the dask cluster at -j2 against the local executor at -j1."""
     write_workflow(root, sleepers, "sleep 1 && echo {i} > $OUTPUT")
-    local = datamake_build(root, 1, "local")
-    dask = datamake_build(root, 2, "dask")
+    local = datamake_build(root, 1, "local").wall
+    dask = datamake_build(root, 2, "dask").wall
     return (f"payoff: {sleepers} steps of `sleep 1`: local -j1 {local:.2f} s, dask LocalCluster "
-            f"(2 workers) -j2 {dask:.2f} s: {local / dask:.2f}x faster")
+            f"(2 workers) -j2 {dask:.2f} s: speed-up {local / dask:.2f}x")
 
 
 def machine() -> str:
@@ -159,8 +200,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sleepers", type=int, default=20, help="steps of `sleep 1` for the payoff (0: skip)")
     args = ap.parse_args()
+    counted = "" if subreaper() else " (CPU: the client process only, orphans not adopted)"
     print(f"{args.steps} tiny independent steps, full builds, {args.repeat} repetitions alternating sides; "
-          f"at start: {machine()}", flush=True)
+          f"at start: {machine()}{counted}", flush=True)
     with tempfile.TemporaryDirectory(prefix="datamake-dask-bench-") as tmp:
         root = Path(tmp)
         for jobs in (int(j) for j in args.jobs.split(",")):
