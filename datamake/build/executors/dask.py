@@ -5,6 +5,7 @@ import asyncio
 import logging
 import os
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -20,7 +21,7 @@ from distributed.scheduler import KilledWorker
 from datamake.errors import UsageError
 from datamake.build.executors.base import Job, JobResult
 from datamake.build.attempt_logs import read_tail
-from datamake.build.executors.local import TERM_GRACE, LocalExecutor, OutputCallback
+from datamake.build.executors.local import TERM_GRACE, OutputCallback, StepRun
 
 LOG_TEXT_LIMIT = 1 << 20  # bytes of log sent back to the client, for when its disk is not the worker's
 CONNECT_TIMEOUT = "10s"
@@ -29,66 +30,44 @@ WORKER_LOST = "worker lost"
 # Errors that mean the worker (or the path to it) went away mid-task, not that the step failed.
 _LOST = (KilledWorker, CommClosedError)
 
-CANCEL_POLL = 0.2  # seconds between a running task's checks for a cancel from the client
 RETRY_POLL = 0.01  # seconds between checks for a finished task while a retry delay runs out
 STOP_WAIT = TERM_GRACE + 3.0  # how long a cancel waits for a task to kill its process group
 
-# Worker side: a cancel flag and a stopped flag per running task, by token. The task's own
-# thread does the killing, because a LocalExecutor must not be driven from two threads.
-_TASKS: dict[str, tuple[threading.Event, threading.Event]] = {}
+# Worker side: the running step of each task, by token, for cancel_on_worker. The step runs in
+# the task's own thread (no hand-over to a job thread and back); a cancel only signals it, and
+# that thread's pump escalates to SIGKILL after the grace, as in the local executor.
+_TASKS: dict[str, StepRun] = {}
 _TASKS_LOCK = threading.Lock()
-# One LocalExecutor per worker thread, kept from task to task: a new one per task started a
-# new job thread each time, which then idled for seconds (hundreds of them on a busy worker).
-_THREAD = threading.local()
 
 
 def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
-    """The task body: run `job` here with the local executor; return its result and log text."""
+    """The task body: run `job` here as the local executor would; return its result and log text."""
     job, own_log = _writable_log(job)
-    executor = _thread_executor()
-    cancel, stopped = threading.Event(), threading.Event()
+    run = StepRun(job, stdin=subprocess.DEVNULL)
     with _TASKS_LOCK:
-        _TASKS[token] = (cancel, stopped)
+        _TASKS[token] = run
     try:
-        executor.submit(job)
-        result = _wait_or_cancel(executor, cancel)
+        result = run.execute()
     finally:
         with _TASKS_LOCK:
             _TASKS.pop(token, None)
-        stopped.set()
     text = read_tail(job.log_path, LOG_TEXT_LIMIT)
     if own_log:
         os.unlink(job.log_path)
     return result, text
 
 
-def _thread_executor() -> LocalExecutor:
-    executor = getattr(_THREAD, "executor", None)
-    if executor is None:
-        # jobs=2 because a worker has no terminal to share: the step's stdin is /dev/null.
-        executor = _THREAD.executor = LocalExecutor(jobs=2)
-    return executor
-
-
-def _wait_or_cancel(executor: LocalExecutor, cancel: threading.Event) -> JobResult:
-    while not cancel.is_set():
-        results = executor.wait(CANCEL_POLL)
-        if results:
-            return results[0]
-    return executor.cancel_all()[0]
-
-
 async def cancel_on_worker(tokens: list[str]) -> int:
     """Make the tasks with these tokens running here kill their process groups; wait for it."""
     with _TASKS_LOCK:
-        flags = [_TASKS[t] for t in tokens if t in _TASKS]
-    for cancel, _stopped in flags:
-        cancel.set()
+        runs = [_TASKS[t] for t in tokens if t in _TASKS]
+    for run in runs:
+        run.cancel()
     deadline = time.monotonic() + STOP_WAIT
     # A coroutine, so the worker's event loop keeps its heartbeats going meanwhile.
-    while not all(stopped.is_set() for _c, stopped in flags) and time.monotonic() < deadline:
+    while not all(run.done.is_set() for run in runs) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    return len(flags)
+    return len(runs)
 
 
 def _writable_log(job: Job) -> tuple[Job, bool]:
@@ -127,6 +106,7 @@ class DaskExecutor:
         self._client: Client | None = None
         self._running: dict[Future, tuple[Job, str, float]] = {}
         self._finished: list[JobResult] = []
+        self._token_base, self._submitted = uuid.uuid4().hex[:12] + "-", 0
         # Gathers each task's result on Dask's event loop as it finishes: no thread hop to a
         # callback thread and no blocking round trip from this thread per result.
         self._completed: as_completed | None = None
@@ -147,7 +127,8 @@ class DaskExecutor:
         if missing:
             self._finished.append(_failed(job, time.time(), f"no Dask worker offers resource {missing}"))
             return
-        token = f"datamake-{job.key}-{uuid.uuid4().hex[:12]}"
+        self._submitted += 1  # a counter after this executor's own random part: unique on a shared scheduler
+        token = f"datamake-{job.key}-{self._token_base}{self._submitted}"
         future = self.client.submit(run_on_worker, job, token, key=token, pure=False, retries=0,
                                      resources=dict(job.resources) or None)
         self._running[future] = (job, token, time.time())

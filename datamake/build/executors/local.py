@@ -101,6 +101,40 @@ class LocalExecutor:
             self.cancel_all()
 
 
+_UNLISTED = object()
+
+
+class StepRun:
+    """One job run to its end in the calling thread, outside any executor (a Dask task's body).
+
+    `cancel()`, from any thread, stops it as `LocalExecutor.cancel_all` would: SIGTERM to its
+    process group, SIGKILL after TERM_GRACE, and a pipe still held by a process that left the
+    group is let go a second later; `done` is set once it has ended."""
+
+    CANCEL_POLL = 0.2  # seconds: how soon the running thread acts on a cancel's deadlines
+
+    _inherited: object = _UNLISTED  # listed once per process, as each executor lists them once
+
+    def __init__(self, job: Job, stdin=subprocess.DEVNULL):
+        if StepRun._inherited is _UNLISTED:
+            StepRun._inherited = inherited_fds()
+        self._run = _Run(job, stdin, self._keep, StepRun._inherited)
+        self._run.poll = self.CANCEL_POLL
+        self.done = self._run.done
+        self._result: JobResult | None = None
+
+    def execute(self) -> JobResult:
+        self._run.main()()  # run, then report: the result reaches _keep and `done` is set
+        return self._result
+
+    def cancel(self) -> None:
+        self._run.send(signal.SIGTERM, cancel=True)
+
+    def _keep(self, event: tuple) -> None:
+        if event[0] == "done":
+            self._result = event[2]
+
+
 def _join_all(runs: list[_Run], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     for run in runs:
@@ -168,6 +202,9 @@ class _Run:
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.log_error: str | None = None  # the log could not be written (a full disk): the step is stopped
         self.done = threading.Event()
+        # Seconds between looks at the clock while nothing happens: set when another thread may
+        # ask for a stop (StepRun.cancel) that the pump must act on without being woken.
+        self.poll: float | None = None
 
     def main(self) -> Callable[[], None]:
         """Run the job to its end (in a pool thread); returns what reports its result."""
@@ -270,6 +307,8 @@ class _Run:
         """Seconds until the next thing to do (time out, escalate), or None to wait forever."""
         marks = (self.kill_at, self.give_up_at, None if self.timed_out else self.deadline)
         marks = [m for m in marks if m is not None]
+        if self.poll is not None:
+            marks.append(time.monotonic() + self.poll)
         return max(0.0, min(marks) - time.monotonic()) if marks else None
 
     def _tick(self) -> bool:

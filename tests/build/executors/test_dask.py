@@ -111,6 +111,28 @@ def test_cancel_all_kills_running_steps_on_the_workers(executor, tmp_path):
         kill_group(pgid)
 
 
+def test_cancel_kills_a_step_ignoring_sigterm_and_lets_go_of_a_pipe_an_escaped_process_holds(executor, tmp_path):
+    # One step's group ignores SIGTERM (children inherit the ignored signal); the other leaves a
+    # process in a session of its own holding its output pipe. Both workers must come free.
+    executor.submit(make_job(tmp_path, 20, "trap '' TERM\necho $$ > deaf\nsleep 60"))
+    executor.submit(make_job(tmp_path, 21, "setsid sleep 60 &\necho $! > escaped\necho $$ > holder\nsleep 60"))
+    groups = [int(wait_for_file(tmp_path / name)) for name in ("deaf", "holder")]
+    escaped = int(wait_for_file(tmp_path / "escaped"))
+    try:
+        started = time.monotonic()
+        results = executor.cancel_all()
+        assert sorted((r.key, r.interrupted) for r in results) == [(20, True), (21, True)]
+        assert all(group_gone(g, limit=5) for g in groups)
+        assert time.monotonic() - started < 8
+        executor.submit(make_job(tmp_path, 22, RENDEZVOUS.format(me="c", other="d"), GREETING="hi"))
+        executor.submit(make_job(tmp_path, 23, RENDEZVOUS.format(me="d", other="c"), GREETING="hi"))
+        assert [r.ok for r in wait_all(executor, 2).values()] == [True, True]
+    finally:
+        for pgid in groups:
+            kill_group(pgid)
+        kill_group(escaped)
+
+
 def test_a_timed_wait_returns_nothing_while_the_step_runs_then_its_result(executor, tmp_path):
     executor.submit(make_job(tmp_path, 7, "while [ ! -e go ]; do sleep 0.05; done\necho went"))
     assert executor.wait(timeout=0.3) == []
