@@ -23,6 +23,7 @@ import marshal
 import os
 import sys
 import time
+from stat import S_ISDIR
 
 import xxhash
 
@@ -103,11 +104,14 @@ def _locked() -> bool:
         os.close(fd)  # drops the shared lock at once
 
 
-def _stamp(path: str) -> tuple[int, int, int]:
+def _stamp(path: str, folders: list[str] | None = None) -> tuple[int, int, int]:
+    """(mtime ns, size, inode), or _MISSING; a directory is added to `folders` when given."""
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return _MISSING
+    if folders is not None and S_ISDIR(st.st_mode):
+        folders.append(path)
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
@@ -126,11 +130,12 @@ class Observation:
         self.steps_names = list(dict.fromkeys(names))
         self.names = [*self.steps_names, *(os.path.join(state_dir, f) for f in STATE_FILES)]
         self.state_dir = state_dir
-        self.stamps = [_stamp(name) for name in self.names]
+        self.folders: list[str] = []  # step names that are directories, found by the same stat
+        self.stamps = [_stamp(name, self.folders) for name in self.names]
 
     def directories(self) -> bool:
-        """True when a name is a directory: its stamp is its newest file's, more than one stat."""
-        return any(os.path.isdir(name) for name, stamp in zip(self.steps_names, self.stamps) if stamp != _MISSING)
+        """True when a step's name is a directory: its stamp is its newest file's, more than one stat."""
+        return bool(self.folders)
 
     def racy(self, window_ns: int) -> bool:
         """True when a step's file changed within `window_ns` of now: it may change again unseen by its stat."""

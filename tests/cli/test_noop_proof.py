@@ -144,3 +144,21 @@ def test_a_proof_that_cannot_be_written_costs_nothing_but_speed(project):
         done, loaded = run_seen(project)
         assert (done.returncode, done.stderr, loaded) == (0, "", True)
     assert done.stdout == "Nothing to do.\n" and project.read("out.txt") == "one\n"
+
+
+def test_a_directory_target_is_always_decided_in_full(project):
+    project.write("in.txt", "x\n")
+    project.workflow("""\
+        parts <- in.txt
+          mkdir -p $OUTPUT && cp $INPUT $OUTPUT/one.txt
+        """)
+    assert run_seen(project)[0].returncode == 0
+    done, loaded = run_seen(project)  # a folder's stamp is its newest file's: more than one stat to prove
+    assert loaded and done.returncode == 0 and done.stdout == "Nothing to do.\n"
+
+
+def test_a_command_with_hooks_always_decides_in_full(project):
+    built(project)
+    for _ in range(2):
+        done, loaded = run_seen(project, "--on-start", "echo ran >> hooks.log")
+        assert loaded and done.returncode == 0
