@@ -5,7 +5,9 @@ A build that ends with nothing left to do writes the proof (cli/cmd_build); the 
 before importing the rest of datamake. It holds:
 - the command: its arguments, directory and environment, the Python and datamake's own code files;
 - a digest of each file the workflow's text came from (the workflow, its includes, datamake.cfg);
-- what each pattern step's glob found;
+- what each pattern step's glob found: the stat of the one folder it lists (an entry added, removed or
+  renamed there changes the folder's mtime) or, for a folder changed within the last two seconds or a
+  wildcard above the last segment, the names it matched;
 - the stat (mtime in ns, size, inode) of every local file a step reads or makes, and of the state
   database, taken before and after the build's last decision and equal in both.
 If any of it differs, the command runs in full, as it would have. This is ninja's no-op (one stat per
@@ -18,7 +20,6 @@ This module imports only the standard library and xxhash: it runs before everyth
 from __future__ import annotations
 
 import fcntl
-import glob as globbing
 import marshal
 import os
 import sys
@@ -31,11 +32,12 @@ from datamake import __version__
 
 PROOF_FOLDER = "noop"  # in the state directory, `.datamake/` of the current directory: a proof per command
 KEEP = 8  # proofs kept, the most recently written: one per command a person or a cron job repeats
-_FORMAT = 1
+_FORMAT = 2
 _MISSING = (-1, -1, -1)
 _VOLATILE_ENV = ("_", "OLDPWD")  # set by the shell per command; nothing a workflow reads
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATE_FILES = ("state.db", "state.db-wal")
+_RACY_FOLDER_NS = 2_000_000_000  # a folder changed this recently may change again within its mtime's tick
 
 
 def answer(argv: list[str]) -> int | None:
@@ -60,8 +62,27 @@ def _holds(proof: tuple, argv: list[str]) -> bool:
     return (form == _FORMAT and key == command_key(argv) and not _locked()
             and all(_stamp(path) == stamp for path, stamp in code)
             and all(digest(path) == known for path, known in sources)
-            and all(sorted(globbing.glob(pattern)) == found for pattern, found in globs)
+            and all(_same_matches(*listed) for listed in globs)
             and [_stamp(name) for name in names] == stamps)
+
+
+def _same_matches(pattern: str, folder: str | None, known) -> bool:
+    if folder is not None:
+        return _stamp(folder) == known
+    import glob  # only for a listing the folder's stat cannot vouch for: glob's imports cost milliseconds
+
+    return sorted(glob.glob(pattern)) == known
+
+
+def _listing(pattern: str, found: list[str], now_ns: int) -> tuple[str, str | None, object]:
+    """How a pattern's matches are checked again: (pattern, its folder, the folder's stamp) when one
+    folder's entries decide them, else (pattern, None, the matches)."""
+    folder = os.path.dirname(pattern)
+    if not any(magic in folder for magic in "*?["):
+        stamp = _stamp(folder or os.curdir)
+        if stamp != _MISSING and stamp[0] < now_ns - _RACY_FOLDER_NS:
+            return (pattern, folder or os.curdir, stamp)
+    return (pattern, None, found)
 
 
 def proof_name(argv: list[str]) -> str:
@@ -147,8 +168,13 @@ class Observation:
         if [_stamp(name) for name in self.names] != self.stamps:
             return False
         code = [(path, _stamp(path)) for path in _code_files()]
-        proof = (_FORMAT, command_key(argv), said, code, [(path, digest(path)) for path in sources],
-                 sorted(globs.items()), self.names, self.stamps)
+        listings = [_listing(pattern, found, time.time_ns()) for pattern, found in sorted(globs.items())]
+        # Stamped first, matched again after: a name added since the build's own matching shows here,
+        # one added later changes the folder's stamp.
+        if not all(_same_matches(pattern, None, found) for pattern, found in sorted(globs.items())):
+            return False
+        proof = (_FORMAT, command_key(argv), said, code, [(path, digest(path)) for path in sources], listings,
+                 self.names, self.stamps)
         folder = os.path.join(self.state_dir, PROOF_FOLDER)
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, proof_name(argv))

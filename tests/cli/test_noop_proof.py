@@ -26,6 +26,7 @@ def run_seen(project, *args, env=None):
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "datamake", *args], cwd=project.path,
                           env=full_env, capture_output=True, text=True, timeout=60)
     loaded = "datamake.language" in done.stderr
+    done.modules = {line.rpartition("|")[2].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     done.stderr = "".join(line for line in done.stderr.splitlines(keepends=True) if not line.startswith("import time:"))
     return done, loaded
 
@@ -162,3 +163,39 @@ def test_a_command_with_hooks_always_decides_in_full(project):
     for _ in range(2):
         done, loaded = run_seen(project, "--on-start", "echo ran >> hooks.log")
         assert loaded and done.returncode == 0
+
+
+def test_a_pattern_folder_is_vouched_for_by_its_stat_once_it_is_old(project):
+    project.write("raw/a.csv", "a\n")
+    project.write("raw/b.csv", "b\n")
+    hour_ago = os.stat(project.path / "raw").st_mtime_ns - 3600 * 10**9
+    os.utime(project.path / "raw", ns=(hour_ago, hour_ago))
+    project.workflow("""\
+        clean/{city}.csv <- raw/{city}.csv
+          cp $INPUT $OUTPUT
+        """)
+    assert run_seen(project)[0].returncode == 0
+    done, loaded = run_seen(project)
+    assert (done.stdout, loaded, "glob" in done.modules) == ("Nothing to do.\n", False, False)  # one stat, no listing
+    (project.path / "raw" / "a.csv").unlink()  # the folder's mtime moves: decided in full
+    done, loaded = run_seen(project)
+    assert loaded and done.returncode == 0
+    project.write("raw/c.csv", "c\n")
+    done, loaded = run_seen(project)
+    assert loaded and done.returncode == 0 and project.read("clean/c.csv") == "c\n"
+
+
+def test_a_folder_changed_within_its_clock_tick_is_still_listed(project):
+    project.write("raw/a.csv", "a\n")
+    project.workflow("""\
+        clean/{city}.csv <- raw/{city}.csv
+          cp $INPUT $OUTPUT
+        """)
+    assert run_seen(project)[0].returncode == 0
+    done, loaded = run_seen(project)
+    assert (loaded, "glob" in done.modules) == (False, True)  # the folder is new: its names are listed
+    before = os.stat(project.path / "raw")
+    project.write("raw/b.csv", "b\n")
+    os.utime(project.path / "raw", ns=(before.st_atime_ns, before.st_mtime_ns))  # as if within the same tick
+    done, loaded = run_seen(project)
+    assert loaded and done.returncode == 0 and project.read("clean/b.csv") == "b\n"
