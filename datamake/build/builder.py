@@ -85,23 +85,16 @@ def _run(sg: StepGraph, selection, options: RunOptions, executor: Executor, repo
     try:
         for text in store.warnings:
             reporter.warning(text)
-        records = store.load_successes(_keys_of(sg, selection))
-        entries = decide(sg, selection, check=options.check, record_of=_record_lookup(records), hashes=store,
-                         storage=options.storage)
+        # Only the selected steps' records when they are few (a schedule's interval).
+        keys = [step_key(sg.step(s.index)) for s in selection] if len(selection) <= KEYED_READ_LIMIT else None
+        records = store.load_successes(keys)
+        entries = decide(sg, selection, check=options.check, record_of=lambda step: records.get(step_key(step)),
+                         hashes=store, storage=options.storage)
         pairs = [(e.step, e.reason) for e in entries]
         reporter.plan(pairs if why else [(s, r) for s, r in pairs if r.dirty])
         return Builder(sg, entries, records, store, executor, reporter, options).run(argv)
     finally:
         store.close()
-
-
-def _keys_of(sg: StepGraph, selection) -> list[str] | None:
-    """The selected steps' keys when they are few (a schedule's interval), so only their records are read."""
-    return [step_key(sg.step(s.index)) for s in selection] if len(selection) <= KEYED_READ_LIMIT else None
-
-
-def _record_lookup(records):
-    return lambda step: records.get(step_key(step))
 
 
 def _default_executor(jobs: int, reporter, sg: StepGraph) -> Executor:
@@ -122,7 +115,8 @@ class Builder:
         self.made = frozenset(t.name for e in entries for t in e.step.outputs)
         self.result = BuildResult(plan=[(e.step, e.reason) for e in entries])
         self.reasons = {e.step.index: e.reason for e in entries}  # updated by re-checks
-        self.running: dict[int, InFlight] = {}
+        self.running: dict[int, InFlight] = {}  # started and not yet finished (published, recorded)
+        self.in_hand: list[JobResult] = []  # ended jobs whose results the loop is finishing
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
         self.logs = Logs(store, options.state_dir, options.scope.interval)
         self.gate = Gate(options.pools)  # pool slots; steps held until one comes free
@@ -164,16 +158,21 @@ class Builder:
                 return
             wait = self.gate.wait([when for when, _n in self.retry_at.values()])
             if self.running:
-                for result in self.executor.wait(wait):
-                    self._finish(result)
+                self.in_hand = self.executor.wait(wait)
+                if self.opts.jobs > 1 and all(job_error(result) is None for result in self.in_hand):
+                    # The freed slots take steps already ready before these are published and recorded:
+                    # at -j2 a slot would otherwise wait out the bookkeeping. A failure stops first.
+                    self._launch_ready()
+                while self.in_hand:
+                    self._finish(self.in_hand[0])
             else:  # only retries or pool slots to wait for
                 time.sleep(wait)
             self._resubmit_due()
 
     def _launch_ready(self) -> None:
-        while not self.stopping and len(self.running) < self.opts.jobs and (held := self.gate.startable(self.sg.step)):
+        while not self.stopping and self._free_slots() and (held := self.gate.startable(self.sg.step)):
             self._submit(*held)
-        while not self.stopping and self.plan.has_ready() and len(self.running) < self.opts.jobs:
+        while not self.stopping and self.plan.has_ready() and self._free_slots():
             index = self.plan.pop_ready()
             step = self.sg.step(index)
             blocker = self._recheck(index) or self._confirm(step)
@@ -185,6 +184,9 @@ class Builder:
                 self._fail(index, blocker)
             elif self.gate.admit(step, 0):  # else held until its pool has a slot
                 self._submit(index, 0)
+
+    def _free_slots(self) -> bool:
+        return len(self.running) - len(self.in_hand) < self.opts.jobs  # a job whose result is in hand has ended
 
     def _recheck(self, index: int) -> str | None:
         """A projected step runs only if its inputs really changed once upstream finished."""
@@ -238,6 +240,7 @@ class Builder:
     def _finish(self, result: JobResult) -> None:
         index = result.key
         attempt = self.running.pop(index)
+        self.in_hand = [r for r in self.in_hand if r is not result]
         step = self.sg.step(index)
         self.gate.release(step)
         try:
@@ -370,7 +373,7 @@ class Builder:
     def _stop_all(self, status: str) -> None:
         """Stop every job, clean their temporaries, record what finished and close the run as `status`."""
         self.stopping = True
-        for result in self.executor.cancel_all():
+        for result in [*self.in_hand, *self.executor.cancel_all()]:
             if result.key not in self.running:
                 continue
             if result.ok:  # finished just before the signal: keep it

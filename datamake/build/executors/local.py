@@ -1,107 +1,81 @@
-"""Run jobs as local processes: one process group each, output to a log and a callback."""
+"""Run jobs as local processes, one process group each, all driven by one loop in the calling thread."""
 from __future__ import annotations
 
-import os
-import queue
 import selectors
 import signal
 import subprocess
 import threading
 import time
-from collections import deque
 from typing import Callable
 
-from datamake.build.attempt_logs import open_log
 from datamake.build.executors.base import Job, JobResult
-from datamake.build.executors.commands import Command, ProtocolError, command_for
-from datamake.build.executors.shell import sigpipe_hint
-from datamake.build.executors.spawn import Spawned, inherited_fds, spawn
+from datamake.build.executors.job_process import TERM_GRACE, JobProcess
+from datamake.build.executors.spawn import inherited_fds
 
-TERM_GRACE = 2.0  # seconds a process group gets between SIGTERM and SIGKILL
-TAIL_LINES = 20
+__all__ = ["TERM_GRACE", "LocalExecutor", "OutputCallback", "StepRun"]
 
 OutputCallback = Callable[..., None]  # (job, line, stderr: bool = False)
 
 
 
+_UNLISTED = object()
+
+
 class LocalExecutor:
     """Runs steps on this machine, each in its own process group (the Builder bounds how many).
 
-    Each job is driven by a thread of a small pool that grows to the number of jobs running at
-    once and is reused after (starting a thread per job cost more than most steps' own work).
-    Output lines reach `on_output` in the thread that calls `wait()`, so reporters never
-    see two threads at once. A job ends when its process has exited and its output pipe is
-    closed (a background child still holding the pipe keeps it going, as in ninja), or when
-    its timeout kills the whole group.
+    One loop in the calling thread drives every job, as ninja's does: it waits on all their
+    output pipes at once, copies output to logs and to `on_output`, reaps each process and acts on
+    timeouts. No thread per job: handing each job to a thread and its result back cost more
+    than most steps' own work on a busy machine. A job ends when its process has exited and its
+    output pipes are closed (a background child still holding a pipe keeps it going, as in
+    ninja), or when its timeout kills the whole group.
     """
 
     def __init__(self, jobs: int, on_output: OutputCallback | None = None):
         self.jobs = jobs
         self._on_output = on_output
-        self._events: queue.SimpleQueue = queue.SimpleQueue()
-        self._running: set[_Run] = set()
-        self._pool = _Pool()
+        self._loop = _Loop()
         self._inherited = inherited_fds()  # listed once: closed in each child, as Popen would
 
     def submit(self, job: Job) -> None:
         """Start `job` now."""
         # Only a lone job may read the terminal (prompts, pdb); several would fight over it.
         stdin = None if self.jobs == 1 else subprocess.DEVNULL
-        run = _Run(job, stdin, self._events.put, self._inherited)
-        self._running.add(run)
-        self._pool.run(run.main)
+        self._loop.start(JobProcess(job, stdin, self._output, self._inherited))
+
+    def _output(self, run: JobProcess, lines: list[str], stderr: bool) -> None:
+        if self._on_output is not None:
+            for line in lines:
+                self._on_output(run.job, line, stderr)
+
     def wait(self, timeout: float | None = None) -> list[JobResult]:
         """Block until at least one job finished (or `timeout`), delivering output meanwhile."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        results: list[JobResult] = []
-        while True:
-            block = not results and bool(self._running)
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                event = self._events.get(block=block, timeout=remaining if block else None)
-            except queue.Empty:
-                return results
-            result = self._handle(event)
-            if result is not None:
-                results.append(result)
-
-    def _handle(self, event: tuple) -> JobResult | None:
-        kind, run, payload = event
-        if kind == "output":
-            lines, stderr = payload
-            if self._on_output is not None:
-                for line in lines:
-                    self._on_output(run.job, line, stderr)
-            return None
-        if run not in self._running:
-            return None  # already given up on by cancel_all
-        self._running.discard(run)
-        return payload
+        while not self._loop.finished and self._loop.running:
+            if not self._loop.turn(deadline):
+                break
+        return self._loop.take_finished()
 
     def cancel_all(self) -> list[JobResult]:
         """SIGTERM every running process group, SIGKILL after a grace; return every result."""
-        runs = list(self._running)
+        runs = list(self._loop.running)
         for run in runs:
             run.send(signal.SIGTERM, cancel=True)
-        _join_all(runs, TERM_GRACE)
-        for run in runs:
-            if not run.done.is_set():
-                run.send(signal.SIGKILL, cancel=True)
-        _join_all(runs, 1.0)
-        results = self.wait(timeout=0)
+        self._loop.drain(time.monotonic() + TERM_GRACE)
+        for run in self._loop.running:
+            run.send(signal.SIGKILL, cancel=True)
+        self._loop.drain(time.monotonic() + 1.0)
         # A pipe held open by a process that left the group (setsid) must not hang us.
-        for run in [r for r in runs if r in self._running]:
-            self._running.discard(run)
-            results.append(run.result(None, "interrupted"))
-        return results
+        for run in list(self._loop.running):
+            self._loop.abandon(run, run.result(None, "interrupted"))
+        return self._loop.take_finished()
 
     def close(self) -> None:
         """Stop whatever still runs; nothing else is held."""
-        if self._running:
+        if self._loop.running:
             self.cancel_all()
-
-
-_UNLISTED = object()
+        self._loop.close()
 
 
 class StepRun:
@@ -118,278 +92,117 @@ class StepRun:
     def __init__(self, job: Job, stdin=subprocess.DEVNULL):
         if StepRun._inherited is _UNLISTED:
             StepRun._inherited = inherited_fds()
-        self._run = _Run(job, stdin, self._keep, StepRun._inherited)
+        self._run = JobProcess(job, stdin, lambda _run, _lines, _stderr: None, StepRun._inherited)
         self._run.poll = self.CANCEL_POLL
-        self.done = self._run.done
-        self._result: JobResult | None = None
+        self.done = threading.Event()
 
     def execute(self) -> JobResult:
-        self._run.main()()  # run, then report: the result reaches _keep and `done` is set
-        return self._result
+        loop = _Loop()
+        try:
+            loop.start(self._run)
+            while loop.running:
+                loop.turn(None)
+            return loop.take_finished()[0]
+        finally:
+            loop.close()
+            self.done.set()
 
     def cancel(self) -> None:
         self._run.send(signal.SIGTERM, cancel=True)
 
-    def _keep(self, event: tuple) -> None:
-        if event[0] == "done":
-            self._result = event[2]
 
+class _Loop:
+    """Every running job's pipes in one selector; finished jobs' results kept until taken.
 
-def _join_all(runs: list[_Run], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    for run in runs:
-        run.done.wait(max(0.0, deadline - time.monotonic()))
-
-
-class _Pool:
-    """Threads that run one callable after another; a new one starts only when none is idle.
-
-    An idle thread ends after IDLE_EXIT seconds without work, so an executor that is dropped
-    without close() (a Dask task's) leaves nothing behind for long.
-    """
-
-    IDLE_EXIT = 5.0
+    In the main thread, SIGINT and SIGTERM are held while the loop updates its books, so the
+    Builder's handler (which unwinds the run) only ever interrupts the wait itself: a result is
+    never half taken, and one finished but not yet taken is still returned by `take_finished`."""
 
     def __init__(self) -> None:
-        self._work: queue.SimpleQueue = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._idle = 0
+        self.selector = selectors.DefaultSelector()
+        self.running: list[JobProcess] = []
+        self.finished: list[JobResult] = []
+        self._hold = _HELD_SIGNALS if threading.current_thread() is threading.main_thread() else None
 
-    def run(self, task: Callable[[], Callable[[], None]]) -> None:
-        """Run `task` in a pool thread; it returns how to report its end, called once the thread is idle."""
-        with self._lock:
-            if self._idle:
-                self._idle -= 1  # taken by the put below, under the lock, so no idle thread leaves meanwhile
-                self._work.put(task)
-                return
-        threading.Thread(target=self._worker, args=(task,), name="datamake-job", daemon=True).start()
-
-    def _worker(self, task: Callable[[], Callable[[], None]]) -> None:
-        while True:
-            report = task()
-            with self._lock:
-                self._idle += 1
-            report()  # only now: whoever is told the task ended may hand this thread the next one
-            task = self._next()
-            if task is None:
-                return
-
-    def _next(self) -> Callable[[], Callable[[], None]] | None:
-        while True:
-            try:
-                return self._work.get(timeout=self.IDLE_EXIT)
-            except queue.Empty:
-                with self._lock:
-                    if self._work.empty():  # no task was handed to this thread meanwhile
-                        self._idle -= 1
-                        return None
-
-
-class _Run:
-    """One job's process, its output pump and its timeout, driven by one thread."""
-
-    def __init__(self, job: Job, stdin, emit: Callable[[tuple], None], inherited: tuple[int, ...] | None = None):
-        self.job = job
-        self.stdin = stdin
-        self.inherited = inherited
-        self.emit = emit
-        self.proc: subprocess.Popen | Spawned | None = None
-        self.started = time.time()
-        self.cancelled = self.timed_out = False
-        self.deadline = None if job.timeout is None else time.monotonic() + job.timeout
-        self.kill_at: float | None = None  # monotonic time to escalate to SIGKILL
-        self.give_up_at: float | None = None  # stop reading a pipe an escaped process holds
-        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
-        self.log_error: str | None = None  # the log could not be written (a full disk): the step is stopped
-        self.done = threading.Event()
-        # Seconds between looks at the clock while nothing happens: set when another thread may
-        # ask for a stop (StepRun.cancel) that the pump must act on without being woken.
-        self.poll: float | None = None
-
-    def main(self) -> Callable[[], None]:
-        """Run the job to its end (in a pool thread); returns what reports its result."""
-        try:
-            result = self._execute()
-        except Exception as exc:  # never lose a job to a bug in the pump: report it as its error
-            self._kill_now()  # and never leave its process running behind us
-            result = self.result(None, f"internal error: {type(exc).__name__}: {exc}")
-
-        def report() -> None:
-            self.emit(("done", self, result))
-            self.done.set()
-        return report
-
-    def _execute(self) -> JobResult:
-        try:
-            command = command_for(self.job)
-        except ProtocolError as exc:
-            return self.result(None, str(exc))
-        try:
-            return self._run_logged(command)
-        finally:
-            if command.script:
-                _unlink(command.script)
-
-    def _run_logged(self, command: Command) -> JobResult:
-        log = _Log(self.job.log_path)
-        try:
-            try:
-                self.proc = spawn(command, self.job.cwd, self.stdin, self.inherited)
-            except OSError as exc:
-                return self.result(None, _start_error(exc, command.argv[0], self.job.cwd))
-            if self.cancelled:  # cancel_all came while we were starting
-                self.send(signal.SIGTERM)
-            self._pump(log)
-            self._reap()
-        finally:
-            log.close()
-        return self.result(self.proc.returncode, None)
-
-    def _pump(self, log) -> None:
-        """Copy stdout and stderr to the log and the callback until both pipes close."""
-        partial = {self.proc.stdout.fileno(): b"", self.proc.stderr.fileno(): b""}
-        err = self.proc.stderr.fileno()
-        with selectors.DefaultSelector() as sel:
-            for fd in partial:
-                sel.register(fd, selectors.EVENT_READ)
-            while sel.get_map():
-                ready = sel.select(self._next_timeout())
-                if not ready and self._tick():
-                    break
-                for key, _events in ready:
-                    chunk = os.read(key.fd, 65536)
-                    if not chunk:
-                        sel.unregister(key.fd)
-                        continue
-                    self._write_log(log, chunk)
-                    partial[key.fd] = self._lines(partial[key.fd] + chunk, key.fd == err)
-        for fd, rest in partial.items():
-            if rest:
-                self._lines(rest + b"\n", fd == err)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-    def _write_log(self, log: _Log, chunk: bytes) -> None:
-        """Append to the log; when it cannot be written, stop the step (its output would be lost) and drop the log."""
-        if log.broken:
+    def start(self, run: JobProcess) -> None:
+        failed = run.start()
+        if failed is not None:
+            self.finished.append(failed)
             return
-        try:
-            log.write(chunk)
-        except OSError as exc:
-            self.log_error = f"cannot write its log {self.job.log_path}: {exc.strerror or exc}"
-            self.send(signal.SIGTERM)
+        self.running.append(run)
+        for pipe in run.pipes:
+            self.selector.register(pipe, selectors.EVENT_READ, run)
 
-    def _kill_now(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.send(signal.SIGKILL)
-            self.proc.wait()
-
-    def _lines(self, data: bytes, stderr: bool) -> bytes:
-        """Emit the complete lines in `data`; return the unfinished rest."""
-        *complete, rest = data.split(b"\n")
-        if complete:
-            lines = [c.decode("utf-8", "replace") for c in complete]
-            self.tail.extend(lines)
-            self.emit(("output", self, (lines, stderr)))
-        return rest
-
-    def _reap(self) -> None:
-        while True:
-            try:
-                self.proc.wait(self._next_timeout())
-                return
-            except subprocess.TimeoutExpired:
-                if self._tick():
-                    self.proc.wait()  # SIGKILL was sent: the leader cannot outlive it
-                    return
-
-    def _next_timeout(self) -> float | None:
-        """Seconds until the next thing to do (time out, escalate), or None to wait forever."""
-        marks = (self.kill_at, self.give_up_at, None if self.timed_out else self.deadline)
-        marks = [m for m in marks if m is not None]
-        if self.poll is not None:
-            marks.append(time.monotonic() + self.poll)
-        return max(0.0, min(marks) - time.monotonic()) if marks else None
-
-    def _tick(self) -> bool:
-        """Act on a passed deadline; True when the pipe should be abandoned."""
+    def turn(self, deadline: float | None) -> bool:
+        """Wait for output, an exit or a deadline, and act on it; False once `deadline` has passed."""
         now = time.monotonic()
-        if self.give_up_at is not None and now >= self.give_up_at:
-            return True
-        if self.kill_at is not None and now >= self.kill_at:
-            self.send(signal.SIGKILL)
-        elif self.deadline is not None and not self.timed_out and now >= self.deadline:
-            self.timed_out = True
-            self.send(signal.SIGTERM)
-        return False
-
-    def send(self, signum: int, cancel: bool = False) -> None:
-        """Send `signum` to the job's whole process group (safe from any thread)."""
-        self.cancelled = self.cancelled or cancel
-        if signum == signal.SIGKILL:
-            self.kill_at, self.give_up_at = None, time.monotonic() + 1.0
-        else:
-            self.kill_at = time.monotonic() + TERM_GRACE
-        if self.proc is None or self.proc.returncode is not None:
-            return  # not started, or reaped: its group id may be someone else's by now
+        marks = [] if deadline is None else [deadline]
+        for run in self.running:
+            mark = run.next_mark()
+            if mark is not None:
+                marks.append(mark)
+            if run.poll is not None:
+                marks.append(now + run.poll)
+        ready = self.selector.select(max(0.0, min(marks) - now) if marks else None)
+        held = self._hold is not None and signal.pthread_sigmask(signal.SIG_BLOCK, self._hold)
         try:
-            os.killpg(self.proc.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass  # the group is already gone
+            for key, _events in ready:
+                if key.data in self.running:
+                    self._readable(key.data, key.fileobj)
+            now = time.monotonic()
+            for run in [r for r in self.running if (mark := r.next_mark()) is not None and mark <= now]:
+                if run.tick(now):  # a pipe held by an escaped process (let go), or a polled exit
+                    for pipe in list(run.pipes):
+                        self._close(run, pipe)
+                    self._reap(run, block=True)
+        finally:
+            if held is not False:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        return deadline is None or time.monotonic() < deadline
 
-    def result(self, returncode: int | None, error: str | None) -> JobResult:
-        if self.log_error:  # even a step that then exited 0 failed: its output is lost
-            error, returncode = self.log_error, None
-        interrupted = self.cancelled and returncode != 0
-        if error is None and (returncode != 0 or self.timed_out):
-            error = self._exit_error(returncode, interrupted)
-        return JobResult(key=self.job.key, returncode=returncode, started=self.started, finished=time.time(),
-                         timed_out=self.timed_out, interrupted=interrupted and not self.timed_out,
-                         error=error, log_tail="\n".join(self.tail))
+    def _readable(self, run: JobProcess, source) -> None:
+        if source == run.pidfd:
+            self._reap(run, block=True)  # it has exited: the wait returns at once
+        elif not run.read(source):
+            self._close(run, source)
+            if not run.pipes:
+                self._reap(run, block=False)
 
-    def _exit_error(self, returncode: int, interrupted: bool) -> str:
-        if self.timed_out:
-            return f"timed out after {self.job.timeout:g}s"
-        if interrupted:
-            return "interrupted"
-        hint = sigpipe_hint(returncode)
-        if hint:
-            return hint
-        if returncode < 0:
-            return f"killed by signal {-returncode}"
-        return f"exit {returncode}"
+    def _close(self, run: JobProcess, pipe) -> None:
+        self.selector.unregister(pipe)
+        run.close_pipe(pipe)
 
+    def _reap(self, run: JobProcess, block: bool) -> None:
+        """Collect an exited process whose pipes are closed; one still running is watched until it exits."""
+        if run.reap(block) is None:
+            pidfd = run.watch_exit()
+            if pidfd is not None:
+                self.selector.register(pidfd, selectors.EVENT_READ, run)
+            return  # without a pidfd, its next mark (a short poll) comes back here through tick
+        if run.pidfd is not None:
+            self.selector.unregister(run.pidfd)
+        self.running.remove(run)
+        self.finished.append(run.finish())
 
-class _Log:
-    """A job's log file, made when the first bytes arrive: a step that prints nothing leaves no file."""
+    def drain(self, deadline: float) -> None:
+        """Run until every job has ended or `deadline` passes."""
+        while self.running and self.turn(deadline):
+            pass
 
-    def __init__(self, path: str):
-        self.path = path
-        self.file = None
-        self.broken = False  # a write failed: nothing more is written
+    def abandon(self, run: JobProcess, result: JobResult) -> None:
+        run.proc.poll()  # its leader is reaped if it has exited, whatever holds the pipe
+        for source in [*run.pipes, *([run.pidfd] if run.pidfd is not None else [])]:
+            self.selector.unregister(source)
+        run.release()
+        self.running.remove(run)
+        self.finished.append(result)
 
-    def write(self, chunk: bytes) -> None:
-        try:
-            if self.file is None:
-                self.file = open_log(self.path)
-            self.file.write(chunk)
-        except OSError:
-            self.broken = True
-            raise
+    def take_finished(self) -> list[JobResult]:
+        taken, self.finished = self.finished, []
+        return taken
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
+        self.selector.close()
 
 
-def _start_error(exc: OSError, program: str, cwd: str) -> str:
-    if not os.path.isdir(cwd):
-        return f"working directory does not exist: {cwd}"
-    return f"cannot run {program}: {exc.strerror or exc}"
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}

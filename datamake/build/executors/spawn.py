@@ -37,7 +37,7 @@ def spawn(command: Command, cwd: str, stdin, inherited: tuple[int, ...] | None):
 
 
 class Spawned:
-    """The part of Popen the local executor uses: pid, returncode, stdout, stderr, wait()."""
+    """The part of Popen the local executor uses: pid, returncode, stdout, stderr, wait(), poll()."""
 
     def __init__(self, command: Command, stdin, inherited: tuple[int, ...]):
         out_r, out_w = os.pipe()
@@ -76,6 +76,14 @@ class Spawned:
                 raise subprocess.TimeoutExpired(self.pid, timeout)
             delay = min(delay * 2, remaining, 0.05)
             time.sleep(delay)
+
+    def poll(self) -> int | None:
+        """The exit status if the process has exited, else None."""
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self._reaped(status)
+        return self.returncode
 
     def _reaped(self, status: int) -> int:
         self.returncode = os.waitstatus_to_exitcode(status)
