@@ -18,7 +18,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from build_bench import ROOT, WORK, ensure_venv, measure
+from build_bench import ROOT, WORK, empty_trash, ensure_venv, measure, move_aside
 
 TOOLS = ("datamake", "make", "snakemake")
 
@@ -78,7 +78,7 @@ def command(tool: str, bin_dir: Path, jobs: int) -> list[str]:
 
 def clean(root: Path) -> None:
     for name in ("clean", ".datamake", ".snakemake"):
-        shutil.rmtree(root / name, ignore_errors=True)
+        move_aside(root / name)  # deleted when the bench ends, as build_bench does (see its clean)
     (root / "clean").mkdir()  # make's pattern rule and Snakemake both expect to write into it
     if (root / "all.csv").exists():
         (root / "all.csv").unlink()
@@ -117,6 +117,7 @@ def main() -> int:
             order = tools[r % len(tools):] + tools[:r % len(tools)]  # alternate who goes first
             rounds.append(one_round(order, bin_dir, root))
         _report(n, tools, rounds)
+    empty_trash()
     return 0
 
 
