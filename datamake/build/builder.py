@@ -316,7 +316,7 @@ class Builder:
             step_outputs.note_in_log(attempt.log_path, text)
         storage = self.opts.storage
         for name, tmp in attempt.temps.items():
-            if storage.exists(tmp):
+            if tmp in taken.made if taken.made is not None else storage.exists(tmp):
                 storage.publish(tmp, name)
         return None
 

@@ -23,6 +23,7 @@ class Taken:
     error: str | None = None
     notes: list[str] = field(default_factory=list)  # for --why and the step's log
     warnings: list[str] = field(default_factory=list)  # for everyone
+    made: set[str] | None = None  # the temporaries found (None: not looked for, as for a Drake step)
 
 
 def stamps_before(step: Step) -> dict[str, Stamp | None]:
@@ -40,9 +41,11 @@ def take(step: Step, temps: dict[str, str], before: dict[str, Stamp | None], *, 
     if step.options.drake:
         return taken  # Drake checks nothing after a step
     by_name, missing = [], []
+    taken.made = set()
     for target in step.outputs:
         tmp = temps.get(target.name)
         if tmp is not None and storage.exists(tmp):
+            taken.made.add(tmp)
             continue
         if tmp is None:  # not atomic: the step writes the target itself
             if not storage.exists(target.name):
