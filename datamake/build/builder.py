@@ -118,7 +118,7 @@ class Builder:
         self.running: dict[int, InFlight] = {}  # started and not yet finished (published, recorded)
         self.in_hand: list[JobResult] = []  # ended jobs whose results the loop is finishing
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
-        self.logs = Logs(store, options.state_dir, options.scope.interval)
+        self.logs = Logs(store, options.state_dir, options.scope, [e.step for e in entries])
         self.gate = Gate(options.pools)  # pool slots; steps held until one comes free
         self.stopping = False
         self.state_broken = False  # a state write failed (a full disk): nothing new is started

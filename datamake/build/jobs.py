@@ -57,16 +57,21 @@ def prepare_try(step: Step, number: int, storage: Storage) -> InFlight:
 class Logs:
     """Each try's own log file, numbered per interval and step across runs (see attempt_logs)."""
 
-    def __init__(self, store, state_dir: str, interval: str):
-        self.store, self.state_dir, self.interval = store, state_dir, interval
+    def __init__(self, store, state_dir: str, scope, planned: list[Step] = ()):
+        self.store, self.state_dir, self.interval = store, state_dir, scope.interval
         self.next: dict[int, int] = {}  # step index -> the recorded number of its next attempt
         self.taken: set[str] = set()  # paths given to this run's attempts (made only when one prints)
+        # The planned steps' last numbers, read at once: a read per step cost a lock round per step.
+        self.planned = {scope.name_of(step) for step in planned}
+        self.recorded = store.last_attempt_numbers(self.interval, list(self.planned)) if planned else {}
 
     def reserve(self, step: Step, name: str) -> tuple[int, str]:
         """The next try's recorded number and its own log path (earlier runs' logs are kept)."""
         number = self.next.get(step.index)
         if number is None:
-            number = self.store.last_attempt_number(self.interval, name) + 1
+            last = self.recorded.get(name, 0) if name in self.planned else \
+                self.store.last_attempt_number(self.interval, name)
+            number = last + 1
         number, path = reserve_log(self.state_dir, self.interval, name, number, self.taken)
         self.next[step.index] = number + 1
         return number, path

@@ -16,6 +16,7 @@ from datamake.store import schema
 from datamake.store.schema import shown
 
 KEYED_READ_LIMIT = 500  # more bound parameters than that: reading the whole table is as quick
+_IN_LIST = 500  # names bound in one `IN (...)` (SQLite allows 999 parameters on old builds)
 
 
 class SuccessRecord(NamedTuple):
@@ -192,6 +193,17 @@ class StateStore:
             row = self.db.execute("SELECT MAX(attempt) FROM attempts WHERE interval = ? AND step = ?",
                                   (interval, step)).fetchone()
         return row[0] or 0
+
+    def last_attempt_numbers(self, interval: str, steps: list[str]) -> dict[str, int]:
+        """last_attempt_number of many steps in a few reads (steps with no attempt are left out)."""
+        found: dict[str, int] = {}
+        with self._lock:
+            for start in range(0, len(steps), _IN_LIST):
+                chunk = steps[start:start + _IN_LIST]
+                listed = ", ".join("?" * len(chunk))
+                found.update(self.db.execute(f"SELECT step, MAX(attempt) FROM attempts WHERE interval = ? AND step IN"
+                                             f" ({listed}) GROUP BY step", (interval, *chunk)).fetchall())
+        return found
 
     def runs(self) -> list[tuple[int, float, float | None, str]]:
         """Every run as (run_id, started, finished, status), oldest first."""
