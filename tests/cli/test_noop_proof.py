@@ -31,6 +31,15 @@ def run_seen(project, *args, env=None):
     return done, loaded
 
 
+def built_pattern(project):
+    """A pattern step over raw/*.csv, built once."""
+    project.workflow("""\
+        clean/{city}.csv <- raw/{city}.csv
+          cp $INPUT $OUTPUT
+        """)
+    assert run_seen(project)[0].returncode == 0
+
+
 def built(project, *args, env=None):
     project.write("in.txt", "one\n")
     project.workflow(PIPELINE)
@@ -93,11 +102,7 @@ def test_the_environment_the_workflow_reads_is_part_of_the_proof(project):
 
 def test_a_pattern_step_with_a_new_file_is_decided_in_full(project):
     project.write("raw/a.csv", "a\n")
-    project.workflow("""\
-        clean/{city}.csv <- raw/{city}.csv
-          cp $INPUT $OUTPUT
-        """)
-    assert run_seen(project)[0].returncode == 0
+    built_pattern(project)
     assert run_seen(project)[1] is False
     project.write("raw/b.csv", "b\n")
     done, loaded = run_seen(project)
@@ -170,11 +175,7 @@ def test_a_pattern_folder_is_vouched_for_by_its_stat_once_it_is_old(project):
     project.write("raw/b.csv", "b\n")
     hour_ago = os.stat(project.path / "raw").st_mtime_ns - 3600 * 10**9
     os.utime(project.path / "raw", ns=(hour_ago, hour_ago))
-    project.workflow("""\
-        clean/{city}.csv <- raw/{city}.csv
-          cp $INPUT $OUTPUT
-        """)
-    assert run_seen(project)[0].returncode == 0
+    built_pattern(project)
     done, loaded = run_seen(project)
     assert (done.stdout, loaded, "glob" in done.modules) == ("Nothing to do.\n", False, False)  # one stat, no listing
     (project.path / "raw" / "a.csv").unlink()  # the folder's mtime moves: decided in full
@@ -187,11 +188,7 @@ def test_a_pattern_folder_is_vouched_for_by_its_stat_once_it_is_old(project):
 
 def test_a_folder_changed_within_its_clock_tick_is_still_listed(project):
     project.write("raw/a.csv", "a\n")
-    project.workflow("""\
-        clean/{city}.csv <- raw/{city}.csv
-          cp $INPUT $OUTPUT
-        """)
-    assert run_seen(project)[0].returncode == 0
+    built_pattern(project)
     done, loaded = run_seen(project)
     assert (loaded, "glob" in done.modules) == (False, True)  # the folder is new: its names are listed
     before = os.stat(project.path / "raw")

@@ -17,10 +17,6 @@ __all__ = ["TERM_GRACE", "LocalExecutor", "OutputCallback", "StepRun"]
 OutputCallback = Callable[..., None]  # (job, line, stderr: bool = False)
 
 
-
-_UNLISTED = object()
-
-
 class LocalExecutor:
     """Runs steps on this machine, each in its own process group (the Builder bounds how many).
 
@@ -78,6 +74,9 @@ class LocalExecutor:
         self._loop.close()
 
 
+_UNLISTED = object()
+
+
 class StepRun:
     """One job run to its end in the calling thread, outside any executor (a Dask task's body).
 
@@ -103,6 +102,11 @@ class StepRun:
             while loop.running:
                 loop.turn(None)
             return loop.take_finished()[0]
+        except BaseException:  # whatever went wrong, the step's process does not outlive its task
+            if loop.running:
+                self._run.send(signal.SIGKILL)
+                self._run.reap(block=True)
+            raise
         finally:
             loop.close()
             self.done.set()

@@ -13,7 +13,6 @@ import errno
 import os
 import signal
 import subprocess
-import time
 
 from datamake.build.executors.commands import Command
 
@@ -59,22 +58,11 @@ class Spawned:
         self.stdout, self.stderr = PipeEnd(out_r), PipeEnd(err_r)
         self.returncode: int | None = None
 
-    def wait(self, timeout: float | None = None) -> int:
-        """The exit status (negative: killed by that signal); TimeoutExpired after `timeout` seconds."""
-        if self.returncode is not None:
-            return self.returncode
-        if timeout is None:
-            return self._reaped(os.waitpid(self.pid, 0)[1])
-        deadline, delay = time.monotonic() + timeout, 0.0005
-        while True:  # polled, as Popen.wait(timeout) does
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                return self._reaped(status)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise subprocess.TimeoutExpired(self.pid, timeout)
-            delay = min(delay * 2, remaining, 0.05)
-            time.sleep(delay)
+    def wait(self) -> int:
+        """The exit status (negative: killed by that signal), waiting for the process to exit."""
+        if self.returncode is None:
+            self._reaped(os.waitpid(self.pid, 0)[1])
+        return self.returncode
 
     def poll(self) -> int | None:
         """The exit status if the process has exited, else None."""
