@@ -178,11 +178,14 @@ class Step:
 
     def label(self) -> str:
         """A short human name: its outputs, else its tags, else its index."""
-        names = [relative_to(t.name, self.workdir) for t in self.outputs] + [f"%{tag}" for tag in self.output_tags]
-        if not names:
-            return f"step {self.index}"
-        text = ", ".join(names[:3])
-        return text + (f" (+{len(names) - 3})" if len(names) > 3 else "")
+        try:  # asked about ten times per run of a step; made once (the step never changes)
+            return self.__dict__["_label"]
+        except KeyError:
+            names = [relative_to(t.name, self.workdir) for t in self.outputs] + [f"%{tag}" for tag in self.output_tags]
+            text = ", ".join(names[:3]) + (f" (+{len(names) - 3})" if len(names) > 3 else "") if names else \
+                f"step {self.index}"
+            self.__dict__["_label"] = text
+            return text
 
 
 def render_body(parts: tuple[BodyPart, ...], values: Mapping[str, str]) -> str:
