@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import CancelledError
 from dataclasses import replace
 
 import dask
@@ -40,8 +41,9 @@ _TASKS: dict[str, StepRun] = {}
 _TASKS_LOCK = threading.Lock()
 
 
-def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
-    """The task body: run `job` here as the local executor would; return its result and log text."""
+def run_on_worker(job: Job, token: str) -> tuple[JobResult, str] | None:
+    """The task body: run `job` here as the local executor would; return its result and log text,
+    or None for a quiet success (exit 0, nothing printed), which the client then needs not fetch."""
     job, own_log = _writable_log(job)
     run = StepRun(job, stdin=subprocess.DEVNULL)
     with _TASKS_LOCK:
@@ -54,7 +56,7 @@ def run_on_worker(job: Job, token: str) -> tuple[JobResult, str]:
     text = read_tail(job.log_path, LOG_TEXT_LIMIT)
     if own_log:
         os.unlink(job.log_path)
-    return result, text
+    return None if result.ok and not text else (result, text)
 
 
 async def cancel_on_worker(tokens: list[str]) -> int:
@@ -107,8 +109,9 @@ class DaskExecutor:
         self._running: dict[Future, tuple[Job, str, float]] = {}
         self._finished: list[JobResult] = []
         self._token_base, self._submitted = uuid.uuid4().hex[:12] + "-", 0
-        # Gathers each task's result on Dask's event loop as it finishes: no thread hop to a
-        # callback thread and no blocking round trip from this thread per result.
+        # Tells of each task as it finishes, on Dask's event loop. Results are not gathered with
+        # it: the scheduler tells the client a result's type, and a quiet success's is None, so
+        # only failures and steps that printed cost the round trip to fetch their result.
         self._completed: as_completed | None = None
 
     @property
@@ -118,7 +121,7 @@ class DaskExecutor:
             if self._address is None:
                 self._cluster = _local_cluster()
             self._client = Client(self._address or self._cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
-            self._completed = as_completed(loop=self._client.loop, with_results=True, raise_errors=False)
+            self._completed = as_completed(loop=self._client.loop)
         return self._client
 
     def submit(self, job: Job) -> None:
@@ -138,13 +141,23 @@ class DaskExecutor:
         """Block until at least one job finished (or `timeout`), return the finished ones."""
         results, self._finished = self._finished, []
         block = not results and bool(self._running)
-        for future, value in self._next_done(timeout if block else 0.0):
-            if future in self._running:  # not one given up on by cancel_all
-                results.append(self._collect(future, value))
-        return results
+        done = [f for f in self._next_done(timeout if block else 0.0) if f in self._running]  # not given up on
+        values = self._fetch([f for f in done if f.status == "finished" and f.type is not type(None)])
+        return results + [self._collect(future, values) for future in done]
 
-    def _next_done(self, timeout: float | None) -> list[tuple[Future, object]]:
-        """Finished futures with their results, blocking for one unless `timeout` runs out first."""
+    def _fetch(self, futures: list[Future]) -> dict[Future, object]:
+        """The results of these finished tasks, in one round trip; one whose worker went away with it
+        is left out (skipped by the gather), and _collect reports the worker lost."""
+        if not futures:
+            return {}
+        try:
+            values = self.client.gather({future.key: future for future in futures}, errors="skip")
+        except (*_LOST, CancelledError, OSError):
+            return {}
+        return {future: values[future.key] for future in futures if values.get(future.key) is not None}
+
+    def _next_done(self, timeout: float | None) -> list[Future]:
+        """Finished futures, blocking for one unless `timeout` runs out first."""
         if self._completed is None:
             return []
         if timeout is None:
@@ -175,12 +188,17 @@ class DaskExecutor:
             self._cluster.close()
             self._cluster = None
 
-    def _collect(self, future: Future, value) -> JobResult:
+    def _collect(self, future: Future, values: dict[Future, object]) -> JobResult:
         job, _token, started = self._running.pop(future)
-        if future.status == "finished":
-            result, text = value
+        if future.status == "finished" and future.type is type(None):
+            # A quiet success: its times are the client's (sent off, seen finished), not the worker's.
+            return JobResult(key=job.key, returncode=0, started=started, finished=time.time())
+        if future.status == "finished" and future in values:
+            result, text = values[future]
             self._deliver(job, text)
             return result
+        if future.status == "finished":
+            return _failed(job, started, WORKER_LOST)
         if future.status == "cancelled":
             return _interrupted(job, started)
         exc = future.exception()

@@ -83,6 +83,21 @@ def test_two_jobs_run_at_once_on_two_workers_with_env_cwd_and_logs(executor, tmp
     assert results[0].started <= results[0].finished
 
 
+def test_a_quiet_success_and_a_loud_one_in_the_same_wait(executor, tmp_path):
+    """A step that printed nothing comes back with no result to fetch; one that printed brings its output."""
+    executor.submit(make_job(tmp_path, 20, "echo made > quiet.txt"))
+    executor.submit(make_job(tmp_path, 21, "echo said; echo made > loud.txt"))
+    before = time.time()
+    results = wait_all(executor, 2)
+    quiet, loud = results[20], results[21]
+    assert (quiet.ok, quiet.returncode, quiet.log_tail, quiet.error) == (True, 0, "", None)
+    assert before - 1 <= quiet.started <= quiet.finished <= time.time()
+    assert (tmp_path / "quiet.txt").read_text() == "made\n"
+    assert not (tmp_path / ".datamake/logs/20.log").exists()
+    assert (loud.ok, loud.log_tail) == (True, "said")
+    assert (21, "said") in executor.lines and not [line for key, line in executor.lines if key == 20]
+
+
 def test_failing_job_reports_exit_status_and_log_tail(executor, tmp_path):
     executor.submit(make_job(tmp_path, 2, "echo partial work\nfalse\necho never"))
     result = wait_all(executor, 1)[2]
