@@ -34,7 +34,7 @@ from datamake.model import Step, Workflow, backoff
 from datamake.decide.plan import Entry, Plan, decide
 from datamake.decide.preview import ReadOnlyState, decide_read_only
 from datamake.graph.select import select
-from datamake.decide.staleness import Facts, command_hash, explain, recorded_inputs, stamp_text
+from datamake.decide.staleness import Facts, command_hash, explain, stamp_text
 from datamake.build.lock import acquire_lock, open_store
 from datamake.store.schema import StateError
 from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, default_state_dir, step_key
@@ -108,7 +108,7 @@ class Builder:
     def __init__(self, sg: StepGraph, entries: list[Entry], records, store, executor: Executor, reporter,
                  options: RunOptions):
         self.sg, self.store, self.executor, self.reporter, self.opts = sg, store, executor, reporter, options
-        self.records = records
+        self.records = records  # the last successes, by step key
         # Copied once (os.environ decodes every variable on each read); marked for orphans.py.
         self.environ = {**os.environ, orphans.MARK: orphans.mark(options.state_dir)}
         self.plan = Plan(sg, entries)
@@ -204,9 +204,7 @@ class Builder:
 
     def _confirm(self, step: Step) -> str | None:
         """`+confirm` asks through the reporter (on a terminal); without one, and without -a, the step cannot run."""
-        if not step.options.confirm or self.opts.auto:
-            return None
-        return self.reporter.confirm(step)
+        return self.reporter.confirm(step) if step.options.confirm and not self.opts.auto else None
 
     def _submit(self, index: int, number: int) -> None:
         step = self.sg.step(index)
@@ -276,7 +274,7 @@ class Builder:
         """Record a success (None), or say why it could not be: then the step counts as failed."""
         try:
             with self.store.transaction():  # one commit for both records
-                self._record_success(step, result)
+                self._record_success(step, attempt, result)
                 self.store.record_attempt(*self._attempt_row(step, attempt, result, "success"))
         except StateError as err:
             self._state_unwritable(err)
@@ -314,7 +312,9 @@ class Builder:
         for text in taken.warnings:
             self.reporter.warning(text)
             step_outputs.note_in_log(attempt.log_path, text)
-        storage = self.opts.storage
+        storage = self.opts.storage  # the record is read first: a kill between a rename and the record's commit
+        attempt.record = step_outputs.success_record(  # reruns the step, so that window holds nothing else
+            step, attempt.temps, taken.made, self.opts.check, self.store, storage)
         for name, tmp in attempt.temps.items():
             if tmp in taken.made if taken.made is not None else storage.exists(tmp):
                 storage.publish(tmp, name)
@@ -344,10 +344,10 @@ class Builder:
         scope = self.opts.scope
         self.opts.events(Event(kind, scope.workflow, scope.interval, step.label(), attempt, error, tail, log))
 
-    def _record_success(self, step: Step, result: JobResult) -> None:
-        storage = self.opts.storage
-        outputs = {t.name: stamp_text(s) for t in step.outputs if (s := storage.stat(t.name)) is not None}
-        inputs = recorded_inputs(step, self.opts.check, self.store, storage)
+    def _record_success(self, step: Step, attempt: InFlight, result: JobResult) -> None:
+        inputs, kept = attempt.record
+        outputs = {t.name: kept.get(t.name) or stamp_text(s) for t in step.outputs
+                   if t.name in kept or (s := self.opts.storage.stat(t.name)) is not None}
         self.store.record_success(step_key(step), command_hash(step), inputs, outputs, result.started, result.finished)
 
     def _record_attempt(self, step: Step, attempt: InFlight, result: JobResult, outcome: str,

@@ -30,6 +30,7 @@ class InFlight:
     stage: Staging | None = None  # `+local`: local copies of remote inputs and outputs
     ordinal: int = 1
     before: dict = field(default_factory=dict)  # local output -> its stamp before the step (atomic steps)
+    record: tuple[dict, dict] = ({}, {})  # a success's recorded inputs and renamed outputs (outputs.success_record)
 
     def cleanup(self) -> None:
         if self.stage:

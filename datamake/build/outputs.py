@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from datamake.decide.staleness import recorded_inputs, stamp_text
 from datamake.model import Step, is_url, relative_to
 from datamake.store.stamps import Stamp, local_stat
 from datamake.store.storage import Storage
@@ -23,7 +24,7 @@ class Taken:
     error: str | None = None
     notes: list[str] = field(default_factory=list)  # for --why and the step's log
     warnings: list[str] = field(default_factory=list)  # for everyone
-    made: set[str] | None = None  # the temporaries found (None: not looked for, as for a Drake step)
+    made: dict[str, Stamp] | None = None  # temporaries found -> their stamps (None: not looked for: a Drake step)
 
 
 def stamps_before(step: Step) -> dict[str, Stamp | None]:
@@ -41,11 +42,11 @@ def take(step: Step, temps: dict[str, str], before: dict[str, Stamp | None], *, 
     if step.options.drake:
         return taken  # Drake checks nothing after a step
     by_name, missing = [], []
-    taken.made = set()
+    taken.made = {}
     for target in step.outputs:
         tmp = temps.get(target.name)
-        if tmp is not None and storage.exists(tmp):
-            taken.made.add(tmp)
+        if tmp is not None and (stamp := storage.stat(tmp)) is not None:
+            taken.made[tmp] = stamp
             continue
         if tmp is None:  # not atomic: the step writes the target itself
             if not storage.exists(target.name):
@@ -59,6 +60,15 @@ def take(step: Step, temps: dict[str, str], before: dict[str, Stamp | None], *, 
     if missing:
         _judge_missing(step, missing, scheduled, taken)
     return taken
+
+
+def success_record(step: Step, temps: dict[str, str], made: dict[str, Stamp] | None, check: str, hashes,
+                   storage: Storage) -> tuple[dict[str, str], dict[str, str]]:
+    """What the success record will say of the inputs and of the local outputs about to be renamed into
+    place, read before the renames: a rename keeps a file's stamp. Other outputs are stamped after."""
+    kept = {name: stamp_text(made[tmp]) for name, tmp in temps.items()
+            if made and tmp in made and not is_url(name)}
+    return recorded_inputs(step, check, hashes, storage), kept
 
 
 def _written(name: str, before: Stamp | None) -> bool:
