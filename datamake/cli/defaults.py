@@ -21,6 +21,7 @@ from datamake.store import storage_options
 CONFIGURABLE = ("jobs", "check", "state-dir", "executor", "dask-scheduler", "fail-fast", "auto", "quiet",
                 "color", "drake", "max-active", "tz", "rerun")
 # Notifier and hook settings (URLs, addresses, --on-failure & co) are project settings too.
+_NEXT_URL = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")  # a comma before `scheme://`
 _NOTIFIER = re.compile(r"(notify|notifier|webhook|hook|smtp|email|mail|^on-)")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -81,9 +82,17 @@ def apply(parser: argparse.ArgumentParser, options: list[str], workflow: str | N
 def convert(action: argparse.Action, text: str, where: str) -> Any:
     """A setting's text as the flag would take it, or a UsageError naming where it was written."""
     text = text.strip()
-    if isinstance(action, argparse._AppendAction):  # a repeatable notifier flag: several, comma-separated
-        return [convert_one(action, item.strip(), where) for item in text.split(",") if item.strip()]
+    if isinstance(action, argparse._AppendAction):  # a repeatable flag: several values
+        return [convert_one(action, item.strip(), where) for item in _items(action, text) if item.strip()]
     return convert_one(action, text, where)
+
+
+def _items(action: argparse.Action, text: str) -> list[str]:
+    """One value per line when written on several; on one line, comma-separated. A URL may hold
+    commas itself (apprise's `?to=a@x.org,b@y.org`), so notifier URLs part only where a new URL starts."""
+    if "\n" in text:
+        return text.splitlines()
+    return _NEXT_URL.split(text) if action.dest == "notify" else text.split(",")
 
 
 def convert_one(action: argparse.Action, text: str, where: str) -> Any:
