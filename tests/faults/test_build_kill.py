@@ -1,4 +1,4 @@
-"""kill -9 in the middle of a build: no partial target, and the rerun does only what is left."""
+"""kill -9 in the middle of a build: no partial target, and the rerun does only what is left (but one step)."""
 from __future__ import annotations
 
 import json
@@ -19,7 +19,8 @@ SLOW_CP = "#!/bin/sh\nsleep 0.05\nexec cp \"$@\"\n"  # a plain command (run with
 @pytest.mark.parametrize("check", ["timestamp", "hash"])
 def test_kill_9_mid_build_leaves_no_partial_target_and_the_rerun_redoes_nothing(project, check):
     """A rebuild after every source changed: a step whose new output is in place must also have its new
-    record, or (by content) the rerun would take its input for changed and run it again."""
+    record, or (by content) the rerun would take its input for changed and run it again. The one window
+    left is a single step's: between its outputs' rename and its record's commit."""
     project.write("bin/slowcp", SLOW_CP).chmod(0o755)
     project.workflow("".join(f"out/{i}.txt <- src/{i}.txt\n  slowcp $INPUT $OUTPUT\n\n" for i in range(STEPS)))
     env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=f"{project.path / 'bin'}{os.pathsep}{os.environ['PATH']}",
@@ -46,7 +47,10 @@ def test_kill_9_mid_build_leaves_no_partial_target_and_the_rerun_redoes_nothing(
     again = subprocess.run([sys.executable, "-m", "datamake", "--json", "-j2"], cwd=project.path, env=env,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert set(json.loads(again.stdout)["ran"]) == set(range(STEPS)) - done  # nothing rebuilt is rebuilt again
+    ran, left = set(json.loads(again.stdout)["ran"]), set(range(STEPS)) - done
+    # Every step left runs; of those rebuilt, at most the one a kill caught between its outputs' rename and
+    # its record's commit runs again (docs/state.md). Records lost for more would show here.
+    assert left <= ran and len(ran - left) <= 1, (sorted(left), sorted(ran))
     assert len(rebuilt(project)) == STEPS
     assert sorted(os.listdir(project.path / "out")) == sorted(f"{i}.txt" for i in range(STEPS))  # no temporaries
 
