@@ -20,6 +20,7 @@ from datamake.build import orphans
 from datamake.build.attempt_logs import existing_log
 from datamake.build import outputs as step_outputs
 from datamake.build.jobs import InFlight, Logs, job_error, make_job, prepare_try
+from datamake.build.recorder import Recorder
 from datamake.build.pools import Gate, Pools, declared_pools
 from datamake.build.reporting import NullReporter, Reporter
 from datamake.build.results import BuildResult, RunOptions, Scope
@@ -34,10 +35,10 @@ from datamake.model import Step, Workflow, backoff
 from datamake.decide.plan import Entry, Plan, decide
 from datamake.decide.preview import ReadOnlyState, decide_read_only
 from datamake.graph.select import select
-from datamake.decide.staleness import Facts, command_hash, explain, stamp_text
+from datamake.decide.staleness import Facts, explain
 from datamake.build.lock import acquire_lock, open_store
 from datamake.store.schema import StateError
-from datamake.store.statedb import KEYED_READ_LIMIT, AttemptWhere, default_state_dir, step_key
+from datamake.store.statedb import KEYED_READ_LIMIT, default_state_dir, step_key
 
 
 def build(workflow: Workflow, targets=(), *, jobs: int = 1, check: str = "timestamp", preview: bool = False,
@@ -115,6 +116,7 @@ class Builder:
         self.made = frozenset(t.name for e in entries for t in e.step.outputs)
         self.result = BuildResult(plan=[(e.step, e.reason) for e in entries])
         self.reasons = {e.step.index: e.reason for e in entries}  # updated by re-checks
+        self.recorder = Recorder(store, options, self.reasons, self._state_unwritable)
         self.running: dict[int, InFlight] = {}  # started and not yet finished (published, recorded)
         self.in_hand: list[JobResult] = []  # ended jobs whose results the loop is finishing
         self.retry_at: dict[int, tuple[float, int]] = {}  # index -> (when, next attempt number)
@@ -130,7 +132,7 @@ class Builder:
         if not self.plan.entries:  # a no-op writes nothing, not even a run record
             self.reporter.finished(self.result)
             return self.result
-        self.run_id = self.store.begin_run(argv)
+        self.run_id = self.recorder.run_id = self.store.begin_run(argv)
         try:
             with _on_signals(self._on_signal):
                 self._loop()
@@ -242,16 +244,19 @@ class Builder:
         step = self.sg.step(index)
         self.gate.release(step)
         try:
-            error = job_error(result) or self._publish(step, attempt)
-        except (DatamakeError, OSError) as err:  # an upload or remote copy failed: the step failed
+            error = job_error(result) or self._publish(step, attempt, result)
+        except (DatamakeError, OSError) as err:  # an upload, remote copy or rename failed: the step failed
             error = one_line(err)
+            if attempt.recorded:  # before its renames
+                attempt.recorded = False
+                self.recorder.unpublished()
         finally:
             attempt.cleanup()
         attempt.log_path = existing_log(attempt.log_path) or ""  # a step that printed nothing has none
         result = replace(result, log_path=attempt.log_path)
         self.result.logs[index] = attempt.log_path or None
-        if error is None:
-            error = self._record_done(step, attempt, result)
+        if error is None and not attempt.recorded:
+            error = self.recorder.success(step, attempt, result)
         if error is None:
             self.result.ran.append(index)
             self.reporter.step_finished(step, result, "success")
@@ -262,26 +267,13 @@ class Builder:
         if attempt.number < step.options.retries and not self.stopping:
             delay = backoff(step.options.retry_delay, attempt.number, step.options.retry_max_delay)
             self.retry_at[index] = (time.monotonic() + delay, attempt.number + 1)
-            self._record_attempt(step, attempt, result, "retry", error)
+            self.recorder.attempt(step, attempt, result, "retry", error)
             self.reporter.step_finished(step, result, "retry")
             self._emit("step_retried", step, attempt.ordinal, error, result.log_tail, attempt.log_path)
             return
-        self._record_attempt(step, attempt, result, "failed", error)
+        self.recorder.attempt(step, attempt, result, "failed", error)
         self.reporter.step_finished(step, result, "failed")
         self._fail(index, error, (attempt.ordinal, result.log_tail, attempt.log_path))
-
-    def _record_done(self, step: Step, attempt: InFlight, result: JobResult) -> str | None:
-        """Record a success (None), or say why it could not be: then the step counts as failed."""
-        try:
-            with self.store.transaction():  # one commit for both records
-                self._record_success(step, attempt, result)
-                self.store.record_attempt(*self._attempt_row(step, attempt, result, "success"))
-        except StateError as err:
-            self._state_unwritable(err)
-            return f"its success could not be recorded: {err.message}"
-        except DatamakeError as err:  # an output's stamp could not be read back
-            return err.message
-        return None
 
     def _state_unwritable(self, err: StateError) -> None:
         """The state database refuses writes (a full disk): say so once and start nothing new."""
@@ -300,7 +292,7 @@ class Builder:
             except (DatamakeError, OSError) as err:
                 self.reporter.warning(f"cannot remove temporary output {tmp}: {one_line(err)}")
 
-    def _publish(self, step: Step, attempt: InFlight) -> str | None:
+    def _publish(self, step: Step, attempt: InFlight, result: JobResult) -> str | None:
         """Judge the outputs (see build/outputs.py), then move each temporary made onto its target."""
         taken = step_outputs.take(step, attempt.temps, attempt.before, scheduled=bool(self.opts.scope.interval),
                                   storage=self.opts.storage)
@@ -312,9 +304,14 @@ class Builder:
         for text in taken.warnings:
             self.reporter.warning(text)
             step_outputs.note_in_log(attempt.log_path, text)
-        storage = self.opts.storage  # the record is read first: a kill between a rename and the record's commit
-        attempt.record = step_outputs.success_record(  # reruns the step, so that window holds nothing else
-            step, attempt.temps, taken.made, self.opts.check, self.store, storage)
+        storage = self.opts.storage
+        attempt.record = step_outputs.success_record(step, attempt.temps, taken.made, self.opts.check, self.store,
+                                                     storage)
+        placed = step_outputs.placed_by_rename(step, attempt.temps, taken.made)
+        if placed is not None:  # every output a local rename: recorded first (see build/recorder.py)
+            attempt.log_path = existing_log(attempt.log_path) or ""
+            if error := self.recorder.success(step, attempt, replace(result, log_path=attempt.log_path), placed):
+                return error
         for name, tmp in attempt.temps.items():
             if tmp in taken.made if taken.made is not None else storage.exists(tmp):
                 storage.publish(tmp, name)
@@ -343,26 +340,6 @@ class Builder:
     def _emit(self, kind: str, step: Step, attempt: int, error: str = "", tail: str = "", log: str = "") -> None:
         scope = self.opts.scope
         self.opts.events(Event(kind, scope.workflow, scope.interval, step.label(), attempt, error, tail, log))
-
-    def _record_success(self, step: Step, attempt: InFlight, result: JobResult) -> None:
-        inputs, kept = attempt.record
-        outputs = {t.name: kept.get(t.name) or stamp_text(s) for t in step.outputs
-                   if t.name in kept or (s := self.opts.storage.stat(t.name)) is not None}
-        self.store.record_success(step_key(step), command_hash(step), inputs, outputs, result.started, result.finished)
-
-    def _record_attempt(self, step: Step, attempt: InFlight, result: JobResult, outcome: str,
-                        error: str | None = None) -> None:
-        try:
-            self.store.record_attempt(*self._attempt_row(step, attempt, result, outcome, error))
-        except StateError as err:
-            self._state_unwritable(err)
-
-    def _attempt_row(self, step: Step, attempt: InFlight, result: JobResult, outcome: str,
-                     error: str | None = None) -> tuple:
-        scope = self.opts.scope
-        where = AttemptWhere(scope.workflow, scope.interval, scope.name_of(step), attempt.ordinal, result.returncode)
-        return (self.run_id, step_key(step), step.index, step.label(), outcome, attempt.started, result.finished,
-                attempt.log_path or None, str(self.reasons[step.index]), error, where)
 
     def _interrupt(self, signum: int) -> None:
         """Stop every job, clean their temporaries, record what finished, then raise Interrupted."""
@@ -395,6 +372,6 @@ class Builder:
         self._discard(attempt.temps.values())
         attempt.cleanup()
         step = self.sg.step(result.key)
-        self._record_attempt(step, attempt, result, "interrupted")
+        self.recorder.attempt(step, attempt, result, "interrupted")
         self.reporter.step_finished(step, result, "interrupted")
 

@@ -31,6 +31,7 @@ class InFlight:
     ordinal: int = 1
     before: dict = field(default_factory=dict)  # local output -> its stamp before the step (atomic steps)
     record: tuple[dict, dict] = ({}, {})  # a success's recorded inputs and renamed outputs (outputs.success_record)
+    recorded: bool = False  # its success is in the state store
 
     def cleanup(self) -> None:
         if self.stage:

@@ -106,4 +106,5 @@ def open_store(state_dir: str) -> StateStore:
     store = StateStore.open(state_dir)
     if first_holder(state_dir):
         store.close_abandoned_runs()
+        store.settle_publishing()
     return store

@@ -71,6 +71,19 @@ def success_record(step: Step, temps: dict[str, str], made: dict[str, Stamp] | N
     return recorded_inputs(step, check, hashes, storage), kept
 
 
+def placed_by_rename(step: Step, temps: dict[str, str],
+                     made: dict[str, Stamp] | None) -> dict[str, tuple[int, int]] | None:
+    """Each output's (inode, mtime_ns) once its temporary is renamed onto it, when every output is a local
+    file made through its temporary (a rename keeps both); None otherwise."""
+    placed = {}
+    for target in step.outputs:
+        stamp = made.get(temps.get(target.name, "")) if made else None
+        if stamp is None or is_url(target.name) or stamp.is_dir or stamp.inode is None:
+            return None
+        placed[target.name] = (stamp.inode, stamp.mtime_ns)
+    return placed or None
+
+
 def _written(name: str, before: Stamp | None) -> bool:
     now = local_stat(name)  # only local outputs have a stamp from before
     return now is not None and now != before

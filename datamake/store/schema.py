@@ -84,10 +84,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         workflow TEXT NOT NULL, key TEXT NOT NULL, step TEXT NOT NULL, cleared_at TEXT NOT NULL,
         PRIMARY KEY (workflow, key, step));
     """,
+    # Per run, the step whose success is committed and whose outputs are being renamed into place,
+    # with the success it replaced: undone by the next run when its runner died before the renames.
+    """
+    CREATE TABLE IF NOT EXISTS publishing (
+        run_id INTEGER PRIMARY KEY, key TEXT NOT NULL, attempt_id INTEGER NOT NULL, outputs TEXT NOT NULL,
+        replaced TEXT);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = ("successes", "runs", "attempts", "content_hashes", "schedule_intervals", "schedule_attempts",
-          "schedule_steps", "schedule_sla", "schedule_paused", "schedule_cleared")
+          "schedule_steps", "schedule_sla", "schedule_paused", "schedule_cleared", "publishing")
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: another process is writing, not corruption
 # SQLITE_CORRUPT, SQLITE_NOTADB: the file itself is damaged. Anything else (a full disk, an I/O
 # error, no permission) says nothing about the database, which must then never be set aside.

@@ -165,6 +165,37 @@ class StateStore:
             for key in keys:
                 self._write("DELETE FROM successes WHERE key = ?", (key,))
 
+    def publishing(self, run_id: int, key: str, attempt_id: int, outputs: dict[str, tuple[int, int]]) -> None:
+        """In the transaction of a success recorded before its outputs are renamed into place (before
+        record_success): remember the step, its outputs' (inode, mtime_ns) once in place, and the success
+        it replaces, for settle_publishing. One row per run: its Builder renames one step's outputs at a time."""
+        replaced = self.db.execute("SELECT command_hash, inputs, outputs, started, finished FROM successes "
+                                   "WHERE key = ?", (key,)).fetchone()
+        self._write("INSERT OR REPLACE INTO publishing VALUES (?, ?, ?, ?, ?)",
+                    (run_id, key, attempt_id, json.dumps(outputs), json.dumps(replaced) if replaced else None))
+
+    def settle_publishing(self, run_id: int | None = None) -> list[str]:
+        """Undo the recorded success of a step whose outputs were not all renamed into place (its runner
+        was killed, or a rename failed): the success it replaced is back, its attempt `interrupted`.
+        Of one run, or of every run (a dead runner's). Returns the keys of the steps undone."""
+        with self._lock:
+            rows = self.db.execute("SELECT run_id, key, attempt_id, outputs, replaced FROM publishing" +
+                                   ("" if run_id is None else " WHERE run_id = ?"),
+                                   () if run_id is None else (run_id,)).fetchall()
+        undone = []
+        for run, key, attempt_id, outputs, replaced in rows:
+            placed = all(_in_place(name, *where) for name, where in json.loads(outputs).items())
+            with self._lock, _writing(self.db, self.state_dir):
+                if not placed:
+                    self.db.execute("DELETE FROM successes WHERE key = ?", (key,))
+                    if replaced:
+                        self.db.execute("INSERT INTO successes VALUES (?, ?, ?, ?, ?, ?)", (key, *json.loads(replaced)))
+                    self.db.execute("UPDATE attempts SET outcome = 'interrupted', error = ? WHERE id = ?",
+                                    ("stopped before its outputs were in place", attempt_id))
+                    undone.append(key)
+                self.db.execute("DELETE FROM publishing WHERE run_id = ?", (run,))
+        return undone
+
     # ------------------------------------------------------------ runs and attempts
 
     def begin_run(self, argv: list[str] | None = None) -> int:
@@ -176,14 +207,16 @@ class StateStore:
         return cur.lastrowid
 
     def end_run(self, run_id: int, status: str) -> None:
-        """Close a run with its status (success, failed, interrupted)."""
+        """Close a run with its status (success, failed, interrupted), after settling the renames of its
+        last success (settle_publishing: a stop may have come between its record and its renames)."""
+        self.settle_publishing(run_id)
         self._write("UPDATE runs SET finished = ?, status = ? WHERE run_id = ?", (time.time(), status, run_id))
 
     def record_attempt(self, run_id: int, key: str, step_index: int, label: str, outcome: str,
                        started: float | None, finished: float | None, log_path: str | None,
-                       reason: str | None, error: str | None = None, where: AttemptWhere = AttemptWhere()) -> None:
-        """Record one try at a step: outcome is success, retry, failed, timeout or interrupted."""
-        self._write(f"INSERT INTO attempts ({_ATTEMPT_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                       reason: str | None, error: str | None = None, where: AttemptWhere = AttemptWhere()) -> int:
+        """Record one try at a step: outcome is success, retry, failed, timeout or interrupted; its row id."""
+        return self._write(f"INSERT INTO attempts ({_ATTEMPT_COLUMNS}) VALUES ({', '.join('?' * 15)})",
                     (run_id, key, step_index, label, outcome, started, finished, log_path, reason, error,
                      where.workflow, where.interval, where.step, where.attempt, where.exit_code))
 
@@ -261,14 +294,21 @@ class StateStore:
             finally:
                 self._batched = False
 
-    def _write(self, sql: str, params: tuple) -> None:
+    def _write(self, sql: str, params: tuple) -> int:
         # One statement, committed at once: a killed run keeps everything recorded before it.
         with self._lock:
             if self._batched:
-                self.db.execute(sql, params)
-                return
+                return self.db.execute(sql, params).lastrowid
             with _writing(self.db, self.state_dir):
-                self.db.execute(sql, params)
+                return self.db.execute(sql, params).lastrowid
+
+
+def _in_place(name: str, inode: int, mtime_ns: int) -> bool:
+    try:
+        st = os.stat(name)
+    except OSError:
+        return False
+    return (st.st_ino, st.st_mtime_ns) == (inode, mtime_ns)
 
 
 @contextlib.contextmanager
