@@ -124,8 +124,11 @@ class StateStore:
 
     @classmethod
     def open_readonly(cls, state_dir: str) -> StateStore:
-        """An in-memory copy of `state_dir/state.db` for previews (see schema.open_readonly)."""
-        return cls(state_dir, *schema.open_readonly(state_dir))
+        """An in-memory copy of `state_dir/state.db` for previews (see schema.open_readonly), where the
+        step a dead runner left half put in place reads as not done (settled in the copy only)."""
+        store = cls(state_dir, *schema.open_readonly(state_dir))
+        store.settle_publishing()
+        return store
 
     def close(self) -> None:
         self.db.close()

@@ -93,6 +93,9 @@ def test_a_kill_between_a_success_record_and_its_rename_is_undone_by_the_next_ru
                             env=dict(env, PYTHONPATH=f"{hook}{os.pathsep}{ROOT}"), capture_output=True)
     assert killed.returncode == -signal.SIGKILL
     assert rebuilt(project, 10) == set(range(5))  # out/5.txt is still the old one, whole
+    preview = subprocess.run([sys.executable, "-m", "datamake", "-P", "--json"], cwd=project.path, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert [s["index"] for s in json.loads(preview.stdout)["steps"]] == list(range(5, 10))  # before any run
     again = subprocess.run([sys.executable, "-m", "datamake", "--json"], cwd=project.path, env=env,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
