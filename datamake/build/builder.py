@@ -252,7 +252,8 @@ class Builder:
                 self.recorder.unpublished()
         finally:
             attempt.cleanup()
-        attempt.log_path = existing_log(attempt.log_path) or ""  # a step that printed nothing has none
+        if not attempt.recorded:  # a success recorded before its renames looked already
+            attempt.log_path = existing_log(attempt.log_path) or ""  # a step that printed nothing has none
         result = replace(result, log_path=attempt.log_path)
         self.result.logs[index] = attempt.log_path or None
         if error is None and not attempt.recorded:

@@ -21,8 +21,8 @@ from datamake.store import storage_options
 CONFIGURABLE = ("jobs", "check", "state-dir", "executor", "dask-scheduler", "fail-fast", "auto", "quiet",
                 "color", "drake", "max-active", "tz", "rerun")
 # Notifier and hook settings (URLs, addresses, --on-failure & co) are project settings too.
-_NEXT_URL = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")  # a comma before `scheme://`
 _NOTIFIER = re.compile(r"(notify|notifier|webhook|hook|smtp|email|mail|^on-)")
+_NEXT_URL = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")  # a comma before `scheme://`
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

@@ -220,8 +220,8 @@ class StateStore:
                        reason: str | None, error: str | None = None, where: AttemptWhere = AttemptWhere()) -> int:
         """Record one try at a step: outcome is success, retry, failed, timeout or interrupted; its row id."""
         return self._write(f"INSERT INTO attempts ({_ATTEMPT_COLUMNS}) VALUES ({', '.join('?' * 15)})",
-                    (run_id, key, step_index, label, outcome, started, finished, log_path, reason, error,
-                     where.workflow, where.interval, where.step, where.attempt, where.exit_code))
+                           (run_id, key, step_index, label, outcome, started, finished, log_path, reason, error,
+                            where.workflow, where.interval, where.step, where.attempt, where.exit_code))
 
     def last_attempt_number(self, interval: str, step: str) -> int:
         """The highest attempt number recorded for this interval's step (0: none); one indexed lookup."""

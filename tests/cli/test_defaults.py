@@ -17,6 +17,12 @@ def built(project):
     return project
 
 
+def settings(project, env=None) -> dict[str, dict]:
+    """`--print-config --json`'s rows by setting name."""
+    data = checked(project.run("--print-config", "--json", env=env).stdout, "config")
+    return {row["name"]: row for row in data["settings"]}
+
+
 def test_precedence_command_line_then_environment_then_file(project):
     built(project)
     assert project.run("--question").returncode == 1  # built-in default: timestamps
@@ -62,8 +68,7 @@ def test_hooks_and_notifiers_are_settings_and_a_notifier_url_is_never_shown(proj
     built(project)
     project.write("datamake.cfg", "[defaults]\non-success = echo ok >> hooked\n"
                                   "notify = json://user:s3cret@127.0.0.1:9/x\n")
-    data = checked(project.run("--print-config", "--json").stdout, "config")
-    rows = {row["name"]: row for row in data["settings"]}
+    rows = settings(project)
     assert rows["on-success"]["value"] == ["echo ok >> hooked"]
     assert rows["notify"]["value"] == ["notifier 1 (json)"]
     assert "s3cret" not in project.run("--print-config").stdout
@@ -73,11 +78,8 @@ def test_a_repeatable_setting_takes_a_list_and_a_notifier_url_keeps_its_commas(p
     built(project)
     project.write("datamake.cfg", "[defaults]\non-success =\n  cut -d, -f1 in.txt >> hooked\n  echo two >> hooked\n"
                                   "notify = mailto://u:p@127.0.0.1:9?to=a@x.org,b@y.org, json://127.0.0.1:9/x\n")
-    data = checked(project.run("--print-config", "--json").stdout, "config")
-    rows = {row["name"]: row for row in data["settings"]}
+    rows = settings(project)
     assert rows["on-success"]["value"] == ["cut -d, -f1 in.txt >> hooked", "echo two >> hooked"]
     assert rows["notify"]["value"] == ["notifier 1 (mailto)", "notifier 2 (json)"]
     env = dict(os.environ, DATAMAKE_NOTIFY="json://127.0.0.1:9/a,json://127.0.0.1:9/b?x=1,2")
-    data = checked(project.run("--print-config", "--json", env=env).stdout, "config")
-    assert {row["name"]: row for row in data["settings"]}["notify"]["value"] == ["notifier 1 (json)",
-                                                                                  "notifier 2 (json)"]
+    assert settings(project, env)["notify"]["value"] == ["notifier 1 (json)", "notifier 2 (json)"]

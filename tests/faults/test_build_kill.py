@@ -66,31 +66,44 @@ def rebuilt(project, steps: int = STEPS) -> set[int]:
     return {i for i in range(steps) if (out / f"{i}.txt").read_text() == content("new", i)}
 
 
-# Kills the process where it puts out/5.txt in place: its success is recorded, its rename never happens.
-KILL_AT_RENAME = """
-import os, signal
+# Where datamake puts out/5.txt in place (its success already recorded), {fault} instead.
+AT_RENAME = """
+import errno, os, signal
 _replace = os.replace
 def replace(src, dst, *args, **kwargs):
     if str(dst).endswith("out/5.txt"):
-        os.kill(os.getpid(), signal.SIGKILL)
+        {fault}
     return _replace(src, dst, *args, **kwargs)
 os.replace = replace
 """
+KILL_AT_RENAME = AT_RENAME.format(fault="os.kill(os.getpid(), signal.SIGKILL)")
+FAIL_AT_RENAME = AT_RENAME.format(fault="raise OSError(errno.EIO, 'Input/output error', dst)")
 
 
-def test_a_kill_between_a_success_record_and_its_rename_is_undone_by_the_next_run(project, tmp_path):
-    """The one instant a record and its outputs disagree: the next run finds the output not in place,
-    takes the record back, and runs that step (and only what was left) again."""
+def with_hook(env: dict, tmp_path, code: str) -> dict:
+    """`env` with a sitecustomize running `code` in every Python process started with it."""
+    hook = tmp_path / "hook"
+    hook.mkdir(exist_ok=True)
+    (hook / "sitecustomize.py").write_text(code)
+    return dict(env, PYTHONPATH=f"{hook}{os.pathsep}{env['PYTHONPATH']}")
+
+
+def built_then_changed(project) -> dict:
+    """Ten `cp` steps built in hash mode, then every source changed; the environment to run datamake with."""
     project.workflow("".join(f"out/{i}.txt <- src/{i}.txt\n  cp $INPUT $OUTPUT\n\n" for i in range(10)))
     env = dict(os.environ, PYTHONPATH=str(ROOT), DATAMAKE_CHECK="hash")
     write_sources(project, "old", 10)
     assert subprocess.run([sys.executable, "-m", "datamake", "-q"], cwd=project.path, env=env).returncode == 0
     write_sources(project, "new", 10)
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(KILL_AT_RENAME)
+    return env
+
+
+def test_a_kill_between_a_success_record_and_its_rename_is_undone_by_the_next_run(project, tmp_path):
+    """The one instant a record and its outputs disagree: the next run finds the output not in place,
+    takes the record back, and runs that step (and only what was left) again."""
+    env = built_then_changed(project)
     killed = subprocess.run([sys.executable, "-m", "datamake", "-q"], cwd=project.path,
-                            env=dict(env, PYTHONPATH=f"{hook}{os.pathsep}{ROOT}"), capture_output=True)
+                            env=with_hook(env, tmp_path, KILL_AT_RENAME), capture_output=True)
     assert killed.returncode == -signal.SIGKILL
     assert rebuilt(project, 10) == set(range(5))  # out/5.txt is still the old one, whole
     preview = subprocess.run([sys.executable, "-m", "datamake", "-P", "--json"], cwd=project.path, env=env,
@@ -102,3 +115,19 @@ def test_a_kill_between_a_success_record_and_its_rename_is_undone_by_the_next_ru
     assert json.loads(again.stdout)["ran"] == list(range(5, 10))
     assert rebuilt(project, 10) == set(range(10))
     assert sorted(os.listdir(project.path / "out")) == sorted(f"{i}.txt" for i in range(10))  # no temporaries
+
+
+def test_a_rename_that_fails_after_the_success_was_recorded_takes_the_record_back(project, tmp_path):
+    """The step fails with one line naming the output, keeps its old output, and is the one step the
+    next run runs again."""
+    env = built_then_changed(project)
+    failed = subprocess.run([sys.executable, "-m", "datamake", "--json"], cwd=project.path,
+                            env=with_hook(env, tmp_path, FAIL_AT_RENAME), capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert json.loads(failed.stdout)["failed"] == [5]
+    assert "out/5.txt" in failed.stderr and "Input/output error" in failed.stderr
+    assert rebuilt(project, 10) == set(range(10)) - {5}
+    again = subprocess.run([sys.executable, "-m", "datamake", "--json"], cwd=project.path, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert json.loads(again.stdout)["ran"] == [5]
+    assert rebuilt(project, 10) == set(range(10))
